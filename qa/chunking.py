@@ -1,0 +1,118 @@
+"""Answer turns -> passages: sentence-aware chunks that fit the embedder, offsets into the source kept."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from qa.documents import INTERVIEWEE, Document, Passage, Turn
+from qa.parsing import turn_text
+
+MAX_WORDS = 180  # all-MiniLM-L6-v2 reads 256 word pieces; 180 English words stay under that
+OVERLAP_WORDS = 40  # the last sentence of a chunk opens the next one if it is at most this long
+
+_SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s+[\"“‘(\[]?[A-ZА-Я0-9])")
+_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "no", "vs", "gen", "jr", "sr", "e.g", "i.e", "u.s"}
+
+
+def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans inside text[start:end], each trimmed of surrounding whitespace."""
+    spans = []
+    cursor = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        before = text[cursor : match.start()].split()
+        last_word = before[-1].lower().rstrip(".") if before else ""
+        if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+            continue
+        spans.append((cursor, match.end()))
+        cursor = match.end()
+        while cursor < end and text[cursor].isspace():
+            cursor += 1
+    if cursor < end:
+        spans.append((cursor, end))
+    return spans
+
+
+def _blocks(text: str, turn: Turn) -> list[list[tuple[int, int]]]:
+    """Runs of paragraphs with only whitespace between them: a chunk never spans left-out text."""
+    blocks: list[list[tuple[int, int]]] = []
+    previous_end = None
+    for start, end in turn.spans:
+        if previous_end is None or text[previous_end:start].strip():
+            blocks.append([])
+        blocks[-1].append((start, end))
+        previous_end = end
+    return blocks
+
+
+def _words(text: str, span: tuple[int, int]) -> int:
+    return len(text[span[0] : span[1]].split())
+
+
+def pack(text: str, spans: list[tuple[int, int]], max_words: int = MAX_WORDS) -> list[list[tuple[int, int]]]:
+    """Group consecutive sentences into chunks of about equal size, each at most max_words.
+
+    When a block is split, the next chunk repeats the previous chunk's last sentence (if short) so a
+    thought that straddles the boundary is whole in one of them.
+    """
+    total = sum(_words(text, s) for s in spans)
+    if total <= max_words:
+        return [spans]
+    target = total / math.ceil(total / max_words)
+    chunks: list[list[tuple[int, int]]] = []
+    i = 0
+    while i < len(spans):
+        chunk = [spans[i]]
+        size = _words(text, spans[i])
+        i += 1
+        while i < len(spans) and size < target and size + _words(text, spans[i]) <= max_words:
+            chunk.append(spans[i])
+            size += _words(text, spans[i])
+            i += 1
+        chunks.append(chunk)
+        last = _words(text, chunk[-1])
+        if (
+            i < len(spans)
+            and len(chunk) > 1
+            and last <= OVERLAP_WORDS
+            and last + _words(text, spans[i]) <= max_words
+        ):
+            i -= 1  # overlap: the next chunk opens with this chunk's last sentence
+    if len(chunks) > 1:
+        tail = [s for s in chunks[-1] if s not in chunks[-2]]
+        tail_words = sum(_words(text, s) for s in tail)
+        previous_words = sum(_words(text, s) for s in chunks[-2])
+        if tail_words < target / 2 and previous_words + tail_words <= max_words:
+            chunks[-2:] = [chunks[-2] + tail]  # a scrap of a sentence or two is no passage
+    return chunks
+
+
+def passages_for(document: Document, turns: list[Turn], max_words: int = MAX_WORDS) -> list[Passage]:
+    """Passages of every answer turn, each knowing who spoke and which question it answers."""
+    by_index = {turn.index: turn for turn in turns}
+    passages = []
+    for turn in turns:
+        if turn.role != INTERVIEWEE:
+            continue
+        question = by_index[turn.asked_by] if turn.asked_by is not None else None
+        in_answer_to = turn_text(document, question) if question else ""
+        chunk_no = 0
+        for block in _blocks(document.text, turn):
+            spans = [s for start, end in block for s in sentences(document.text, start, end)]
+            for chunk in pack(document.text, spans, max_words):
+                start, end = chunk[0][0], chunk[-1][1]
+                passages.append(
+                    Passage(
+                        passage_id=f"{document.doc_id}:{turn.index}:{chunk_no}",
+                        doc_id=document.doc_id,
+                        turn_index=turn.index,
+                        chunk=chunk_no,
+                        speaker=turn.speaker,
+                        in_answer_to=in_answer_to,
+                        text=document.text[start:end],
+                        start=start,
+                        end=end,
+                    )
+                )
+                chunk_no += 1
+    return passages

@@ -1,0 +1,79 @@
+"""The plain data types that flow through parse -> index -> retrieve -> present."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+INTERVIEWER = "interviewer"
+INTERVIEWEE = "interviewee"
+
+
+class QAError(Exception):
+    """A user-facing problem: printed as one line, never as a traceback."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One interview: its source text and what is known about it."""
+
+    doc_id: str
+    path: str
+    text: str
+    title: str = ""
+    outlet: str = ""
+    url: str = ""
+    published: str = ""
+    interviewee: str = ""
+    interviewer: str = ""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker's turn; `spans` are the (start, end) offsets of its paragraphs in the source.
+
+    A turn's paragraphs need not be contiguous: pull quotes between them are left out.
+    """
+
+    doc_id: str
+    index: int
+    speaker: str
+    role: str
+    spans: tuple[tuple[int, int], ...]
+    asked_by: int | None = None  # index of the interviewer turn an answer responds to
+
+    @property
+    def start(self) -> int:
+        return self.spans[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.spans[-1][1]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk of one answer turn; `text` is exactly `source[start:end]`."""
+
+    passage_id: str
+    doc_id: str
+    turn_index: int
+    chunk: int
+    speaker: str
+    in_answer_to: str
+    text: str
+    start: int
+    end: int
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Passage:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float
+    rank: int
