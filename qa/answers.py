@@ -1,0 +1,87 @@
+"""Questions in, answers out: the checks on a question, abstention, and the shapes people read."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+
+from qa.documents import Hit, QAError
+from qa.retrievers import Retriever
+
+MAX_QUESTION_CHARS = 1000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    abstained: bool
+    hits: tuple[Hit, ...]
+
+
+def clean_question(question: str) -> str:
+    """The question as searched: control characters dropped, whitespace folded; QAError if unusable."""
+    question = " ".join(_CONTROL.sub(" ", question or "").split())
+    if not question:
+        raise QAError("the question is empty: type a question about the interview")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QAError(
+            f"the question is {len(question)} characters long; ask in at most {MAX_QUESTION_CHARS}"
+        )
+    return question
+
+
+def ask(retriever: Retriever, question: str, k: int, abstain_below: float) -> Answer:
+    """Top-k passages, or an abstention when even the best one scores below abstain_below."""
+    question = clean_question(question)
+    if k < 1:
+        raise QAError(f"k must be at least 1, not {k}")
+    hits = retriever.search(question, k)
+    if not hits or hits[0].score < abstain_below:
+        return Answer(question, True, ())
+    return Answer(question, False, tuple(hits))
+
+
+def hit_json(hit: Hit) -> dict:
+    p = hit.passage
+    return {
+        "rank": hit.rank,
+        "score": round(hit.score, 6),
+        "passage_id": p.passage_id,
+        "doc_id": p.doc_id,
+        "speaker": p.speaker,
+        "in_answer_to": p.in_answer_to,
+        "text": p.text,
+        "start": p.start,
+        "end": p.end,
+    }
+
+
+def answer_json(answer: Answer) -> dict:
+    return {
+        "question": answer.question,
+        "abstained": answer.abstained,
+        "hits": [hit_json(hit) for hit in answer.hits],
+    }
+
+
+ABSTAIN_MESSAGE = "Nothing in the interviews answers that question."
+
+
+def answer_text(answer: Answer) -> str:
+    """What the CLI prints: each excerpt with who said it and the question it answered."""
+    lines = [f"Q: {answer.question}"]
+    if answer.abstained:
+        lines.append(f"   {ABSTAIN_MESSAGE}")
+    for hit in answer.hits:
+        p = hit.passage
+        lines.append(f"[{hit.rank}] {hit.score:.3f}  {p.speaker}  ({p.passage_id})")
+        if p.in_answer_to:
+            lines.append(f"    in answer to: {_shorten(p.in_answer_to, 100)}")
+        lines.extend(textwrap.wrap(p.text.replace("\xa0", " "), 100, initial_indent="    ", subsequent_indent="    "))
+    return "\n".join(lines)
+
+
+def _shorten(text: str, width: int) -> str:
+    return textwrap.shorten(" ".join(text.split()), width, placeholder=" ...")

@@ -1,0 +1,231 @@
+"""The index folder: build, save atomically, load with every manifest check.
+
+    index/
+      manifest.json     what built it (embedder, corpus hash, versions) and each file's size and sha256
+      index.faiss       inner-product FAISS index over normalised passage vectors
+      passages.jsonl    one Passage per line, in FAISS row order
+      documents.jsonl   one interview's metadata per line (title, outlet, url, ...)
+      sentences.npy     one vector per sentence of every passage (see qa/vectors.py)
+      sentence_starts.npy  where each passage's sentences begin in sentences.npy
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from qa import __version__
+from qa.chunking import MAX_WORDS, passages_for
+from qa.corpus import BUNDLED_CORPUS, corpus_hash, load_corpus
+from qa.documents import Document, Passage, QAError
+from qa.embedders import Embedder
+from qa.parsing import parse_turns
+from qa.vectors import Scoring, embed_passages
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+DATA_FILES = ("index.faiss", "passages.jsonl", "documents.jsonl", "sentences.npy", "sentence_starts.npy")
+_BUNDLED = "bundled"
+
+
+@dataclass(frozen=True)
+class Index:
+    folder: Path
+    manifest: dict
+    passages: tuple[Passage, ...]
+    documents: dict[str, dict]
+    faiss_index: object
+    scoring: Scoring
+    sentence_vectors: np.ndarray
+    sentence_starts: np.ndarray
+
+
+def default_index_dir() -> Path:
+    return Path(os.environ.get("QA_INDEX_DIR", "index"))
+
+
+def corpus_passages(documents: list[Document], max_words: int = MAX_WORDS) -> list[Passage]:
+    return [p for doc in documents for p in passages_for(doc, parse_turns(doc), max_words)]
+
+
+def _corpus_label(corpus_dir: Path) -> str:
+    return _BUNDLED if corpus_dir.resolve() == BUNDLED_CORPUS.resolve() else str(corpus_dir.resolve())
+
+
+def _corpus_path(label: str) -> Path:
+    return BUNDLED_CORPUS if label == _BUNDLED else Path(label)
+
+
+def _document_record(document: Document) -> dict:
+    return {f.name: getattr(document, f.name) for f in fields(document) if f.name != "text"}
+
+
+def build(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    scoring: Scoring = Scoring(),
+    progress: bool = False,
+) -> Index:
+    """Parse, chunk, embed and write a new index, replacing index_dir only once it is complete."""
+    import faiss
+
+    documents = load_corpus(corpus_dir)
+    passages = corpus_passages(documents)
+    if not passages:
+        raise QAError(f"{corpus_dir}: no answer passages found in the transcripts")
+    vectors = embed_passages(embedder, passages, scoring, progress=progress)
+    faiss_index = faiss.IndexFlatIP(embedder.dims)
+    faiss_index.add(vectors.passages)
+    manifest = {
+        "format": FORMAT,
+        "qa_version": __version__,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "embedder": {"name": embedder.name, "version": embedder.version, "dims": embedder.dims},
+        "scoring": scoring.to_json(),
+        "max_words": MAX_WORDS,
+        "passage_count": len(passages),
+        "corpus": {
+            "path": _corpus_label(corpus_dir),
+            "hash": corpus_hash(corpus_dir),
+            "documents": len(documents),
+        },
+    }
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = index_dir.parent / f".{index_dir.name}.building-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        faiss.write_index(faiss_index, str(staging / "index.faiss"))
+        _write_lines(staging / "passages.jsonl", [p.to_json() for p in passages])
+        _write_lines(staging / "documents.jsonl", [_document_record(d) for d in documents])
+        np.save(staging / "sentences.npy", vectors.sentences)
+        np.save(staging / "sentence_starts.npy", vectors.sentence_starts)
+        manifest["files"] = {name: _file_record(staging / name) for name in DATA_FILES}
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        for name in (*DATA_FILES, MANIFEST):
+            _fsync(staging / name)
+        _fsync(staging)
+        _swap_into_place(staging, index_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return load(index_dir)
+
+
+def _write_lines(path: Path, records: list[dict]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _file_record(path: Path) -> dict:
+    return {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap_into_place(staging: Path, index_dir: Path) -> None:
+    """Make staging the index: the old index stays whole until the new one is in place.
+
+    A crash between the two renames leaves the old index under `.NAME.previous`, which load()
+    puts back.
+    """
+    previous = index_dir.parent / f".{index_dir.name}.previous"
+    shutil.rmtree(previous, ignore_errors=True)
+    if index_dir.exists():
+        os.rename(index_dir, previous)
+    os.rename(staging, index_dir)
+    _fsync(index_dir.parent)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def _restore_interrupted_swap(index_dir: Path) -> None:
+    previous = index_dir.parent / f".{index_dir.name}.previous"
+    if not index_dir.exists() and previous.is_dir():
+        os.rename(previous, index_dir)
+
+
+def load(index_dir: Path) -> Index:
+    """Load an index folder, checking every file against the manifest; QAError says what to do."""
+    import faiss
+
+    _restore_interrupted_swap(index_dir)
+    fix = "run `qa build` to rebuild it"
+    manifest_path = index_dir / MANIFEST
+    if not manifest_path.exists():
+        raise QAError(f"no index at {index_dir} (missing {MANIFEST}); run `qa build` to create it")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        files = manifest["files"]
+        count = int(manifest["passage_count"])
+        dims = int(manifest["embedder"]["dims"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise QAError(f"{manifest_path}: unreadable manifest ({error}); {fix}") from None
+    if manifest.get("format") != FORMAT:
+        raise QAError(f"{manifest_path}: index format {manifest.get('format')} is not {FORMAT}; {fix}")
+    for name in DATA_FILES:
+        path = index_dir / name
+        if not path.exists():
+            raise QAError(f"{path}: missing; {fix}")
+        if files.get(name) != _file_record(path):
+            raise QAError(f"{path}: size or checksum differs from the manifest (damaged?); {fix}")
+    try:
+        faiss_index = faiss.read_index(str(index_dir / "index.faiss"))
+        passages = tuple(Passage.from_json(json.loads(line)) for line in _lines(index_dir / "passages.jsonl"))
+        documents = {d["doc_id"]: d for d in map(json.loads, _lines(index_dir / "documents.jsonl"))}
+        sentence_vectors = np.load(index_dir / "sentences.npy", allow_pickle=False)
+        sentence_starts = np.load(index_dir / "sentence_starts.npy", allow_pickle=False)
+        scoring = Scoring(**manifest["scoring"])
+    except (RuntimeError, ValueError, TypeError, KeyError) as error:
+        raise QAError(f"{index_dir}: unreadable index ({error}); {fix}") from None
+    if (
+        faiss_index.ntotal != count
+        or len(passages) != count
+        or faiss_index.d != dims
+        or sentence_starts.shape != (count + 1,)
+        or sentence_vectors.shape != (int(sentence_starts[-1]), dims)
+    ):
+        raise QAError(f"{index_dir}: passage count or dimensions disagree with the manifest; {fix}")
+    return Index(index_dir, manifest, passages, documents, faiss_index, scoring, sentence_vectors, sentence_starts)
+
+
+def _lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def staleness(index: Index, embedder: Embedder, corpus_dir: Path | None = None) -> str | None:
+    """Why the index no longer matches its corpus (or corpus_dir) or the embedder; None when current."""
+    manifest = index.manifest
+    if corpus_dir is not None and manifest["corpus"]["path"] != _corpus_label(corpus_dir):
+        return f"built from the corpus {manifest['corpus']['path']}, not {corpus_dir}"
+    built_with = manifest["embedder"]
+    if (built_with["name"], built_with["version"]) != (embedder.name, embedder.version):
+        return f"built with embedder {built_with['name']} {built_with['version']}, not {embedder.name} {embedder.version}"
+    if manifest.get("qa_version") != __version__:
+        return f"built by qa {manifest.get('qa_version')}, this is qa {__version__}"
+    corpus = _corpus_path(manifest["corpus"]["path"])
+    if corpus.is_dir() and corpus_hash(corpus) != manifest["corpus"]["hash"]:
+        return f"the corpus at {corpus} changed since the index was built"
+    return None

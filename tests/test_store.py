@@ -1,0 +1,87 @@
+import json
+import math
+import shutil
+
+import pytest
+
+from qa.documents import QAError
+from qa.retrievers import DenseRetriever
+from qa.store import DATA_FILES, MANIFEST, build, load, staleness
+
+
+def test_round_trip_writes_exactly_the_index_files_and_loads_identical_hits(tiny_corpus, tmp_path, keyword_embedder):
+    index_dir = tmp_path / "index"
+    built = build(tiny_corpus, index_dir, keyword_embedder)
+    assert sorted(p.name for p in index_dir.iterdir()) == sorted([*DATA_FILES, MANIFEST])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]  # no staging left behind
+    loaded = load(index_dir)
+    assert loaded.passages == built.passages
+    manifest = loaded.manifest
+    assert manifest["passage_count"] == 2
+    assert manifest["embedder"] == {"name": "test-keywords", "version": "1", "dims": 8}
+    assert manifest["corpus"]["documents"] == 1
+    assert loaded.documents["tiny"]["title"] == "Tiny <b>talk</b>"
+    before = DenseRetriever(built, keyword_embedder).search("border treaty", 2)
+    after = DenseRetriever(loaded, keyword_embedder).search("border treaty", 2)
+    assert before == after
+
+
+@pytest.mark.parametrize("name", [*DATA_FILES, MANIFEST])
+def test_a_damaged_file_is_named_with_the_fix(tiny_corpus, tmp_path, keyword_embedder, name):
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir, keyword_embedder)
+    path = index_dir / name
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(QAError, match="qa build") as error:
+        load(index_dir)
+    assert str(index_dir / name) in str(error.value) or str(index_dir) in str(error.value)
+
+
+def test_a_missing_index_says_how_to_create_one(tmp_path):
+    with pytest.raises(QAError, match=r"no index at .*run `qa build`"):
+        load(tmp_path / "nowhere")
+
+
+def test_a_failed_build_leaves_the_last_good_index_untouched(tiny_corpus, tmp_path, keyword_embedder):
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir, keyword_embedder)
+    before = {p.name: p.read_bytes() for p in index_dir.iterdir()}
+
+    class Broken(type(keyword_embedder)):
+        def encode(self, texts, *, progress=False):
+            raise RuntimeError("out of memory halfway")
+
+    with pytest.raises(RuntimeError):
+        build(tiny_corpus, index_dir, Broken())
+    assert {p.name: p.read_bytes() for p in index_dir.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]
+
+
+def test_an_interrupted_swap_is_repaired_on_load(tiny_corpus, tmp_path, keyword_embedder):
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir, keyword_embedder)
+    index_dir.rename(tmp_path / ".index.previous")  # as if killed between the two renames
+    assert load(index_dir).manifest["passage_count"] == 2
+
+
+def test_staleness_notices_a_changed_corpus_and_a_changed_embedder(tiny_corpus, tmp_path, keyword_embedder):
+    index = build(tiny_corpus, tmp_path / "index", keyword_embedder)
+    assert staleness(index, keyword_embedder) is None
+    assert staleness(index, keyword_embedder, tmp_path) == f"built from the corpus {tiny_corpus.resolve()}, not {tmp_path}"
+
+    class Newer(type(keyword_embedder)):
+        version = "2"
+
+    assert staleness(index, Newer()) == "built with embedder test-keywords 1, not test-keywords 2"
+    (tiny_corpus / "tiny.txt").write_text("Question: New?\n\nGuest Speaker: Yes.", encoding="utf-8")
+    assert staleness(index, keyword_embedder) == f"the corpus at {tiny_corpus.resolve()} changed since the index was built"
+
+
+def test_manifest_records_checksums_that_match_the_files(tiny_corpus, tmp_path, keyword_embedder):
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir, keyword_embedder)
+    manifest = json.loads((index_dir / MANIFEST).read_text())
+    assert set(manifest["files"]) == set(DATA_FILES)
+    assert manifest["files"]["passages.jsonl"]["bytes"] == (index_dir / "passages.jsonl").stat().st_size
+    shutil.copy(index_dir / "passages.jsonl", tmp_path / "copy")
+    assert math.isclose(manifest["scoring"]["question_weight"], 0.25)
