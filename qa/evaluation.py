@@ -1,0 +1,171 @@
+"""Eval sets as data, runs as {qid: {pid: score}}, metrics through ranx in trec_eval's conventions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.documents import Passage, QAError
+from qa.retrievers import Retriever
+
+METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
+DEFAULT_EVAL_SET = EVAL_DIR / "interview_questions.jsonl"
+
+Qrels = dict[str, dict[str, int]]
+Run = dict[str, dict[str, float]]
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    """A question and its gold answer: verbatim quotes (robust to re-chunking) or passage ids."""
+
+    qid: str
+    question: str
+    gold: tuple[str, ...] = ()
+    relevant: tuple[str, ...] = ()
+
+
+def fold(text: str) -> str:
+    """Case and whitespace folded (a no-break space is a space), for matching gold quotes."""
+    return " ".join(text.lower().split())
+
+
+def load_eval_set(path: Path) -> list[EvalQuestion]:
+    questions = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise QAError(f"{path}: cannot read eval set ({error})") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            question = EvalQuestion(
+                qid=str(item["id"]),
+                question=str(item["question"]),
+                gold=tuple(item.get("gold", ())),
+                relevant=tuple(item.get("relevant", ())),
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise QAError(f"{path}:{number}: not an eval question ({error})") from None
+        if not question.gold and not question.relevant:
+            raise QAError(f"{path}:{number}: needs 'gold' quotes or 'relevant' passage ids")
+        questions.append(question)
+    if not questions:
+        raise QAError(f"{path}: eval set is empty")
+    return questions
+
+
+def derived_eval_set(passages: list[Passage] | tuple[Passage, ...]) -> list[EvalQuestion]:
+    """Each interviewer question as a query; every passage of the answer to it is relevant."""
+    by_question: dict[tuple[str, str], list[str]] = {}
+    for passage in passages:
+        if passage.in_answer_to:
+            by_question.setdefault((passage.doc_id, passage.in_answer_to), []).append(passage.passage_id)
+    return [
+        EvalQuestion(qid=f"{doc_id}:asked:{number}", question=question, relevant=tuple(ids))
+        for number, ((doc_id, question), ids) in enumerate(by_question.items(), start=1)
+    ]
+
+
+def qrels_for(questions: list[EvalQuestion], passages: tuple[Passage, ...] | list[Passage]) -> Qrels:
+    """Relevant passages per question; a gold quote that no passage contains is an error in the set."""
+    folded = [(p.passage_id, fold(p.text)) for p in passages]
+    known = {p.passage_id for p in passages}
+    qrels: Qrels = {}
+    for q in questions:
+        relevant = {pid: 1 for pid in q.relevant if pid in known}
+        for quote in q.gold:
+            matches = [pid for pid, text in folded if fold(quote) in text]
+            if not matches:
+                raise QAError(f"eval question {q.qid}: gold quote not found in any passage: {quote!r}")
+            relevant.update(dict.fromkeys(matches, 1))
+        if not relevant:
+            raise QAError(f"eval question {q.qid}: none of its relevant passage ids is in the index")
+        qrels[q.qid] = relevant
+    return qrels
+
+
+def retrieve(retriever: Retriever, questions: list[EvalQuestion], k: int) -> Run:
+    return {q.qid: {h.passage.passage_id: h.score for h in retriever.search(q.question, k)} for q in questions}
+
+
+def trec_order(run: Run) -> Run:
+    """Scores replaced by strictly falling ones in trec_eval's order: score, then doc id descending."""
+    ordered: Run = {}
+    for qid, docs in run.items():
+        ranked = sorted(docs.items(), key=lambda item: (item[1], item[0]), reverse=True)
+        ordered[qid] = {doc: float(len(ranked) - i) for i, (doc, _) in enumerate(ranked)}
+    return ordered
+
+
+def score(qrels: Qrels, run: Run, metrics: tuple[str, ...] = METRICS) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """(mean over queries, per query) for ranx metric names, on queries in both qrels and run."""
+    from ranx import Qrels as RanxQrels
+    from ranx import Run as RanxRun
+    from ranx import evaluate
+
+    judged = {qid: docs for qid, docs in qrels.items() if qid in run}
+    ordered = {qid: docs for qid, docs in trec_order(run).items() if qid in judged}
+    # ranx cannot hold a query with no results: give it one sentinel document that is never relevant.
+    ordered = {qid: docs or {"\0no-result": 0.0} for qid, docs in ordered.items()}
+    if not judged:
+        raise QAError("no query is both in the eval set and in the run")
+    per_metric = evaluate(
+        RanxQrels.from_dict(judged), RanxRun.from_dict(ordered), list(metrics), return_mean=False, threads=1
+    )
+    if len(metrics) == 1:
+        per_metric = {metrics[0]: per_metric}
+    qids = sorted(judged)
+    per_query = {qid: {m: float(per_metric[m][i]) for m in metrics} for i, qid in enumerate(qids)}
+    means = {m: float(sum(v[m] for v in per_query.values()) / len(per_query)) for m in metrics}
+    return means, per_query
+
+
+def read_trec_qrels(path: Path) -> Qrels:
+    qrels: Qrels = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            qid, _, doc, rel = line.split()
+            qrels.setdefault(qid, {})[doc] = int(rel)
+    return qrels
+
+
+def read_trec_run(path: Path) -> Run:
+    run: Run = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            qid, _, doc, _rank, value, _tag = line.split()
+            run.setdefault(qid, {})[doc] = float(value)
+    return run
+
+
+def evaluate_retriever(
+    retriever: Retriever,
+    questions: list[EvalQuestion],
+    passages: tuple[Passage, ...] | list[Passage],
+    k: int = 10,
+) -> dict:
+    """The report `qa eval --json` prints: {"n", "k", "metrics", "per_question"}."""
+    qrels = qrels_for(questions, passages)
+    run = retrieve(retriever, questions, max(k, 10))
+    means, per_query = score(qrels, run)
+    per_question = []
+    for q in questions:
+        ranked = sorted(run[q.qid], key=run[q.qid].get, reverse=True)
+        first_relevant = next((i for i, pid in enumerate(ranked, start=1) if pid in qrels[q.qid]), None)
+        per_question.append(
+            {
+                "id": q.qid,
+                "question": q.question,
+                "relevant": sorted(qrels[q.qid]),
+                "retrieved": ranked[:k],
+                "first_relevant_rank": first_relevant,
+                "metrics": per_query[q.qid],
+            }
+        )
+    return {"n": len(questions), "k": k, "metrics": means, "per_question": per_question}
+

@@ -1,0 +1,120 @@
+import json
+import math
+
+import pytest
+
+from conftest import SHARED
+from qa.documents import Passage, QAError
+from qa.evaluation import (
+    METRICS,
+    EvalQuestion,
+    derived_eval_set,
+    load_eval_set,
+    qrels_for,
+    read_trec_qrels,
+    read_trec_run,
+    score,
+    trec_order,
+)
+
+TREC = SHARED / "benchmarks" / "trec_eval_reference"
+# trec_eval measure name -> ranx metric name
+TREC_NAMES = {
+    "recip_rank": "mrr",
+    "recall_5": "recall@5",
+    "recall_10": "recall@10",
+    "ndcg_cut_10": "ndcg@10",
+    "P_5": "precision@5",
+    "map": "map",
+    "success_1": "hit_rate@1",
+}
+
+
+def reference(path):
+    """{(measure, qid): value} from trec_eval's -q output."""
+    values = {}
+    for line in path.read_text().splitlines():
+        measure, qid, value = line.split()
+        if measure in TREC_NAMES:
+            values[TREC_NAMES[measure], qid] = float(value)
+    return values
+
+
+@pytest.mark.skipif(not TREC.is_dir(), reason="../shared/benchmarks/trec_eval_reference is not here")
+def test_metrics_equal_trec_evals_own_output_per_query_and_overall():
+    expected = reference(TREC / "out.test.aq")
+    means, per_query = score(
+        read_trec_qrels(TREC / "qrels.test"), read_trec_run(TREC / "results.test"), tuple(TREC_NAMES.values())
+    )
+    for (metric, qid), value in expected.items():
+        got = means[metric] if qid == "all" else per_query[qid][metric]
+        assert round(got, 4) == value, (metric, qid)
+    assert len(expected) == 7 * 4  # three topics and "all" for each measure
+
+
+def test_trec_order_breaks_ties_by_doc_id_descending():
+    assert trec_order({"q": {"a": 1.0, "c": 1.0, "b": 2.0}}) == {"q": {"b": 3.0, "c": 2.0, "a": 1.0}}
+
+
+def test_metrics_by_hand():
+    qrels = {"q1": {"d2": 1}, "q2": {"d1": 1, "d4": 1}}
+    run = {"q1": {"d1": 0.9, "d2": 0.5}, "q2": {"d4": 0.8, "d3": 0.7, "d1": 0.1}}
+    means, per_query = score(qrels, run)
+    # q1: its only relevant doc is 2nd. q2: one of two relevant at 1st, the other at 3rd.
+    assert per_query["q1"] == {"recall@1": 0.0, "recall@5": 1.0, "recall@10": 1.0, "mrr@10": 0.5, "ndcg@10": 1 / math.log2(3)}
+    assert per_query["q2"]["recall@1"] == 0.5 and per_query["q2"]["mrr@10"] == 1.0
+    ideal = 1 + 1 / math.log2(3)
+    assert math.isclose(per_query["q2"]["ndcg@10"], (1 + 1 / math.log2(4)) / ideal)
+    assert means["mrr@10"] == 0.75
+    assert list(means) == list(METRICS)
+
+
+def test_a_question_with_no_results_scores_zero():
+    means, _ = score({"q1": {"d1": 1}}, {"q1": {}})
+    assert means == dict.fromkeys(METRICS, 0.0)
+
+
+def passage(pid, text, question=""):
+    return Passage(pid, "doc", int(pid.split(":")[1]), 0, "Guest", question, text, 0, len(text))
+
+
+def test_gold_quotes_match_any_passage_containing_them_whatever_the_case_and_spacing():
+    passages = [passage("doc:1:0", "The Border\xa0treaty was  signed."), passage("doc:3:0", "Border treaty again.")]
+    questions = [EvalQuestion("a", "q", gold=("border treaty",)), EvalQuestion("b", "q", relevant=("doc:3:0",))]
+    assert qrels_for(questions, passages) == {"a": {"doc:1:0": 1, "doc:3:0": 1}, "b": {"doc:3:0": 1}}
+
+
+def test_a_gold_quote_found_nowhere_is_an_error_naming_the_question():
+    with pytest.raises(QAError, match="eval question a: gold quote not found"):
+        qrels_for([EvalQuestion("a", "q", gold=("never said",))], [passage("doc:1:0", "something")])
+
+
+def test_the_derived_set_asks_each_interviewer_question_of_its_whole_answer():
+    passages = [passage("doc:1:0", "x", "Why?"), passage("doc:1:1", "y", "Why?"), passage("doc:3:0", "z", "How?")]
+    assert derived_eval_set(passages) == [
+        EvalQuestion("doc:asked:1", "Why?", relevant=("doc:1:0", "doc:1:1")),
+        EvalQuestion("doc:asked:2", "How?", relevant=("doc:3:0",)),
+    ]
+
+
+def test_eval_set_files_load_and_bad_lines_are_named(tmp_path):
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"id": 1, "question": "Why?", "gold": ["because"]}) + "\n\n")
+    assert load_eval_set(good) == [EvalQuestion("1", "Why?", gold=("because",))]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1, "question": "Why?", "gold": ["x"]}\n{"id": 2}\n')
+    with pytest.raises(QAError, match=r"bad.jsonl:2: not an eval question"):
+        load_eval_set(bad)
+
+
+def test_the_shipped_eval_set_is_well_formed_and_covers_every_answer():
+    from qa.corpus import BUNDLED_CORPUS, load_corpus
+    from qa.evaluation import DEFAULT_EVAL_SET
+    from qa.store import corpus_passages
+
+    questions = load_eval_set(DEFAULT_EVAL_SET)
+    assert len(questions) >= 40 and len({q.qid for q in questions}) == len(questions)
+    passages = corpus_passages(load_corpus(BUNDLED_CORPUS))
+    qrels = qrels_for(questions, passages)
+    answered_turns = {pid.rsplit(":", 1)[0] for relevant in qrels.values() for pid in relevant}
+    assert answered_turns == {p.passage_id.rsplit(":", 1)[0] for p in passages}
