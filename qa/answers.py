@@ -26,9 +26,7 @@ def clean_question(question: str) -> str:
     if not question:
         raise QAError("the question is empty: type a question about the interview")
     if len(question) > MAX_QUESTION_CHARS:
-        raise QAError(
-            f"the question is {len(question)} characters long; ask in at most {MAX_QUESTION_CHARS}"
-        )
+        raise QAError(f"the question is {len(question)} characters long; ask in at most {MAX_QUESTION_CHARS}")
     return question
 
 
@@ -79,7 +77,9 @@ def answer_text(answer: Answer) -> str:
         lines.append(f"[{hit.rank}] {hit.score:.3f}  {p.speaker}  ({p.passage_id})")
         if p.in_answer_to:
             lines.append(f"    in answer to: {_shorten(p.in_answer_to, 100)}")
-        lines.extend(textwrap.wrap(p.text.replace("\xa0", " "), 100, initial_indent="    ", subsequent_indent="    "))
+        lines.extend(
+            textwrap.wrap(p.text.replace("\xa0", " "), 100, initial_indent="    ", subsequent_indent="    ")
+        )
     return "\n".join(lines)
 
 

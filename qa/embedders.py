@@ -68,7 +68,8 @@ class MiniLM:
 EMBEDDERS = {MiniLM.name: MiniLM}
 
 
-def get_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder:
+def get_embedder(name: str | None = None) -> Embedder:
+    name = name or DEFAULT_EMBEDDER
     try:
         return EMBEDDERS[name]()
     except KeyError:

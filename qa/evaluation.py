@@ -90,7 +90,9 @@ def qrels_for(questions: list[EvalQuestion], passages: tuple[Passage, ...] | lis
 
 
 def retrieve(retriever: Retriever, questions: list[EvalQuestion], k: int) -> Run:
-    return {q.qid: {h.passage.passage_id: h.score for h in retriever.search(q.question, k)} for q in questions}
+    return {
+        q.qid: {h.passage.passage_id: h.score for h in retriever.search(q.question, k)} for q in questions
+    }
 
 
 def trec_order(run: Run) -> Run:
@@ -102,7 +104,9 @@ def trec_order(run: Run) -> Run:
     return ordered
 
 
-def score(qrels: Qrels, run: Run, metrics: tuple[str, ...] = METRICS) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+def score(
+    qrels: Qrels, run: Run, metrics: tuple[str, ...] = METRICS
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """(mean over queries, per query) for ranx metric names, on queries in both qrels and run."""
     from ranx import Qrels as RanxQrels
     from ranx import Run as RanxRun
@@ -168,4 +172,3 @@ def evaluate_retriever(
             }
         )
     return {"n": len(questions), "k": k, "metrics": means, "per_question": per_question}
-

@@ -35,7 +35,7 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 
 def _bigrams(text: str) -> set[tuple[str, str]]:
     words = [w.lower() for w in _WORD.findall(text)]
-    return set(zip(words, words[1:]))
+    return set(zip(words, words[1:], strict=False))
 
 
 def is_pull_quote(paragraph: str, rest_of_text: str) -> bool:
@@ -67,17 +67,19 @@ def parse_turns(document: Document) -> list[Turn]:
     for match in labels:
         if match:
             counts[match["label"]] = counts.get(match["label"], 0) + 1
-    # A label is a speaker only if it recurs (or is a generic Q/A label); "Note: ..." once is prose.
+    # A label is a speaker if it recurs, is a generic Q/A label or names a person in the metadata;
+    # "Note: ..." once is prose.
+    named = {document.interviewer, document.interviewee} - {""}
     speakers = {
         label
         for label, n in counts.items()
-        if n >= 2 or label.lower() in _INTERVIEWER_LABELS | _INTERVIEWEE_LABELS
+        if n >= 2 or label.lower() in _INTERVIEWER_LABELS | _INTERVIEWEE_LABELS or label in named
     }
     if not speakers:
         raise QAError(f"{document.path}: no speaker labels (like 'Question:' or 'Name:') found")
 
     raw: list[tuple[str, list[tuple[int, int]]]] = []  # (label, paragraph spans)
-    for (start, end), match in zip(spans, labels):
+    for (start, end), match in zip(spans, labels, strict=True):
         if match and match["label"] in speakers:
             raw.append((match["label"], [(match.end(), end)]))
         elif raw:
@@ -93,11 +95,7 @@ def parse_turns(document: Document) -> list[Turn]:
     turns: list[Turn] = []
     last_question: int | None = None
     for label, turn_spans in raw:
-        kept = [
-            (s, e)
-            for s, e in turn_spans
-            if not is_pull_quote(text[s:e], text[: s] + text[e:])
-        ]
+        kept = [(s, e) for s, e in turn_spans if not is_pull_quote(text[s:e], text[:s] + text[e:])]
         if not kept:
             continue
         speaker, role = _role(label, document)

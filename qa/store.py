@@ -1,12 +1,12 @@
 """The index folder: build, save atomically, load with every manifest check.
 
-    index/
-      manifest.json     what built it (embedder, corpus hash, versions) and each file's size and sha256
-      index.faiss       inner-product FAISS index over normalised passage vectors
-      passages.jsonl    one Passage per line, in FAISS row order
-      documents.jsonl   one interview's metadata per line (title, outlet, url, ...)
-      sentences.npy     one vector per sentence of every passage (see qa/vectors.py)
-      sentence_starts.npy  where each passage's sentences begin in sentences.npy
+index/
+  manifest.json     what built it (embedder, corpus hash, versions) and each file's size and sha256
+  index.faiss       inner-product FAISS index over normalised passage vectors
+  passages.jsonl    one Passage per line, in FAISS row order
+  documents.jsonl   one interview's metadata per line (title, outlet, url, ...)
+  sentences.npy     one vector per sentence of every passage (see qa/vectors.py)
+  sentence_starts.npy  where each passage's sentences begin in sentences.npy
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 DATA_FILES = ("index.faiss", "passages.jsonl", "documents.jsonl", "sentences.npy", "sentence_starts.npy")
 _BUNDLED = "bundled"
+DEFAULT_SCORING = Scoring()
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def build(
     index_dir: Path,
     embedder: Embedder,
     *,
-    scoring: Scoring = Scoring(),
+    scoring: Scoring = DEFAULT_SCORING,
     progress: bool = False,
 ) -> Index:
     """Parse, chunk, embed and write a new index, replacing index_dir only once it is complete."""
@@ -208,7 +209,9 @@ def load(index_dir: Path) -> Index:
         or sentence_vectors.shape != (int(sentence_starts[-1]), dims)
     ):
         raise QAError(f"{index_dir}: passage count or dimensions disagree with the manifest; {fix}")
-    return Index(index_dir, manifest, passages, documents, faiss_index, scoring, sentence_vectors, sentence_starts)
+    return Index(
+        index_dir, manifest, passages, documents, faiss_index, scoring, sentence_vectors, sentence_starts
+    )
 
 
 def _lines(path: Path) -> list[str]:
@@ -222,7 +225,8 @@ def staleness(index: Index, embedder: Embedder, corpus_dir: Path | None = None) 
         return f"built from the corpus {manifest['corpus']['path']}, not {corpus_dir}"
     built_with = manifest["embedder"]
     if (built_with["name"], built_with["version"]) != (embedder.name, embedder.version):
-        return f"built with embedder {built_with['name']} {built_with['version']}, not {embedder.name} {embedder.version}"
+        built = f"{built_with['name']} {built_with['version']}"
+        return f"built with embedder {built}, not {embedder.name} {embedder.version}"
     if manifest.get("qa_version") != __version__:
         return f"built by qa {manifest.get('qa_version')}, this is qa {__version__}"
     corpus = _corpus_path(manifest["corpus"]["path"])

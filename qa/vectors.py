@@ -50,7 +50,7 @@ def embed_passages(
     vectors = embedder.encode([p.text for p in passages], progress=progress)
     questions = sorted({p.in_answer_to for p in passages if p.in_answer_to})
     if questions and scoring.question_weight:
-        by_question = dict(zip(questions, embedder.encode(questions)))
+        by_question = dict(zip(questions, embedder.encode(questions), strict=True))
         for row, passage in enumerate(passages):
             if passage.in_answer_to:
                 vectors[row] += scoring.question_weight * by_question[passage.in_answer_to]

@@ -33,11 +33,17 @@ def test_long_text_splits_into_even_chunks_that_overlap_by_one_sentence():
 
 
 def test_a_scrap_left_at_the_end_joins_the_chunk_before_it():
-    text = "One two three four five six. Seven eight nine ten eleven twelve. Red orange yellow green blue violet. End."
+    text = (
+        "One two three four five six. Seven eight nine ten eleven twelve. "
+        "Red orange yellow green blue violet. End."
+    )
     spans = sentences(text, 0, len(text))
     # 6+6+6+1 = 19 words over max 13: target 9.5, so [0,1] (12), then [1,2] (12) with overlap,
     # leaving [2,3]; its new part is one word, which fits beside [1,2] (12 + 1 <= 13).
-    assert [[spans.index(s) for s in chunk] for chunk in pack(text, spans, max_words=13)] == [[0, 1], [1, 2, 3]]
+    assert [[spans.index(s) for s in chunk] for chunk in pack(text, spans, max_words=13)] == [
+        [0, 1],
+        [1, 2, 3],
+    ]
 
 
 def test_bundled_passages_are_verbatim_bounded_and_uniquely_named():

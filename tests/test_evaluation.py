@@ -2,8 +2,8 @@ import json
 import math
 
 import pytest
-
 from conftest import SHARED
+
 from qa.documents import Passage, QAError
 from qa.evaluation import (
     METRICS,
@@ -61,7 +61,13 @@ def test_metrics_by_hand():
     run = {"q1": {"d1": 0.9, "d2": 0.5}, "q2": {"d4": 0.8, "d3": 0.7, "d1": 0.1}}
     means, per_query = score(qrels, run)
     # q1: its only relevant doc is 2nd. q2: one of two relevant at 1st, the other at 3rd.
-    assert per_query["q1"] == {"recall@1": 0.0, "recall@5": 1.0, "recall@10": 1.0, "mrr@10": 0.5, "ndcg@10": 1 / math.log2(3)}
+    assert per_query["q1"] == {
+        "recall@1": 0.0,
+        "recall@5": 1.0,
+        "recall@10": 1.0,
+        "mrr@10": 0.5,
+        "ndcg@10": 1 / math.log2(3),
+    }
     assert per_query["q2"]["recall@1"] == 0.5 and per_query["q2"]["mrr@10"] == 1.0
     ideal = 1 + 1 / math.log2(3)
     assert math.isclose(per_query["q2"]["ndcg@10"], (1 + 1 / math.log2(4)) / ideal)
@@ -79,8 +85,14 @@ def passage(pid, text, question=""):
 
 
 def test_gold_quotes_match_any_passage_containing_them_whatever_the_case_and_spacing():
-    passages = [passage("doc:1:0", "The Border\xa0treaty was  signed."), passage("doc:3:0", "Border treaty again.")]
-    questions = [EvalQuestion("a", "q", gold=("border treaty",)), EvalQuestion("b", "q", relevant=("doc:3:0",))]
+    passages = [
+        passage("doc:1:0", "The Border\xa0treaty was  signed."),
+        passage("doc:3:0", "Border treaty again."),
+    ]
+    questions = [
+        EvalQuestion("a", "q", gold=("border treaty",)),
+        EvalQuestion("b", "q", relevant=("doc:3:0",)),
+    ]
     assert qrels_for(questions, passages) == {"a": {"doc:1:0": 1, "doc:3:0": 1}, "b": {"doc:3:0": 1}}
 
 
@@ -90,7 +102,11 @@ def test_a_gold_quote_found_nowhere_is_an_error_naming_the_question():
 
 
 def test_the_derived_set_asks_each_interviewer_question_of_its_whole_answer():
-    passages = [passage("doc:1:0", "x", "Why?"), passage("doc:1:1", "y", "Why?"), passage("doc:3:0", "z", "How?")]
+    passages = [
+        passage("doc:1:0", "x", "Why?"),
+        passage("doc:1:1", "y", "Why?"),
+        passage("doc:3:0", "z", "How?"),
+    ]
     assert derived_eval_set(passages) == [
         EvalQuestion("doc:asked:1", "Why?", relevant=("doc:1:0", "doc:1:1")),
         EvalQuestion("doc:asked:2", "How?", relevant=("doc:3:0",)),

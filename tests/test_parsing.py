@@ -25,7 +25,9 @@ def test_headline_standfirst_and_byline_are_not_turns(interview):
     first = turn_text(document, turns[0])
     assert first.startswith("The SCO, which many initially viewed as")
     last = turn_text(document, turns[-1])
-    assert last.endswith("I invite you to\xa0attend this large-scale SCO sports, cultural and entertainment event.")
+    assert last.endswith(
+        "I invite you to\xa0attend this large-scale SCO sports, cultural and entertainment event."
+    )
     everything = "\n".join(turn_text(document, t) for t in turns)
     assert "Interviewed by" not in everything and "For more detail" not in everything
     assert "agenda is an agenda for region-wide development\n" not in everything
@@ -63,7 +65,9 @@ def make(text: str, **metadata) -> Document:
 
 
 def test_generic_labels_take_names_from_metadata():
-    document = make("Q: Why?\n\nA: Because.\n\nQ: When?\n\nA: Now.", interviewer="Ann Asker", interviewee="Bo Answer")
+    document = make(
+        "Q: Why?\n\nA: Because.\n\nQ: When?\n\nA: Now.", interviewer="Ann Asker", interviewee="Bo Answer"
+    )
     turns = parse_turns(document)
     assert [(t.speaker, t.role) for t in turns] == [
         ("Ann Asker", INTERVIEWER),
@@ -75,19 +79,27 @@ def test_generic_labels_take_names_from_metadata():
 
 
 def test_a_label_seen_once_is_prose_not_a_speaker():
-    document = make("Question: Why?\n\nJo Smith: Because.\nNote: this stays in the answer.\n\nQuestion: More?\n\nJo Smith: No.")
+    document = make(
+        "Question: Why?\n\nJo Smith: Because.\nNote: this stays in the answer.\n\n"
+        "Question: More?\n\nJo Smith: No."
+    )
     turns = parse_turns(document)
     assert turn_text(document, turns[1]) == "Because.\n\nNote: this stays in the answer."
 
 
 def test_a_quoted_line_that_repeats_nothing_is_kept():
-    document = make('Question: Why?\n\nJo Smith: Because.\n\n"Entirely new words here."\n\nQuestion: More?\n\nJo Smith: No.')
+    document = make(
+        'Question: Why?\n\nJo Smith: Because.\n\n"Entirely new words here."\n\n'
+        "Question: More?\n\nJo Smith: No."
+    )
     assert turn_text(document, parse_turns(document)[1]) == 'Because.\n\n"Entirely new words here."'
 
 
 def test_pull_quote_detection_tolerates_reordered_words():
     said = "the vast region is poised to become, in the near future, the main driving force of growth"
-    assert is_pull_quote('"The vast region is poised to become the main driving force of growth in the near future"', said)
+    assert is_pull_quote(
+        '"The vast region is poised to become the main driving force of growth in the near future"', said
+    )
     assert not is_pull_quote("The vast region is poised to become the main driving force", said)
 
 

@@ -45,7 +45,17 @@ def test_answer_json_has_the_documented_fields(retriever):
     answer = ask(retriever, "  border\ttreaty ", 1, abstain_below=0.2)
     (hit,) = answer_json(answer)["hits"]
     assert answer.question == "border treaty"
-    assert list(hit) == ["rank", "score", "passage_id", "doc_id", "speaker", "in_answer_to", "text", "start", "end"]
+    assert list(hit) == [
+        "rank",
+        "score",
+        "passage_id",
+        "doc_id",
+        "speaker",
+        "in_answer_to",
+        "text",
+        "start",
+        "end",
+    ]
     assert hit["speaker"] == "Guest Speaker"
     assert hit["in_answer_to"] == "What about the border?"
     assert hit["text"] == "The border treaty was signed. India and Pakistan were not part of it."
@@ -53,7 +63,11 @@ def test_answer_json_has_the_documented_fields(retriever):
 
 @pytest.mark.parametrize(
     ("question", "message"),
-    [("", "the question is empty"), (" \n\t\x00 ", "the question is empty"), ("x" * (MAX_QUESTION_CHARS + 1), "characters long")],
+    [
+        ("", "the question is empty"),
+        (" \n\t\x00 ", "the question is empty"),
+        ("x" * (MAX_QUESTION_CHARS + 1), "characters long"),
+    ],
 )
 def test_unusable_questions_get_one_clear_line(question, message):
     with pytest.raises(QAError, match=message):

@@ -9,7 +9,9 @@ from qa.retrievers import DenseRetriever
 from qa.store import DATA_FILES, MANIFEST, build, load, staleness
 
 
-def test_round_trip_writes_exactly_the_index_files_and_loads_identical_hits(tiny_corpus, tmp_path, keyword_embedder):
+def test_round_trip_writes_exactly_the_index_files_and_loads_identical_hits(
+    tiny_corpus, tmp_path, keyword_embedder
+):
     index_dir = tmp_path / "index"
     built = build(tiny_corpus, index_dir, keyword_embedder)
     assert sorted(p.name for p in index_dir.iterdir()) == sorted([*DATA_FILES, MANIFEST])
@@ -67,14 +69,20 @@ def test_an_interrupted_swap_is_repaired_on_load(tiny_corpus, tmp_path, keyword_
 def test_staleness_notices_a_changed_corpus_and_a_changed_embedder(tiny_corpus, tmp_path, keyword_embedder):
     index = build(tiny_corpus, tmp_path / "index", keyword_embedder)
     assert staleness(index, keyword_embedder) is None
-    assert staleness(index, keyword_embedder, tmp_path) == f"built from the corpus {tiny_corpus.resolve()}, not {tmp_path}"
+    assert (
+        staleness(index, keyword_embedder, tmp_path)
+        == f"built from the corpus {tiny_corpus.resolve()}, not {tmp_path}"
+    )
 
     class Newer(type(keyword_embedder)):
         version = "2"
 
     assert staleness(index, Newer()) == "built with embedder test-keywords 1, not test-keywords 2"
     (tiny_corpus / "tiny.txt").write_text("Question: New?\n\nGuest Speaker: Yes.", encoding="utf-8")
-    assert staleness(index, keyword_embedder) == f"the corpus at {tiny_corpus.resolve()} changed since the index was built"
+    assert (
+        staleness(index, keyword_embedder)
+        == f"the corpus at {tiny_corpus.resolve()} changed since the index was built"
+    )
 
 
 def test_manifest_records_checksums_that_match_the_files(tiny_corpus, tmp_path, keyword_embedder):

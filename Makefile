@@ -1,0 +1,44 @@
+# The README's two commands are `make run` and `make test`; everything else here is optional.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Never phone home: Gradio's analytics off, models only from their wheels.
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test index lint bench screenshot clean
+
+# torch first and pinned: 2.13.0 is the CPU build on this disk; anything looser pulls a CUDA build.
+$(VENV)/.base: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.base
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+index: $(VENV)/.base
+	$(BIN)/qa build
+
+run: index
+	$(BIN)/python app.py
+
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check qa tests bench app.py
+	$(BIN)/ruff format --check qa tests bench app.py
+
+bench: $(VENV)/.dev
+	$(BIN)/python bench/foundation.py
+
+# Refresh the README's screenshot from the real browser test.
+screenshot: $(VENV)/.dev
+	QA_SCREENSHOT_DIR=docs $(BIN)/python -m pytest -q tests/test_browser.py
+
+clean:
+	rm -rf $(VENV) index .pytest_cache

@@ -1,0 +1,173 @@
+"""The `qa` command: a thin layer over the same functions the app calls.
+
+Errors a user can fix are printed as one line on stderr with a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from qa import __version__
+from qa.corpus import BUNDLED_CORPUS
+from qa.documents import QAError
+from qa.engine import DEFAULT_K
+
+USAGE_ERROR = 2
+
+
+def _index_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--index", type=Path, default=None, help="index folder (default: $QA_INDEX_DIR or ./index)"
+    )
+
+
+def _index_dir(args: argparse.Namespace) -> Path:
+    from qa.store import default_index_dir
+
+    return args.index or default_index_dir()
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from qa.embedders import get_embedder
+    from qa.store import build, load, staleness
+
+    index_dir = _index_dir(args)
+    embedder = get_embedder()
+    if not args.force and index_dir.exists():
+        try:
+            reason = staleness(load(index_dir), embedder, args.corpus)
+        except QAError as error:
+            reason = str(error)
+        if reason is None:
+            print(f"index at {index_dir} is up to date")
+            return 0
+        print(f"rebuilding index at {index_dir}: {reason}", file=sys.stderr)
+    started = time.perf_counter()
+    index = build(args.corpus, index_dir, embedder, progress=not args.quiet)
+    seconds = time.perf_counter() - started
+    print(
+        f"built index at {index_dir}: {len(index.passages)} passages from "
+        f"{len(index.documents)} interview(s) in {seconds:.1f} s"
+    )
+    return 0
+
+
+def _questions(args: argparse.Namespace) -> list[str]:
+    if args.question is not None:
+        return [args.question]
+    return [line for line in sys.stdin.read().splitlines() if line.strip()]
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.answers import answer_json, answer_text
+    from qa.engine import Engine
+
+    questions = _questions(args)
+    if not questions:
+        raise QAError("no question given: pass one as an argument or one per line on stdin")
+    engine = Engine.open(_index_dir(args))
+    failed = 0
+    for question in questions:
+        try:
+            answer = engine.ask(question, args.k)
+        except QAError as error:
+            if len(questions) == 1:
+                raise
+            print(f"qa: {error}", file=sys.stderr)  # one bad line in a batch does not stop the rest
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
+        else:
+            print(answer_text(answer) + "\n", flush=True)
+    return 1 if failed else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.engine import Engine
+    from qa.evaluation import DEFAULT_EVAL_SET, METRICS, derived_eval_set, evaluate_retriever, load_eval_set
+
+    engine = Engine.open(_index_dir(args))
+    if args.derived:
+        questions, name = derived_eval_set(engine.index.passages), "derived from the interviewers' questions"
+    else:
+        path = args.eval_set or DEFAULT_EVAL_SET
+        questions, name = load_eval_set(path), str(path)
+    report = evaluate_retriever(engine.retriever, questions, engine.index.passages, args.k)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    print(f"eval set: {name} ({report['n']} questions)")
+    for metric in METRICS:
+        print(f"  {metric:<10} {report['metrics'][metric]:.4f}")
+    misses = [q for q in report["per_question"] if q["first_relevant_rank"] != 1]
+    if misses:
+        print(f"not first ({len(misses)}):")
+        for q in misses:
+            print(f"  {q['id']}: rank {q['first_relevant_rank'] or '-'}  {q['question']}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from qa.ui import serve
+
+    serve(_index_dir(args), host=args.host, port=args.port)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main_parser = argparse.ArgumentParser(prog="qa", description="Ask interview transcripts questions.")
+    main_parser.add_argument("--version", action="version", version=f"qa {__version__}")
+    commands = main_parser.add_subparsers(dest="command", required=True)
+
+    build_parser = commands.add_parser("build", help="build (or refresh) the index from a corpus folder")
+    build_parser.add_argument("--corpus", type=Path, default=BUNDLED_CORPUS, help="folder of transcripts")
+    build_parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    build_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    _index_arg(build_parser)
+    build_parser.set_defaults(run=cmd_build)
+
+    ask_parser = commands.add_parser("ask", help="answer a question (or one per line on stdin)")
+    ask_parser.add_argument("question", nargs="?", help="the question; omit to read questions from stdin")
+    ask_parser.add_argument(
+        "-k", type=int, default=DEFAULT_K, help=f"excerpts per answer (default {DEFAULT_K})"
+    )
+    ask_parser.add_argument("--json", action="store_true", help="one JSON object per question")
+    _index_arg(ask_parser)
+    ask_parser.set_defaults(run=cmd_ask)
+
+    eval_parser = commands.add_parser("eval", help="score retrieval on an eval set")
+    eval_parser.add_argument("--eval-set", type=Path, help="JSONL eval set (default: the interview's own)")
+    eval_parser.add_argument(
+        "--derived", action="store_true", help="use the interviewers' questions as queries instead"
+    )
+    eval_parser.add_argument("-k", type=int, default=10, help="passages listed per question (default 10)")
+    eval_parser.add_argument("--json", action="store_true", help="print the full report as JSON")
+    _index_arg(eval_parser)
+    eval_parser.set_defaults(run=cmd_eval)
+
+    serve_parser = commands.add_parser("serve", help="start the web app")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=7860)
+    _index_arg(serve_parser)
+    serve_parser.set_defaults(run=cmd_serve)
+    return main_parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except QAError as error:
+        print(f"qa: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

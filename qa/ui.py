@@ -1,0 +1,120 @@
+"""The Gradio page: a chat whose replies are quote cards. Only app.py (and `qa serve`) import this.
+
+Everything taken from a transcript is HTML-escaped here, so markup in an interview is shown as text.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import os
+import sys
+from pathlib import Path
+
+from qa.answers import ABSTAIN_MESSAGE, Answer
+from qa.documents import Hit, QAError
+from qa.engine import DEFAULT_K, Engine
+
+EXAMPLES = [
+    "What does India and Pakistan joining mean for the SCO?",
+    "Which countries have applied for membership?",
+    "Where will the 2018 summit take place?",
+]
+
+CSS = """
+.qa-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 14px; margin: 0 0 12px 0; }
+.qa-quote { margin: 0 0 8px 0; padding-left: 10px; border-left: 3px solid #6e7781; white-space: pre-wrap; }
+.qa-meta, .qa-source { font-size: 0.9em; color: #57606a; }
+.qa-id { font-family: ui-monospace, monospace; font-size: 0.85em; }
+"""
+
+
+def _safe_url(url: str) -> str | None:
+    return url if url.lower().startswith(("http://", "https://")) else None
+
+
+def card_html(hit: Hit, document: dict) -> str:
+    """One quote card: the verbatim excerpt, who said it, the question it answered, and the source."""
+    p = hit.passage
+    quote = html.escape(p.text)
+    meta = f"<strong>{html.escape(p.speaker)}</strong>"
+    if p.in_answer_to:
+        meta += f" &middot; in answer to: <em>{html.escape(p.in_answer_to)}</em>"
+    title = html.escape(document.get("title") or p.doc_id)
+    url = _safe_url(document.get("url", ""))
+    source = (
+        f'<a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
+        if url
+        else title
+    )
+    details = ", ".join(html.escape(document[f]) for f in ("outlet", "published") if document.get(f))
+    if details:
+        source += f" ({details})"
+    return (
+        '<div class="qa-card">'
+        f'<blockquote class="qa-quote">{quote}</blockquote>'
+        f'<div class="qa-meta">{meta}</div>'
+        f'<div class="qa-source">#{hit.rank} &middot; score {hit.score:.2f} &middot; {source}'
+        f' &middot; <span class="qa-id">{html.escape(p.passage_id)}</span></div>'
+        "</div>"
+    )
+
+
+def answer_html(answer: Answer, documents: dict[str, dict]) -> str:
+    if answer.abstained:
+        return f"<p>{html.escape(ABSTAIN_MESSAGE)} Try asking about something the interview covers.</p>"
+    return "".join(card_html(hit, documents.get(hit.passage.doc_id, {})) for hit in answer.hits)
+
+
+def answer(message: str, history: list, *, engine: Engine, k: int = DEFAULT_K) -> str:
+    """The chat function: one reply (HTML quote cards, or a plain message) per question."""
+    try:
+        return answer_html(engine.ask(message, k), engine.index.documents)
+    except QAError as error:
+        return f"<p>{html.escape(str(error).capitalize())}.</p>"
+
+
+def _description(engine: Engine) -> str:
+    names = [
+        " &middot; ".join(html.escape(d[f]) for f in ("title", "outlet", "published") if d.get(f))
+        for d in engine.index.documents.values()
+    ]
+    return (
+        "Ask a question in your own words. Each reply quotes the interviewee verbatim, "
+        "with the question they were answering.<br>Interviews: " + "; ".join(names)
+    )
+
+
+def build_app(engine: Engine):
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    import gradio as gr
+
+    # System fonts only: the default theme would fetch fonts from Google, and users may be offline.
+    theme = gr.themes.Default(
+        font=["system-ui", "Segoe UI", "Roboto", "sans-serif"], font_mono=["ui-monospace", "monospace"]
+    )
+    chat = gr.ChatInterface(
+        fn=functools.partial(answer, engine=engine),
+        chatbot=gr.Chatbot(label="Answers", render_markdown=False, sanitize_html=True, height=560),
+        textbox=gr.Textbox(placeholder="Ask the interview a question", submit_btn=True),
+        title="Interview QA",
+        description=_description(engine),
+        examples=EXAMPLES,
+        run_examples_on_click=True,
+        analytics_enabled=False,
+        flagging_mode="never",
+        api_name="chat",
+    )
+    return chat, theme
+
+
+def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Load the index, then serve the page on host:port until interrupted."""
+    engine = Engine.open(index_dir)
+    engine.ask(EXAMPLES[0])  # warm the model so the first person's question is not the slow one
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"qa: warning: serving on {host} exposes the interviews to your network", file=sys.stderr)
+    app, theme = build_app(engine)
+    app.launch(
+        server_name=host, server_port=port, share=False, theme=theme, css=CSS, show_error=False, quiet=False
+    )

