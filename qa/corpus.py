@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from qa.documents import Document, QAError
 
 BUNDLED_CORPUS = Path(__file__).parent / "bundled"
 TRANSCRIPT_SUFFIXES = (".txt", ".md")
+_BYLINE = re.compile(r"^\s*Interview(?:ed)? by (?P<name>[^\n]{1,80})$", re.MULTILINE)
 _METADATA_FIELDS = ("title", "outlet", "url", "published", "interviewee", "interviewer")
 
 
@@ -46,9 +48,18 @@ def read_document(path: Path) -> Document:
         raise QAError(f"{path}: transcript is empty")
     if "\0" in text:
         raise QAError(f"{path}: looks like a binary file, not a transcript")
-    metadata = _read_metadata(path.with_suffix(".json"))
+    metadata = {**metadata_from_text(text), **_read_metadata(path.with_suffix(".json"))}
     fields = {name: str(metadata.get(name, "")) for name in _METADATA_FIELDS}
     return Document(doc_id=path.stem, path=str(path), text=text, **fields)
+
+
+def metadata_from_text(text: str) -> dict:
+    """What a transcript says of itself when no sidecar does: its headline and byline."""
+    metadata = {"title": text.strip().splitlines()[0].strip()}
+    byline = _BYLINE.search(text)
+    if byline:
+        metadata["interviewer"] = byline["name"].strip()
+    return metadata
 
 
 def _read_metadata(sidecar: Path) -> dict:

@@ -67,14 +67,19 @@ def parse_turns(document: Document) -> list[Turn]:
     for match in labels:
         if match:
             counts[match["label"]] = counts.get(match["label"], 0) + 1
-    # A label is a speaker if it recurs, is a generic Q/A label or names a person in the metadata;
-    # "Note: ..." once is prose.
+    # A label is a speaker if it recurs, is a generic Q/A label, names a person in the metadata, or
+    # is the first label after a question (who answers); "Note: ..." once is prose.
     named = {document.interviewer, document.interviewee} - {""}
     speakers = {
         label
         for label, n in counts.items()
         if n >= 2 or label.lower() in _INTERVIEWER_LABELS | _INTERVIEWEE_LABELS or label in named
     }
+    after_question = False
+    for match in filter(None, labels):
+        if after_question:
+            speakers.add(match["label"])
+        after_question = match["label"] in speakers and _role(match["label"], document)[1] == INTERVIEWER
     if not speakers:
         raise QAError(f"{document.path}: no speaker labels (like 'Question:' or 'Name:') found")
 

@@ -136,3 +136,20 @@ def test_the_installed_command_runs_as_a_subprocess():
         2,
         "qa: no question given: pass one as an argument or one per line on stdin\n",
     )
+
+
+def test_a_bad_transcript_fails_the_build_in_one_line_and_keeps_the_old_index(
+    tiny_corpus, tmp_path, keyword_embedder, capsys
+):
+    folder = tmp_path / "index"
+    main(["build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet"])
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    (tiny_corpus / "broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    capsys.readouterr()
+    code, out, err = run(capsys, "build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet")
+    assert (code, out) == (2, "")
+    assert (
+        err.splitlines()[-1]
+        == f"qa: {tiny_corpus / 'broken.txt'}: not UTF-8 text; save the transcript as UTF-8"
+    )
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

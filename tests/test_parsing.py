@@ -119,3 +119,15 @@ def test_unreadable_transcripts_name_the_file_and_the_problem(tmp_path, content,
         read_document(path)
     assert str(error.value).startswith(str(path))
     assert "\n" not in str(error.value)
+
+
+def test_headline_and_byline_stand_in_for_missing_metadata(tmp_path):
+    path = tmp_path / "talk.txt"
+    path.write_text(
+        "Big talk: a headline\n\nQuestion: Why?\n\nJo Smith: Because.\n\nInterviewed by Ann Asker\n"
+    )
+    document = read_document(path)
+    assert (document.title, document.interviewer) == ("Big talk: a headline", "Ann Asker")
+    turns = parse_turns(document)
+    assert [(t.speaker, t.role) for t in turns] == [("Ann Asker", INTERVIEWER), ("Jo Smith", INTERVIEWEE)]
+    assert turn_text(document, turns[-1]) == "Because."
