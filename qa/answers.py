@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from qa.documents import Hit, QAError
@@ -30,15 +31,21 @@ def clean_question(question: str) -> str:
     return question
 
 
-def ask(retriever: Retriever, question: str, k: int, abstain_below: float) -> Answer:
-    """Top-k passages, or an abstention when even the best one scores below abstain_below."""
+def ask(
+    retriever: Retriever,
+    question: str,
+    k: int,
+    covers: Callable[[str], bool],
+    doc_ids: set[str] | None = None,
+) -> Answer:
+    """Top-k passages, or an abstention when `covers` says nothing in the index is about the question."""
     question = clean_question(question)
     if k < 1:
         raise QAError(f"k must be at least 1, not {k}")
-    hits = retriever.search(question, k)
-    if not hits or hits[0].score < abstain_below:
+    if not covers(question):
         return Answer(question, True, ())
-    return Answer(question, False, tuple(hits))
+    hits = retriever.search(question, k, doc_ids)
+    return Answer(question, not hits, tuple(hits))
 
 
 def hit_json(hit: Hit) -> dict:
@@ -77,9 +84,8 @@ def answer_text(answer: Answer) -> str:
         lines.append(f"[{hit.rank}] {hit.score:.3f}  {p.speaker}  ({p.passage_id})")
         if p.in_answer_to:
             lines.append(f"    in answer to: {_shorten(p.in_answer_to, 100)}")
-        lines.extend(
-            textwrap.wrap(p.text.replace("\xa0", " "), 100, initial_indent="    ", subsequent_indent="    ")
-        )
+        for paragraph in p.text.replace("\xa0", " ").split("\n\n"):
+            lines.extend(textwrap.wrap(paragraph, 100, initial_indent="    ", subsequent_indent="    "))
     return "\n".join(lines)
 
 

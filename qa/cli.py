@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from qa import __version__
 from qa.corpus import BUNDLED_CORPUS
 from qa.documents import QAError
 from qa.engine import DEFAULT_K
+from qa.retrievers import DEFAULT_MODE, MODES
 
 USAGE_ERROR = 2
 
@@ -22,6 +24,15 @@ USAGE_ERROR = 2
 def _index_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index", type=Path, default=None, help="index folder (default: $QA_INDEX_DIR or ./index)"
+    )
+
+
+def _mode_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default=DEFAULT_MODE,
+        help=f"retriever: {', '.join(MODES)} (default {DEFAULT_MODE})",
     )
 
 
@@ -73,7 +84,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     failed = 0
     for question in questions:
         try:
-            answer = engine.ask(question, args.k)
+            answer = engine.ask(question, args.k, args.mode)
         except QAError as error:
             if len(questions) == 1:
                 raise
@@ -97,11 +108,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         path = args.eval_set or DEFAULT_EVAL_SET
         questions, name = load_eval_set(path), str(path)
-    report = evaluate_retriever(engine.retriever, questions, engine.index.passages, args.k)
+    report = evaluate_retriever(engine.retriever(args.mode), questions, engine.index.passages, args.k)
+    report["mode"] = args.mode
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
         return 0
-    print(f"eval set: {name} ({report['n']} questions)")
+    print(f"eval set: {name} ({report['n']} questions), mode {args.mode}")
     for metric in METRICS:
         print(f"  {metric:<10} {report['metrics'][metric]:.4f}")
     misses = [q for q in report["per_question"] if q["first_relevant_rank"] != 1]
@@ -137,6 +149,7 @@ def parser() -> argparse.ArgumentParser:
         "-k", type=int, default=DEFAULT_K, help=f"excerpts per answer (default {DEFAULT_K})"
     )
     ask_parser.add_argument("--json", action="store_true", help="one JSON object per question")
+    _mode_arg(ask_parser)
     _index_arg(ask_parser)
     ask_parser.set_defaults(run=cmd_ask)
 
@@ -147,6 +160,7 @@ def parser() -> argparse.ArgumentParser:
     )
     eval_parser.add_argument("-k", type=int, default=10, help="passages listed per question (default 10)")
     eval_parser.add_argument("--json", action="store_true", help="print the full report as JSON")
+    _mode_arg(eval_parser)
     _index_arg(eval_parser)
     eval_parser.set_defaults(run=cmd_eval)
 
@@ -167,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `qa ask ... | head`: the reader left, which is not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""One loaded index with its embedder and retriever: what the CLI and the app both answer from."""
+"""One loaded index with its embedder and retrievers: what the CLI and the app both answer from."""
 
 from __future__ import annotations
 
@@ -7,17 +7,24 @@ from pathlib import Path
 from qa.answers import Answer, ask
 from qa.documents import QAError
 from qa.embedders import Embedder, get_embedder
-from qa.retrievers import DenseRetriever
+from qa.retrievers import DEFAULT_MODE, MODES, BM25Retriever, DenseRetriever, Retriever, make_retriever
 from qa.store import Index, load, staleness
 
 DEFAULT_K = 5
+# A question is "covered" when its best passage's dense score reaches the embedder's abstain_below,
+# or when one passage holds at least this share of its terms (a name the model does not know).
+# Off-topic questions matched at most 0.40 of their terms; see eval/README.md.
+LEXICAL_COVERAGE = 0.6
 
 
 class Engine:
     def __init__(self, index: Index, embedder: Embedder) -> None:
         self.index = index
         self.embedder = embedder
-        self.retriever = DenseRetriever(index, embedder)
+        self.dense = DenseRetriever(index, embedder)
+        self.bm25 = BM25Retriever(index)
+        self._retrievers: dict[str, Retriever] = {}
+        self._rows = {p.passage_id: row for row, p in enumerate(index.passages)}
 
     @classmethod
     def open(cls, index_dir: Path) -> Engine:
@@ -29,5 +36,25 @@ class Engine:
             raise QAError(f"index at {index_dir} is stale ({reason}); run `qa build` to rebuild it")
         return cls(index, embedder)
 
-    def ask(self, question: str, k: int = DEFAULT_K) -> Answer:
-        return ask(self.retriever, question, k, self.embedder.abstain_below)
+    def retriever(self, mode: str = DEFAULT_MODE) -> Retriever:
+        if mode not in MODES:
+            raise QAError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        if mode not in self._retrievers:
+            self._retrievers[mode] = make_retriever(mode, self.dense, self.bm25)
+        return self._retrievers[mode]
+
+    def covers(self, question: str) -> bool:
+        """Whether anything in the index is about the question (else the answer abstains)."""
+        best = self.dense.search(question, 1)
+        if best and best[0].score >= self.embedder.abstain_below:
+            return True
+        lexical = self.bm25.search(question, 1)
+        if not lexical:
+            return False
+        row = self._rows[lexical[0].passage.passage_id]
+        return self.index.lexical.matched_share(question, row) >= LEXICAL_COVERAGE
+
+    def ask(
+        self, question: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE, doc_ids: set[str] | None = None
+    ) -> Answer:
+        return ask(self.retriever(mode), question, k, self.covers, doc_ids)

@@ -1,4 +1,8 @@
-"""The Retriever seam: `search(question, k) -> list[Hit]`, best first."""
+"""The Retriever seam: `search(question, k) -> list[Hit]`, best first.
+
+`dense` embeds the question; `bm25` matches its words; `hybrid` fuses the two, by a weighted sum of
+min-max normalised scores (convex) or by reciprocal rank fusion (rrf).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,22 @@ from qa.embedders import Embedder
 from qa.store import Index
 from qa.vectors import best_sentence_scores
 
+MODES = ("dense", "bm25", "hybrid", "hybrid-rrf")
+DEFAULT_MODE = "hybrid"
+# Share of the fused score given to the dense side in convex fusion; chosen from data (eval/README.md).
+DENSE_WEIGHT = 0.6
+RRF_K = 60  # the constant of Cormack et al. (2009): rank r scores 1 / (60 + r)
+
 
 class Retriever(Protocol):
-    def search(self, question: str, k: int) -> list[Hit]: ...
+    def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
+        """The k best passages, from the documents in doc_ids only when it is given."""
+        ...
+
+
+def _hits(index: Index, rows: np.ndarray, scores: np.ndarray, k: int) -> list[Hit]:
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [Hit(index.passages[rows[i]], float(scores[i]), rank) for rank, i in enumerate(order, start=1)]
 
 
 class DenseRetriever:
@@ -29,20 +46,96 @@ class DenseRetriever:
         faiss.omp_set_num_threads(1)
         self.index = index
         self.embedder = embedder
+        self._last: tuple[str, np.ndarray] | None = None
 
-    def search(self, question: str, k: int) -> list[Hit]:
-        k = min(k, len(self.index.passages))
+    def _encode(self, question: str) -> np.ndarray:
+        """The question's vector; asking twice in a row (search, then the relevance check) encodes once."""
+        if self._last is None or self._last[0] != question:
+            self._last = (question, self.embedder.encode([question]))
+        return self._last[1]
+
+    def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
+        import faiss
+
+        index = self.index
+        allowed = index.rows_of(doc_ids) if doc_ids is not None else None
+        size = len(index.passages) if allowed is None else len(allowed)
+        k = min(k, size)
         if k <= 0:
             return []
-        index = self.index
-        vector = self.embedder.encode([question])
-        candidates = min(len(index.passages), max(self.min_candidates, 10 * k))
-        scores, rows = index.faiss_index.search(vector, candidates)
+        vector = self._encode(question)
+        candidates = min(size, max(self.min_candidates, 10 * k))
+        params = None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        scores, rows = index.faiss_index.search(vector, candidates, params=params)
         keep = rows[0] >= 0
         scores, rows = scores[0][keep], rows[0][keep]
         sentence = best_sentence_scores(vector[0], rows, index.sentence_vectors, index.sentence_starts)
-        combined = (scores + index.scoring.sentence_weight * sentence) / index.scoring.total
-        order = np.argsort(-combined, kind="stable")[:k]
-        return [
-            Hit(index.passages[rows[i]], float(combined[i]), rank) for rank, i in enumerate(order, start=1)
-        ]
+        return _hits(
+            index, rows, (scores + index.scoring.sentence_weight * sentence) / index.scoring.total, k
+        )
+
+
+class BM25Retriever:
+    """Okapi BM25 over the passage text; passages sharing no word with the question are not hits."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+
+    def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
+        scores = self.index.lexical.scores(question)
+        rows = np.flatnonzero(scores > 0)
+        if doc_ids is not None:
+            rows = np.intersect1d(rows, self.index.rows_of(doc_ids), assume_unique=True)
+        return _hits(self.index, rows, scores[rows], k)
+
+
+class HybridRetriever:
+    """Both retrievers' top `depth` candidates, fused; a passage missing from one list scores 0 there."""
+
+    depth = 100
+
+    def __init__(
+        self, dense: Retriever, lexical: Retriever, fusion: str = "convex", dense_weight: float = DENSE_WEIGHT
+    ):
+        if fusion not in ("convex", "rrf"):
+            raise ValueError(f"unknown fusion {fusion!r}")
+        self.dense, self.lexical = dense, lexical
+        self.fusion, self.dense_weight = fusion, dense_weight
+
+    def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
+        depth = max(self.depth, k)
+        lists = (self.dense.search(question, depth, doc_ids), self.lexical.search(question, depth, doc_ids))
+        weights = (self.dense_weight, 1.0 - self.dense_weight)
+        fused: dict[str, float] = {}
+        passages = {}
+        for hits, weight in zip(lists, weights, strict=True):
+            for hit, value in zip(hits, self._normalised(hits), strict=True):
+                passages[hit.passage.passage_id] = hit.passage
+                fused[hit.passage.passage_id] = fused.get(hit.passage.passage_id, 0.0) + weight * value
+        ranked = sorted(fused.items(), key=lambda item: -item[1])[:k]
+        return [Hit(passages[pid], score, rank) for rank, (pid, score) in enumerate(ranked, start=1)]
+
+    def _normalised(self, hits: list[Hit]) -> list[float]:
+        if self.fusion == "rrf":
+            return [1.0 / (RRF_K + hit.rank) for hit in hits]
+        if not hits:
+            return []
+        top, bottom = hits[0].score, hits[-1].score
+        if top == bottom:
+            return [1.0] * len(hits)
+        return [(hit.score - bottom) / (top - bottom) for hit in hits]
+
+
+def make_retriever(
+    mode: str, dense: DenseRetriever, bm25: BM25Retriever, dense_weight: float = DENSE_WEIGHT
+) -> Retriever:
+    """The retriever for a mode, built on shared dense and BM25 retrievers."""
+    if mode == "dense":
+        return dense
+    if mode == "bm25":
+        return bm25
+    if mode == "hybrid":
+        return HybridRetriever(dense, bm25, "convex", dense_weight)
+    if mode == "hybrid-rrf":
+        return HybridRetriever(dense, bm25, "rrf", 0.5)
+    raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")

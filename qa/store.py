@@ -7,6 +7,7 @@ index/
   documents.jsonl   one interview's metadata per line (title, outlet, url, ...)
   sentences.npy     one vector per sentence of every passage (see qa/vectors.py)
   sentence_starts.npy  where each passage's sentences begin in sentences.npy
+  bm25/             the BM25 model's arrays and vocabulary (see qa/lexical.py)
 """
 
 from __future__ import annotations
@@ -26,14 +27,16 @@ from qa.chunking import MAX_WORDS, passages_for
 from qa.corpus import BUNDLED_CORPUS, corpus_hash, load_corpus
 from qa.documents import Document, Passage, QAError
 from qa.embedders import Embedder
+from qa.lexical import BM25_DIR, Lexical, LexicalSettings
 from qa.parsing import parse_turns
 from qa.vectors import Scoring, embed_passages
 
 FORMAT = 1
 MANIFEST = "manifest.json"
-DATA_FILES = ("index.faiss", "passages.jsonl", "documents.jsonl", "sentences.npy", "sentence_starts.npy")
+CORE_FILES = ("index.faiss", "passages.jsonl", "documents.jsonl", "sentences.npy", "sentence_starts.npy")
 _BUNDLED = "bundled"
 DEFAULT_SCORING = Scoring()
+DEFAULT_LEXICAL = LexicalSettings()
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,13 @@ class Index:
     scoring: Scoring
     sentence_vectors: np.ndarray
     sentence_starts: np.ndarray
+    lexical: Lexical
+    doc_rows: dict[str, np.ndarray]  # each document's passage rows, for searches scoped to some documents
+
+    def rows_of(self, doc_ids) -> np.ndarray:
+        """The passage rows of these documents, ascending."""
+        parts = [self.doc_rows[d] for d in doc_ids if d in self.doc_rows]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
 def default_index_dir() -> Path:
@@ -77,13 +87,32 @@ def build(
     progress: bool = False,
 ) -> Index:
     """Parse, chunk, embed and write a new index, replacing index_dir only once it is complete."""
-    import faiss
-
     documents = load_corpus(corpus_dir)
     passages = corpus_passages(documents)
     if not passages:
         raise QAError(f"{corpus_dir}: no answer passages found in the transcripts")
+    corpus = {"path": _corpus_label(corpus_dir), "hash": corpus_hash(corpus_dir), "documents": len(documents)}
+    return build_from(
+        documents, passages, index_dir, embedder, corpus=corpus, scoring=scoring, progress=progress
+    )
+
+
+def build_from(
+    documents: list[Document],
+    passages: list[Passage],
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    corpus: dict,
+    scoring: Scoring = DEFAULT_SCORING,
+    lexical: LexicalSettings = DEFAULT_LEXICAL,
+    progress: bool = False,
+) -> Index:
+    """Embed and write an index of these passages; `corpus` says where they came from."""
+    import faiss
+
     vectors = embed_passages(embedder, passages, scoring, progress=progress)
+    bm25 = Lexical.build([p.text for p in passages], lexical)
     faiss_index = faiss.IndexFlatIP(embedder.dims)
     faiss_index.add(vectors.passages)
     manifest = {
@@ -92,13 +121,10 @@ def build(
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "embedder": {"name": embedder.name, "version": embedder.version, "dims": embedder.dims},
         "scoring": scoring.to_json(),
+        "lexical": lexical.to_json(),
         "max_words": MAX_WORDS,
         "passage_count": len(passages),
-        "corpus": {
-            "path": _corpus_label(corpus_dir),
-            "hash": corpus_hash(corpus_dir),
-            "documents": len(documents),
-        },
+        "corpus": corpus,
     }
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = index_dir.parent / f".{index_dir.name}.building-{os.getpid()}"
@@ -110,10 +136,13 @@ def build(
         _write_lines(staging / "documents.jsonl", [_document_record(d) for d in documents])
         np.save(staging / "sentences.npy", vectors.sentences)
         np.save(staging / "sentence_starts.npy", vectors.sentence_starts)
-        manifest["files"] = {name: _file_record(staging / name) for name in DATA_FILES}
+        bm25.save(staging / BM25_DIR)
+        files = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+        manifest["files"] = {name: _file_record(staging / name) for name in files}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-        for name in (*DATA_FILES, MANIFEST):
+        for name in (*files, MANIFEST):
             _fsync(staging / name)
+        _fsync(staging / BM25_DIR)
         _fsync(staging)
         _swap_into_place(staging, index_dir)
     finally:
@@ -186,7 +215,7 @@ def load(index_dir: Path) -> Index:
         raise QAError(f"{manifest_path}: unreadable manifest ({error}); {fix}") from None
     if manifest.get("format") != FORMAT:
         raise QAError(f"{manifest_path}: index format {manifest.get('format')} is not {FORMAT}; {fix}")
-    for name in DATA_FILES:
+    for name in sorted({*CORE_FILES, *files}):
         path = index_dir / name
         if not path.exists():
             raise QAError(f"{path}: missing; {fix}")
@@ -199,7 +228,8 @@ def load(index_dir: Path) -> Index:
         sentence_vectors = np.load(index_dir / "sentences.npy", allow_pickle=False)
         sentence_starts = np.load(index_dir / "sentence_starts.npy", allow_pickle=False)
         scoring = Scoring(**manifest["scoring"])
-    except (RuntimeError, ValueError, TypeError, KeyError) as error:
+        lexical = Lexical.load(index_dir / BM25_DIR, LexicalSettings(**manifest["lexical"]))
+    except (RuntimeError, ValueError, TypeError, KeyError, OSError) as error:
         raise QAError(f"{index_dir}: unreadable index ({error}); {fix}") from None
     if (
         faiss_index.ntotal != count
@@ -207,11 +237,28 @@ def load(index_dir: Path) -> Index:
         or faiss_index.d != dims
         or sentence_starts.shape != (count + 1,)
         or sentence_vectors.shape != (int(sentence_starts[-1]), dims)
+        or lexical.model.scores["num_docs"] != count
     ):
         raise QAError(f"{index_dir}: passage count or dimensions disagree with the manifest; {fix}")
     return Index(
-        index_dir, manifest, passages, documents, faiss_index, scoring, sentence_vectors, sentence_starts
+        index_dir,
+        manifest,
+        passages,
+        documents,
+        faiss_index,
+        scoring,
+        sentence_vectors,
+        sentence_starts,
+        lexical,
+        _doc_rows(passages),
     )
+
+
+def _doc_rows(passages: tuple[Passage, ...]) -> dict[str, np.ndarray]:
+    rows: dict[str, list[int]] = {}
+    for row, passage in enumerate(passages):
+        rows.setdefault(passage.doc_id, []).append(row)
+    return {doc_id: np.array(r, dtype=np.int64) for doc_id, r in rows.items()}
 
 
 def _lines(path: Path) -> list[str]:

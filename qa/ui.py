@@ -14,6 +14,7 @@ from pathlib import Path
 from qa.answers import ABSTAIN_MESSAGE, Answer
 from qa.documents import Hit, QAError
 from qa.engine import DEFAULT_K, Engine
+from qa.retrievers import DEFAULT_MODE, MODES
 
 EXAMPLES = [
     "What does India and Pakistan joining mean for the SCO?",
@@ -66,10 +67,12 @@ def answer_html(answer: Answer, documents: dict[str, dict]) -> str:
     return "".join(card_html(hit, documents.get(hit.passage.doc_id, {})) for hit in answer.hits)
 
 
-def answer(message: str, history: list, *, engine: Engine, k: int = DEFAULT_K) -> str:
+def answer(
+    message: str, history: list, mode: str = DEFAULT_MODE, k: int = DEFAULT_K, *, engine: Engine
+) -> str:
     """The chat function: one reply (HTML quote cards, or a plain message) per question."""
     try:
-        return answer_html(engine.ask(message, k), engine.index.documents)
+        return answer_html(engine.ask(message, int(k), mode), engine.index.documents)
     except QAError as error:
         return f"<p>{html.escape(str(error).capitalize())}.</p>"
 
@@ -96,11 +99,14 @@ def build_app(engine: Engine):
     chat = gr.ChatInterface(
         fn=functools.partial(answer, engine=engine),
         chatbot=gr.Chatbot(label="Answers", render_markdown=False, sanitize_html=True, height=560),
-        textbox=gr.Textbox(placeholder="Ask the interview a question", submit_btn=True),
+        textbox=gr.Textbox(placeholder=f"Ask the interview a question, e.g. {EXAMPLES[1]}", submit_btn=True),
         title="Interview QA",
         description=_description(engine),
-        examples=EXAMPLES,
-        run_examples_on_click=True,
+        additional_inputs=[
+            gr.Dropdown(list(MODES), value=DEFAULT_MODE, label="Retrieval mode"),
+            gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Excerpts per answer (k)"),
+        ],
+        additional_inputs_accordion=gr.Accordion("Settings", open=False),
         analytics_enabled=False,
         flagging_mode="never",
         api_name="chat",

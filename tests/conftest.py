@@ -104,3 +104,10 @@ def engine(bundled_index_dir, minilm):
     from qa.store import load
 
     return Engine(load(bundled_index_dir), minilm)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under folder, by relative path, with its bytes: to prove nothing changed."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import snapshot
 
 from qa.cli import main
 
@@ -71,13 +72,17 @@ def test_ask_prints_readable_text(tiny_corpus, tmp_path, keyword_embedder, capsy
     folder = tmp_path / "index"
     main(["build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet"])
     capsys.readouterr()
-    code, out, _ = run(capsys, "ask", "border", "-k", "1", "--index", str(folder))
+    code, out, _ = run(capsys, "ask", "border", "-k", "1", "--mode", "dense", "--index", str(folder))
     assert code == 0
+    # dense: passage border 1/2 + question 0.25, best sentence 1/sqrt2 at half weight, over 1.75
     assert out.splitlines()[:3] == [
         "Q: border",
         f"[1] {((1 / 2 + 0.25) + 0.5 / 2**0.5) / 1.75:.3f}  Guest Speaker  (tiny:1:0)",
         "    in answer to: What about the border?",
     ]
+    code, out, _ = run(capsys, "ask", "border", "-k", "1", "--index", str(folder))
+    # hybrid, the default: first in both lists, so 0.6 * 1 + 0.4 * 1
+    assert out.splitlines()[1] == "[1] 1.000  Guest Speaker  (tiny:1:0)"
 
 
 @pytest.mark.parametrize(
@@ -143,7 +148,7 @@ def test_a_bad_transcript_fails_the_build_in_one_line_and_keeps_the_old_index(
 ):
     folder = tmp_path / "index"
     main(["build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet"])
-    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    before = snapshot(folder)
     (tiny_corpus / "broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     capsys.readouterr()
     code, out, err = run(capsys, "build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet")
@@ -152,4 +157,4 @@ def test_a_bad_transcript_fails_the_build_in_one_line_and_keeps_the_old_index(
         err.splitlines()[-1]
         == f"qa: {tiny_corpus / 'broken.txt'}: not UTF-8 text; save the transcript as UTF-8"
     )
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert snapshot(folder) == before

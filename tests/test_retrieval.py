@@ -2,19 +2,23 @@ import math
 
 import pytest
 
-from qa.answers import MAX_QUESTION_CHARS, answer_json, ask, clean_question
+from qa.answers import MAX_QUESTION_CHARS, answer_json, clean_question
 from qa.documents import QAError
-from qa.retrievers import DenseRetriever
+from qa.engine import Engine
 from qa.store import build
 
 
 @pytest.fixture
-def retriever(tiny_corpus, tmp_path, keyword_embedder):
-    return DenseRetriever(build(tiny_corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
+def engine(tiny_corpus, tmp_path, keyword_embedder):
+    return Engine(build(tiny_corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
 
 
-def test_scores_are_the_weighted_mean_of_passage_question_and_best_sentence(retriever):
-    first, second = retriever.search("border treaty", 2)
+def ids(hits):
+    return [h.passage.passage_id for h in hits]
+
+
+def test_dense_scores_are_the_weighted_mean_of_passage_question_and_best_sentence(engine):
+    first, second = engine.retriever("dense").search("border treaty", 2)
     assert first.passage.passage_id == "tiny:1:0" and first.rank == 1
     # q = (border + treaty)/sqrt2. Passage "border treaty india pakistan" = each 1/2; its question
     # "border" adds 0.25 to the border dimension, so FAISS scores (0.75 + 0.5)/sqrt2; the sentence
@@ -23,26 +27,62 @@ def test_scores_are_the_weighted_mean_of_passage_question_and_best_sentence(retr
     assert second.passage.passage_id == "tiny:3:0" and second.score == 0.0
 
 
-def test_the_summit_answer_wins_for_a_summit_question(retriever):
-    (hit,) = retriever.search("summit music", 1)
+def test_the_summit_answer_wins_for_a_summit_question(engine):
+    (hit,) = engine.retriever("dense").search("summit music", 1)
     # passage "summit summit music" = (2, 1)/sqrt5 plus 0.25 summit from its question; the
     # sentence "The summit had music." matches exactly.
     assert hit.passage.passage_id == "tiny:3:0"
     assert math.isclose(hit.score, ((3 / math.sqrt(5) + 0.25) / math.sqrt(2) + 0.5) / 1.75, rel_tol=1e-6)
 
 
-def test_k_larger_than_the_index_returns_every_passage_once(retriever):
-    assert [h.rank for h in retriever.search("border", 10)] == [1, 2]
+def test_bm25_scores_by_hand(engine):
+    (hit,) = engine.retriever("bm25").search("summit music", 5)
+    # Only "The summit had music. The summit ended late." shares a word. After stopwords and
+    # stemming it is [summit, had, music, summit, end, late]: 6 terms; the other passage has 7
+    # ([border, treati, sign, india, pakistan, were, part]), so the average is 6.5.
+    # Lucene BM25 (k1 1.2, b 0.75): idf = ln(1 + (2 - 1 + 0.5) / (1 + 0.5)) = ln 2 for each term;
+    # tf part = tf / (tf + 1.2 * (0.25 + 0.75 * 6 / 6.5)).
+    norm = 1.2 * (0.25 + 0.75 * 6 / 6.5)
+    assert hit.passage.passage_id == "tiny:3:0"
+    assert math.isclose(hit.score, math.log(2) * (2 / (2 + norm) + 1 / (1 + norm)), rel_tol=1e-5)
 
 
-def test_an_off_topic_question_abstains_with_no_hits(retriever):
-    answer = ask(retriever, "bread", 5, abstain_below=0.2)
+def test_hybrid_fuses_min_max_normalised_scores(engine):
+    hits = engine.retriever("hybrid").search("summit music", 5)
+    # dense ranks the summit answer first (normalised 1) and the border one last (0); BM25 finds
+    # only the summit answer (a one-item list normalises to 1). 0.6 * 1 + 0.4 * 1 = 1; 0.6 * 0 = 0.
+    assert [(h.passage.passage_id, h.score) for h in hits] == [("tiny:3:0", 1.0), ("tiny:1:0", 0.0)]
+    rrf = engine.retriever("hybrid-rrf").search("summit music", 5)
+    # reciprocal rank fusion, half weight each: 0.5/61 + 0.5/61 for the summit, 0.5/62 for the border
+    assert ids(rrf) == ["tiny:3:0", "tiny:1:0"]
+    assert math.isclose(rrf[0].score, 1 / 61) and math.isclose(rrf[1].score, 0.5 / 62)
+
+
+def test_a_search_can_be_scoped_to_some_documents(engine):
+    assert ids(engine.retriever("hybrid").search("summit", 5, {"tiny"})) == ["tiny:3:0", "tiny:1:0"]
+    for mode in ("dense", "bm25", "hybrid", "hybrid-rrf"):
+        assert engine.retriever(mode).search("summit", 5, {"other"}) == []
+
+
+def test_k_larger_than_the_index_returns_every_passage_once(engine):
+    assert [h.rank for h in engine.retriever("dense").search("border", 10)] == [1, 2]
+
+
+def test_an_off_topic_question_abstains_with_no_hits(engine):
+    answer = engine.ask("bread", 5)
     assert answer.abstained and answer.hits == ()
     assert answer_json(answer) == {"question": "bread", "abstained": True, "hits": []}
 
 
-def test_answer_json_has_the_documented_fields(retriever):
-    answer = ask(retriever, "  border\ttreaty ", 1, abstain_below=0.2)
+def test_words_the_model_cannot_place_still_count_when_a_passage_holds_most_of_them(engine):
+    # The keyword model sees nothing in "signed part" (dense score 0 < 0.2), but one passage
+    # contains both terms (share 1.0 >= 0.6), so the question is covered.
+    answer = engine.ask("signed part", 1)
+    assert not answer.abstained and ids(answer.hits) == ["tiny:1:0"]
+
+
+def test_answer_json_has_the_documented_fields(engine):
+    answer = engine.ask("  border\ttreaty ", 1)
     (hit,) = answer_json(answer)["hits"]
     assert answer.question == "border treaty"
     assert list(hit) == [
@@ -59,6 +99,11 @@ def test_answer_json_has_the_documented_fields(retriever):
     assert hit["speaker"] == "Guest Speaker"
     assert hit["in_answer_to"] == "What about the border?"
     assert hit["text"] == "The border treaty was signed. India and Pakistan were not part of it."
+
+
+def test_an_unknown_mode_is_a_clear_error(engine):
+    with pytest.raises(QAError, match="unknown mode 'fuzzy'; choose one of dense, bm25, hybrid, hybrid-rrf"):
+        engine.ask("border", 1, mode="fuzzy")
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,17 @@ import math
 import shutil
 
 import pytest
+from conftest import snapshot
 
 from qa.documents import QAError
 from qa.retrievers import DenseRetriever
-from qa.store import DATA_FILES, MANIFEST, build, load, staleness
+from qa.store import CORE_FILES, MANIFEST, build, load, staleness
+
+BM25_FILES = [
+    f"bm25/{name}" for name in ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy")
+]
+BM25_FILES += ["bm25/params.index.json", "bm25/vocab.index.json"]
+DATA_FILES = sorted([*CORE_FILES, *BM25_FILES])
 
 
 def test_round_trip_writes_exactly_the_index_files_and_loads_identical_hits(
@@ -14,7 +21,7 @@ def test_round_trip_writes_exactly_the_index_files_and_loads_identical_hits(
 ):
     index_dir = tmp_path / "index"
     built = build(tiny_corpus, index_dir, keyword_embedder)
-    assert sorted(p.name for p in index_dir.iterdir()) == sorted([*DATA_FILES, MANIFEST])
+    assert sorted(snapshot(index_dir)) == sorted([*DATA_FILES, MANIFEST])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]  # no staging left behind
     loaded = load(index_dir)
     assert loaded.passages == built.passages
@@ -47,7 +54,7 @@ def test_a_missing_index_says_how_to_create_one(tmp_path):
 def test_a_failed_build_leaves_the_last_good_index_untouched(tiny_corpus, tmp_path, keyword_embedder):
     index_dir = tmp_path / "index"
     build(tiny_corpus, index_dir, keyword_embedder)
-    before = {p.name: p.read_bytes() for p in index_dir.iterdir()}
+    before = snapshot(index_dir)
 
     class Broken(type(keyword_embedder)):
         def encode(self, texts, *, progress=False):
@@ -55,7 +62,7 @@ def test_a_failed_build_leaves_the_last_good_index_untouched(tiny_corpus, tmp_pa
 
     with pytest.raises(RuntimeError):
         build(tiny_corpus, index_dir, Broken())
-    assert {p.name: p.read_bytes() for p in index_dir.iterdir()} == before
+    assert snapshot(index_dir) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]
 
 
@@ -89,7 +96,7 @@ def test_manifest_records_checksums_that_match_the_files(tiny_corpus, tmp_path, 
     index_dir = tmp_path / "index"
     build(tiny_corpus, index_dir, keyword_embedder)
     manifest = json.loads((index_dir / MANIFEST).read_text())
-    assert set(manifest["files"]) == set(DATA_FILES)
+    assert sorted(manifest["files"]) == DATA_FILES
     assert manifest["files"]["passages.jsonl"]["bytes"] == (index_dir / "passages.jsonl").stat().st_size
     shutil.copy(index_dir / "passages.jsonl", tmp_path / "copy")
     assert math.isclose(manifest["scoring"]["question_weight"], 0.25)

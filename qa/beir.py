@@ -1,0 +1,87 @@
+"""Any BEIR-layout collection (corpus.jsonl, queries.jsonl, qrels.tsv) as a throwaway index and a run.
+
+Each corpus record is one document, chunked like an answer; a document's score for a query is its
+best passage's, so runs and qrels are both at document level, as BEIR scores them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.chunking import passages_for
+from qa.documents import INTERVIEWEE, Document, Passage, QAError, Turn
+from qa.evaluation import Qrels, Run
+from qa.parsing import paragraphs
+from qa.retrievers import Retriever
+
+
+@dataclass(frozen=True)
+class Collection:
+    folder: Path
+    documents: list[Document]
+    fields: dict[str, dict]  # doc id -> the record's other fields (speaker, meeting_id, ...)
+    queries: dict[str, dict]  # query id -> record
+    qrels: Qrels
+
+
+def _records(path: Path) -> list[dict]:
+    try:
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, ValueError) as error:
+        raise QAError(f"{path}: cannot read BEIR records ({error})") from None
+
+
+def load_collection(folder: Path) -> Collection:
+    for name in ("corpus.jsonl", "queries.jsonl", "qrels.tsv"):
+        if not (folder / name).is_file():
+            raise QAError(f"{folder}: not a BEIR folder (missing {name})")
+    documents, fields = [], {}
+    for record in _records(folder / "corpus.jsonl"):
+        doc_id, title, text = str(record["id"]), record.get("title") or "", record.get("text") or ""
+        body = f"{title}\n\n{text}" if title and text else title or text
+        if body.strip():
+            documents.append(Document(doc_id=doc_id, path=str(folder), text=body, title=title))
+            fields[doc_id] = {k: v for k, v in record.items() if k not in ("id", "title", "text")}
+    queries = {str(r["id"]): r for r in _records(folder / "queries.jsonl")}
+    qrels: Qrels = {}
+    for line in (folder / "qrels.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        if line.strip():
+            qid, doc_id, relevance = line.split("\t")
+            if int(relevance) > 0:
+                qrels.setdefault(qid, {})[doc_id] = int(relevance)
+    return Collection(folder, documents, fields, queries, qrels)
+
+
+def document_passages(document: Document) -> list[Passage]:
+    """The whole document as one answer turn, chunked on sentences."""
+    turn = Turn(document.doc_id, 0, "", INTERVIEWEE, tuple(paragraphs(document.text)))
+    return passages_for(document, [turn])
+
+
+def collection_run(
+    retriever: Retriever,
+    collection: Collection,
+    depth: int = 100,
+    k: int = 10,
+    scope: str | None = None,
+) -> Run:
+    """Document-level run: each query's top k documents by their best passage among `depth` hits.
+
+    With `scope` (a field such as qmsum's meeting_id), a query only sees documents sharing its value.
+    """
+    run: Run = {}
+    for qid in collection.qrels:
+        query = collection.queries[qid]
+        allowed = None
+        if scope:
+            value = query.get(scope)
+            allowed = {d for d, f in collection.fields.items() if f.get(scope) == value}
+        documents: dict[str, float] = {}
+        for hit in retriever.search(query["text"], depth, allowed):
+            doc_id = hit.passage.doc_id
+            if doc_id not in documents:
+                documents[doc_id] = hit.score
+        run[qid] = dict(list(documents.items())[:k])
+    return run
