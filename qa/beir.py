@@ -6,15 +6,18 @@ best passage's, so runs and qrels are both at document level, as BEIR scores the
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.chunking import passages_for
 from qa.documents import INTERVIEWEE, Document, Passage, QAError, Turn
+from qa.embedders import Embedder
 from qa.evaluation import Qrels, Run
 from qa.parsing import paragraphs
 from qa.retrievers import Retriever
+from qa.store import MANIFEST, Index, build_from, load, staleness
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,42 @@ def load_collection(folder: Path) -> Collection:
             if int(relevance) > 0:
                 qrels.setdefault(qid, {})[doc_id] = int(relevance)
     return Collection(folder, documents, fields, queries, qrels)
+
+
+def select_queries(collection: Collection, where: str | None) -> Collection:
+    """Only the queries whose record has FIELD=VALUE (e.g. kind=journalist_question)."""
+    if not where:
+        return collection
+    field, _, value = where.partition("=")
+    if not value:
+        raise QAError(f"--where needs FIELD=VALUE, not {where!r}")
+    qrels = {
+        q: r for q, r in collection.qrels.items() if str(collection.queries.get(q, {}).get(field)) == value
+    }
+    if not qrels:
+        raise QAError(f"no query of {collection.folder} has {field}={value}")
+    return replace(collection, qrels=qrels)
+
+
+def collection_index(
+    collection: Collection, index_dir: Path, embedder: Embedder, progress: bool = False
+) -> Index:
+    """The collection's index at index_dir, built unless a current one is already there."""
+    corpus_file = collection.folder / "corpus.jsonl"
+    corpus = {
+        "path": f"beir:{collection.folder.resolve()}",
+        "hash": hashlib.sha256(corpus_file.read_bytes()).hexdigest(),
+        "documents": len(collection.documents),
+    }
+    if (index_dir / MANIFEST).exists():
+        try:
+            index = load(index_dir)
+            if index.manifest["corpus"] == corpus and staleness(index, embedder) is None:
+                return index
+        except QAError:
+            pass  # damaged: rebuild
+    passages = [p for document in collection.documents for p in document_passages(document)]
+    return build_from(collection.documents, passages, index_dir, embedder, corpus=corpus, progress=progress)
 
 
 def document_passages(document: Document) -> list[Passage]:

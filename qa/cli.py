@@ -99,29 +99,101 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from qa.engine import Engine
-    from qa.evaluation import DEFAULT_EVAL_SET, METRICS, derived_eval_set, evaluate_retriever, load_eval_set
+    from qa.compare import compare_runs, comparison_table, write_trec_run
+    from qa.evaluation import METRICS, report
 
+    target = _eval_target(args)
+    modes = args.compare or [args.mode]
+    runs = {mode: target.run(mode) for mode in modes}
+    if args.run_dir:
+        args.run_dir.mkdir(parents=True, exist_ok=True)
+        for mode, run in runs.items():
+            write_trec_run(run, args.run_dir / f"{mode}.trec", mode)
+    if len(modes) > 1:
+        comparison = {"set": target.name, **compare_runs(target.qrels, runs)}
+        print(
+            json.dumps(comparison)
+            if args.json
+            else f"eval set: {target.name}\n{comparison_table(comparison)}"
+        )
+        return 0
+    result = {
+        "set": target.name,
+        "mode": args.mode,
+        **report(target.questions, target.qrels, runs[args.mode], args.k),
+    }
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    print(f"eval set: {target.name} ({result['n']} questions), mode {args.mode}")
+    for metric in METRICS:
+        print(f"  {metric:<10} {result['metrics'][metric]:.4f}")
+    misses = [q for q in result["per_question"] if q["first_relevant_rank"] != 1]
+    if misses:
+        print(f"not first ({len(misses)}):")
+        for q in misses[:50]:
+            print(f"  {q['id']}: rank {q['first_relevant_rank'] or '-'}  {q['question'][:100]}")
+    return 0
+
+
+def _eval_target(args: argparse.Namespace):
+    """What `qa eval` scores: the index's own eval set, its derived set, or a BEIR collection."""
+    from qa.engine import Engine
+    from qa.evaluation import (
+        DEFAULT_EVAL_SET,
+        EvalTarget,
+        derived_eval_set,
+        load_eval_set,
+        qrels_for,
+        retrieve,
+    )
+
+    if args.beir:
+        return _beir_target(args)
+    if args.filter or args.where:
+        raise QAError("--filter and --where apply to --beir collections")
     engine = Engine.open(_index_dir(args))
     if args.derived:
         questions, name = derived_eval_set(engine.index.passages), "derived from the interviewers' questions"
     else:
         path = args.eval_set or DEFAULT_EVAL_SET
         questions, name = load_eval_set(path), str(path)
-    report = evaluate_retriever(engine.retriever(args.mode), questions, engine.index.passages, args.k)
-    report["mode"] = args.mode
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False))
-        return 0
-    print(f"eval set: {name} ({report['n']} questions), mode {args.mode}")
-    for metric in METRICS:
-        print(f"  {metric:<10} {report['metrics'][metric]:.4f}")
-    misses = [q for q in report["per_question"] if q["first_relevant_rank"] != 1]
-    if misses:
-        print(f"not first ({len(misses)}):")
-        for q in misses:
-            print(f"  {q['id']}: rank {q['first_relevant_rank'] or '-'}  {q['question']}")
-    return 0
+    depth = max(args.k, 10)
+    return EvalTarget(
+        name=name,
+        questions={q.qid: q.question for q in questions},
+        qrels=qrels_for(questions, engine.index.passages),
+        run=lambda mode: retrieve(engine.retriever(mode), questions, depth),
+    )
+
+
+def _beir_target(args: argparse.Namespace):
+    import tempfile
+
+    from qa.beir import collection_index, collection_run, load_collection, select_queries
+    from qa.embedders import get_embedder
+    from qa.engine import Engine
+    from qa.evaluation import EvalTarget
+
+    collection = select_queries(load_collection(args.beir), args.where)
+    embedder = get_embedder()
+    if args.index:
+        index = collection_index(collection, args.index, embedder, progress=not args.json)
+    else:
+        # a throwaway index: built in a temporary folder, gone when the process ends
+        scratch = tempfile.TemporaryDirectory(prefix="qa-beir-")
+        args._scratch = scratch
+        index = collection_index(collection, Path(scratch.name) / "index", embedder, progress=not args.json)
+    engine = Engine(index, embedder)
+    depth = max(args.k, 10)
+    return EvalTarget(
+        name=f"{args.beir}"
+        + (f" where {args.where}" if args.where else "")
+        + (f", within {args.filter}" if args.filter else ""),
+        questions={qid: collection.queries[qid]["text"] for qid in collection.qrels},
+        qrels=collection.qrels,
+        run=lambda mode: collection_run(engine.retriever(mode), collection, k=depth, scope=args.filter),
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -154,10 +226,20 @@ def parser() -> argparse.ArgumentParser:
     ask_parser.set_defaults(run=cmd_ask)
 
     eval_parser = commands.add_parser("eval", help="score retrieval on an eval set")
-    eval_parser.add_argument("--eval-set", type=Path, help="JSONL eval set (default: the interview's own)")
+    which = eval_parser.add_mutually_exclusive_group()
+    which.add_argument("--eval-set", type=Path, help="JSONL eval set (default: the interview's own)")
+    which.add_argument("--derived", action="store_true", help="use the interviewers' questions as queries")
+    which.add_argument("--beir", type=Path, help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv)")
     eval_parser.add_argument(
-        "--derived", action="store_true", help="use the interviewers' questions as queries instead"
+        "--filter", help="with --beir: search only passages sharing this field with the query"
     )
+    eval_parser.add_argument(
+        "--where", help="with --beir: only queries with FIELD=VALUE (e.g. kind=journalist_question)"
+    )
+    eval_parser.add_argument(
+        "--compare", nargs="+", choices=MODES, metavar="MODE", help="compare modes, first is the baseline"
+    )
+    eval_parser.add_argument("--run-dir", type=Path, help="write each mode's run as a TREC run file here")
     eval_parser.add_argument("-k", type=int, default=10, help="passages listed per question (default 10)")
     eval_parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     _mode_arg(eval_parser)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,16 @@ DEFAULT_EVAL_SET = EVAL_DIR / "interview_questions.jsonl"
 
 Qrels = dict[str, dict[str, int]]
 Run = dict[str, dict[str, float]]
+
+
+@dataclass(frozen=True)
+class EvalTarget:
+    """A set to score: question texts and relevance by query id, and how to get a run for a mode."""
+
+    name: str
+    questions: dict[str, str]
+    qrels: Qrels
+    run: Callable[[str], Run]
 
 
 @dataclass(frozen=True)
@@ -104,26 +115,31 @@ def trec_order(run: Run) -> Run:
     return ordered
 
 
+def ranx_pair(qrels: Qrels, run: Run, name: str = "run"):
+    """ranx Qrels and Run for the queries in both, the run in trec_eval's order."""
+    from ranx import Qrels as RanxQrels
+    from ranx import Run as RanxRun
+
+    judged = {qid: docs for qid, docs in qrels.items() if qid in run}
+    if not judged:
+        raise QAError("no query is both in the eval set and in the run")
+    ordered = {qid: docs for qid, docs in trec_order(run).items() if qid in judged}
+    # ranx cannot hold a query with no results: give it one sentinel document that is never relevant.
+    ordered = {qid: docs or {"\0no-result": 0.0} for qid, docs in ordered.items()}
+    return RanxQrels.from_dict(judged), RanxRun.from_dict(ordered, name=name)
+
+
 def score(
     qrels: Qrels, run: Run, metrics: tuple[str, ...] = METRICS
 ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """(mean over queries, per query) for ranx metric names, on queries in both qrels and run."""
-    from ranx import Qrels as RanxQrels
-    from ranx import Run as RanxRun
     from ranx import evaluate
 
-    judged = {qid: docs for qid, docs in qrels.items() if qid in run}
-    ordered = {qid: docs for qid, docs in trec_order(run).items() if qid in judged}
-    # ranx cannot hold a query with no results: give it one sentinel document that is never relevant.
-    ordered = {qid: docs or {"\0no-result": 0.0} for qid, docs in ordered.items()}
-    if not judged:
-        raise QAError("no query is both in the eval set and in the run")
-    per_metric = evaluate(
-        RanxQrels.from_dict(judged), RanxRun.from_dict(ordered), list(metrics), return_mean=False, threads=1
-    )
+    judged, ordered = ranx_pair(qrels, run)
+    per_metric = evaluate(judged, ordered, list(metrics), return_mean=False, threads=1)
     if len(metrics) == 1:
         per_metric = {metrics[0]: per_metric}
-    qids = sorted(judged)
+    qids = sorted(judged.qrels)
     per_query = {qid: {m: float(per_metric[m][i]) for m in metrics} for i, qid in enumerate(qids)}
     means = {m: float(sum(v[m] for v in per_query.values()) / len(per_query)) for m in metrics}
     return means, per_query
@@ -153,22 +169,27 @@ def evaluate_retriever(
     passages: tuple[Passage, ...] | list[Passage],
     k: int = 10,
 ) -> dict:
-    """The report `qa eval --json` prints: {"n", "k", "metrics", "per_question"}."""
+    """Score a retriever on an eval set of the index's own passages."""
     qrels = qrels_for(questions, passages)
     run = retrieve(retriever, questions, max(k, 10))
+    return report({q.qid: q.question for q in questions}, qrels, run, k)
+
+
+def report(questions: dict[str, str], qrels: Qrels, run: Run, k: int = 10) -> dict:
+    """What `qa eval --json` prints: {"n", "k", "metrics", "per_question"}, questions in qrels order."""
     means, per_query = score(qrels, run)
     per_question = []
-    for q in questions:
-        ranked = sorted(run[q.qid], key=run[q.qid].get, reverse=True)
-        first_relevant = next((i for i, pid in enumerate(ranked, start=1) if pid in qrels[q.qid]), None)
+    for qid in (q for q in qrels if q in run):
+        ranked = sorted(run[qid], key=run[qid].get, reverse=True)
+        first_relevant = next((i for i, pid in enumerate(ranked, start=1) if pid in qrels[qid]), None)
         per_question.append(
             {
-                "id": q.qid,
-                "question": q.question,
-                "relevant": sorted(qrels[q.qid]),
+                "id": qid,
+                "question": questions.get(qid, ""),
+                "relevant": sorted(qrels[qid]),
                 "retrieved": ranked[:k],
                 "first_relevant_rank": first_relevant,
-                "metrics": per_query[q.qid],
+                "metrics": per_query[qid],
             }
         )
-    return {"n": len(questions), "k": k, "metrics": means, "per_question": per_question}
+    return {"n": len(per_question), "k": k, "metrics": means, "per_question": per_question}

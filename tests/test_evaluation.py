@@ -134,3 +134,21 @@ def test_the_shipped_eval_set_is_well_formed_and_covers_every_answer():
     qrels = qrels_for(questions, passages)
     answered_turns = {pid.rsplit(":", 1)[0] for relevant in qrels.values() for pid in relevant}
     assert answered_turns == {p.passage_id.rsplit(":", 1)[0] for p in passages}
+
+
+def test_comparison_uses_a_paired_t_test_against_the_first_run():
+    from qa.compare import compare_runs, comparison_table
+
+    qrels = {"q1": {"a": 1}, "q2": {"b": 1}, "q3": {"c": 1}, "q4": {"d": 1}}
+    first = {"q1": {"a": 2, "x": 1}, "q2": {"x": 2, "b": 1}, "q3": {"c": 1}, "q4": {"x": 3, "y": 2, "d": 1}}
+    perfect = {qid: {doc: 1.0 for doc in docs} for qid, docs in qrels.items()}
+    result = compare_runs(qrels, {"first": first, "perfect": perfect}, ("recall@1", "recall@5"))
+    assert result["metrics"] == {
+        "first": {"recall@1": 0.5, "recall@5": 1.0},
+        "perfect": {"recall@1": 1.0, "recall@5": 1.0},
+    }
+    # recall@1 differences per query are 0, 1, 0, 1: mean 0.5, sd 0.577, t = 1.732 with 3 degrees
+    # of freedom, two-sided p = 0.1817. Equal scores everywhere give no difference: p = 1.
+    assert round(result["p_values"]["perfect"]["recall@1"], 4) == 0.1817
+    assert result["p_values"]["perfect"]["recall@5"] == 1.0
+    assert comparison_table(result).splitlines()[-1] == "* differs from first (paired t-test, p < 0.05); n = 4"
