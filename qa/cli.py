@@ -50,7 +50,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     embedder = get_embedder()
     if not args.force and index_dir.exists():
         try:
-            reason = staleness(load(index_dir), embedder, args.corpus)
+            index = load(index_dir)
+            reason = staleness(index, embedder, args.corpus)
+            if reason is None and bool(index.manifest.get("multilingual")) != args.multilingual:
+                reason = "multilingual vectors " + ("wanted" if args.multilingual else "not wanted")
         except QAError as error:
             reason = str(error)
         if reason is None:
@@ -58,7 +61,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             return 0
         print(f"rebuilding index at {index_dir}: {reason}", file=sys.stderr)
     started = time.perf_counter()
-    index = build(args.corpus, index_dir, embedder, progress=not args.quiet)
+    index = build(args.corpus, index_dir, embedder, multilingual=args.multilingual, progress=not args.quiet)
     seconds = time.perf_counter() - started
     print(
         f"built index at {index_dir}: {len(index.passages)} passages from "
@@ -212,6 +215,12 @@ def parser() -> argparse.ArgumentParser:
     build_parser.add_argument("--corpus", type=Path, default=BUNDLED_CORPUS, help="folder of transcripts")
     build_parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
     build_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    build_parser.add_argument(
+        "--no-multilingual",
+        dest="multilingual",
+        action="store_false",
+        help="skip the e5 vectors that answer questions in other languages (faster for large corpora)",
+    )
     _index_arg(build_parser)
     build_parser.set_defaults(run=cmd_build)
 

@@ -7,6 +7,8 @@ from pathlib import Path
 from qa.answers import Answer, ask
 from qa.documents import QAError
 from qa.embedders import Embedder, get_embedder
+from qa.multilingual import ABSTAIN_BELOW as MULTILINGUAL_ABSTAIN_BELOW
+from qa.multilingual import E5, LanguageRouter, MultilingualRetriever, is_foreign
 from qa.retrievers import DEFAULT_MODE, MODES, BM25Retriever, DenseRetriever, Retriever, make_retriever
 from qa.store import Index, load, staleness
 
@@ -24,6 +26,7 @@ class Engine:
         self.dense = DenseRetriever(index, embedder)
         self.bm25 = BM25Retriever(index)
         self._retrievers: dict[str, Retriever] = {}
+        self.multilingual = MultilingualRetriever(index, E5()) if index.multilingual is not None else None
         self._rows = {p.passage_id: row for row, p in enumerate(index.passages)}
 
     @classmethod
@@ -40,11 +43,17 @@ class Engine:
         if mode not in MODES:
             raise QAError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         if mode not in self._retrievers:
-            self._retrievers[mode] = make_retriever(mode, self.dense, self.bm25)
+            retriever = make_retriever(mode, self.dense, self.bm25)
+            if self.multilingual and mode != "bm25":  # bm25 is asked for words, not meaning
+                retriever = LanguageRouter(retriever, self.multilingual)
+            self._retrievers[mode] = retriever
         return self._retrievers[mode]
 
     def covers(self, question: str) -> bool:
         """Whether anything in the index is about the question (else the answer abstains)."""
+        if self.multilingual and is_foreign(question):
+            best = self.multilingual.search(question, 1)
+            return bool(best) and best[0].score >= MULTILINGUAL_ABSTAIN_BELOW
         best = self.dense.search(question, 1)
         if best and best[0].score >= self.embedder.abstain_below:
             return True

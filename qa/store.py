@@ -7,6 +7,7 @@ index/
   documents.jsonl   one interview's metadata per line (title, outlet, url, ...)
   sentences.npy     one vector per sentence of every passage (see qa/vectors.py)
   sentence_starts.npy  where each passage's sentences begin in sentences.npy
+  multilingual.faiss   e5 passage vectors for questions in other languages (optional)
   bm25/             the BM25 model's arrays and vocabulary (see qa/lexical.py)
 """
 
@@ -28,11 +29,13 @@ from qa.corpus import BUNDLED_CORPUS, corpus_hash, load_corpus
 from qa.documents import Document, Passage, QAError
 from qa.embedders import Embedder
 from qa.lexical import BM25_DIR, Lexical, LexicalSettings
+from qa.multilingual import E5
 from qa.parsing import parse_turns
 from qa.vectors import Scoring, embed_passages
 
 FORMAT = 1
 MANIFEST = "manifest.json"
+MULTILINGUAL_FILE = "multilingual.faiss"
 CORE_FILES = ("index.faiss", "passages.jsonl", "documents.jsonl", "sentences.npy", "sentence_starts.npy")
 _BUNDLED = "bundled"
 DEFAULT_SCORING = Scoring()
@@ -50,6 +53,7 @@ class Index:
     sentence_vectors: np.ndarray
     sentence_starts: np.ndarray
     lexical: Lexical
+    multilingual: object | None  # FAISS index of e5 passage vectors, when built with them
     doc_rows: dict[str, np.ndarray]  # each document's passage rows, for searches scoped to some documents
 
     def rows_of(self, doc_ids) -> np.ndarray:
@@ -84,6 +88,7 @@ def build(
     embedder: Embedder,
     *,
     scoring: Scoring = DEFAULT_SCORING,
+    multilingual: bool = False,
     progress: bool = False,
 ) -> Index:
     """Parse, chunk, embed and write a new index, replacing index_dir only once it is complete."""
@@ -93,7 +98,14 @@ def build(
         raise QAError(f"{corpus_dir}: no answer passages found in the transcripts")
     corpus = {"path": _corpus_label(corpus_dir), "hash": corpus_hash(corpus_dir), "documents": len(documents)}
     return build_from(
-        documents, passages, index_dir, embedder, corpus=corpus, scoring=scoring, progress=progress
+        documents,
+        passages,
+        index_dir,
+        embedder,
+        corpus=corpus,
+        scoring=scoring,
+        multilingual=multilingual,
+        progress=progress,
     )
 
 
@@ -106,6 +118,7 @@ def build_from(
     corpus: dict,
     scoring: Scoring = DEFAULT_SCORING,
     lexical: LexicalSettings = DEFAULT_LEXICAL,
+    multilingual: bool = False,
     progress: bool = False,
 ) -> Index:
     """Embed and write an index of these passages; `corpus` says where they came from."""
@@ -113,6 +126,11 @@ def build_from(
 
     vectors = embed_passages(embedder, passages, scoring, progress=progress)
     bm25 = Lexical.build([p.text for p in passages], lexical)
+    e5 = E5() if multilingual else None
+    e5_index = None
+    if e5:
+        e5_index = faiss.IndexFlatIP(e5.dims)
+        e5_index.add(e5.encode([p.text for p in passages]))
     faiss_index = faiss.IndexFlatIP(embedder.dims)
     faiss_index.add(vectors.passages)
     manifest = {
@@ -122,6 +140,7 @@ def build_from(
         "embedder": {"name": embedder.name, "version": embedder.version, "dims": embedder.dims},
         "scoring": scoring.to_json(),
         "lexical": lexical.to_json(),
+        "multilingual": {"name": e5.name, "version": e5.version, "dims": e5.dims} if e5 else None,
         "max_words": MAX_WORDS,
         "passage_count": len(passages),
         "corpus": corpus,
@@ -132,6 +151,8 @@ def build_from(
     staging.mkdir()
     try:
         faiss.write_index(faiss_index, str(staging / "index.faiss"))
+        if e5_index is not None:
+            faiss.write_index(e5_index, str(staging / MULTILINGUAL_FILE))
         _write_lines(staging / "passages.jsonl", [p.to_json() for p in passages])
         _write_lines(staging / "documents.jsonl", [_document_record(d) for d in documents])
         np.save(staging / "sentences.npy", vectors.sentences)
@@ -223,6 +244,9 @@ def load(index_dir: Path) -> Index:
             raise QAError(f"{path}: size or checksum differs from the manifest (damaged?); {fix}")
     try:
         faiss_index = faiss.read_index(str(index_dir / "index.faiss"))
+        multilingual = None
+        if manifest.get("multilingual"):
+            multilingual = faiss.read_index(str(index_dir / MULTILINGUAL_FILE))
         passages = tuple(Passage.from_json(json.loads(line)) for line in _lines(index_dir / "passages.jsonl"))
         documents = {d["doc_id"]: d for d in map(json.loads, _lines(index_dir / "documents.jsonl"))}
         sentence_vectors = np.load(index_dir / "sentences.npy", allow_pickle=False)
@@ -238,6 +262,7 @@ def load(index_dir: Path) -> Index:
         or sentence_starts.shape != (count + 1,)
         or sentence_vectors.shape != (int(sentence_starts[-1]), dims)
         or lexical.model.scores["num_docs"] != count
+        or (multilingual is not None and multilingual.ntotal != count)
     ):
         raise QAError(f"{index_dir}: passage count or dimensions disagree with the manifest; {fix}")
     return Index(
@@ -250,6 +275,7 @@ def load(index_dir: Path) -> Index:
         sentence_vectors,
         sentence_starts,
         lexical,
+        multilingual,
         _doc_rows(passages),
     )
 
@@ -274,6 +300,9 @@ def staleness(index: Index, embedder: Embedder, corpus_dir: Path | None = None) 
     if (built_with["name"], built_with["version"]) != (embedder.name, embedder.version):
         built = f"{built_with['name']} {built_with['version']}"
         return f"built with embedder {built}, not {embedder.name} {embedder.version}"
+    built_e5 = manifest.get("multilingual")
+    if built_e5 and built_e5["version"] != E5().version:
+        return f"built with {built_e5['name']} {built_e5['version']}, not {E5().version}"
     if manifest.get("qa_version") != __version__:
         return f"built by qa {manifest.get('qa_version')}, this is qa {__version__}"
     corpus = _corpus_path(manifest["corpus"]["path"])

@@ -94,7 +94,7 @@ def bundled_index_dir(tmp_path_factory, minilm) -> Path:
     from qa.store import build
 
     folder = tmp_path_factory.mktemp("bundled") / "index"
-    build(BUNDLED_CORPUS, folder, minilm)
+    build(BUNDLED_CORPUS, folder, minilm, multilingual=True)
     return folder
 
 

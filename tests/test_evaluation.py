@@ -151,4 +151,6 @@ def test_comparison_uses_a_paired_t_test_against_the_first_run():
     # of freedom, two-sided p = 0.1817. Equal scores everywhere give no difference: p = 1.
     assert round(result["p_values"]["perfect"]["recall@1"], 4) == 0.1817
     assert result["p_values"]["perfect"]["recall@5"] == 1.0
-    assert comparison_table(result).splitlines()[-1] == "* differs from first (paired t-test, p < 0.05); n = 4"
+    assert (
+        comparison_table(result).splitlines()[-1] == "* differs from first (paired t-test, p < 0.05); n = 4"
+    )

@@ -68,11 +68,14 @@ def read(name):
 
 
 def test_on_topic_questions_are_answered_and_off_topic_ones_abstain(engine):
-    assert [q["id"] for q in read("interview_questions.jsonl") if engine.ask(q["question"]).abstained] == []
+    on_topic = [q for name in ("", "_ru", "_zh") for q in read(f"interview_questions{name}.jsonl")]
+    assert [q["id"] for q in on_topic if engine.ask(q["question"]).abstained] == ["z07"]
     answered = [q["id"] for q in read("off_topic_questions.jsonl") if not engine.ask(q["question"]).abstained]
     # off02 asks how to train for a marathon: the interview's one passage about the SCO marathon
-    # scores above the threshold. Every other off-topic question abstains.
-    assert answered == ["off02"]
+    # scores above the threshold. The multilingual model separates Chinese questions less well:
+    # two off-topic ones pass its threshold, and one on-topic one (z07, "can observer states
+    # vote?") falls below it.
+    assert answered == ["off02", "off_zh03", "off_zh04"]
 
 
 def test_the_cli_answers_from_a_real_index_in_a_subprocess(bundled_index_dir):
@@ -91,3 +94,17 @@ def test_the_cli_answers_from_a_real_index_in_a_subprocess(bundled_index_dir):
         first["hits"][0]["text"] in (Path(__file__).parent.parent / "qa/bundled" / f"{DOC}.txt").read_text()
     )
     assert (second["abstained"], second["hits"]) == (True, [])
+
+
+@pytest.mark.parametrize("language", ["ru", "zh"])
+def test_russian_and_chinese_questions_find_the_english_answer(engine, language):
+    questions = load_eval_set(EVAL_DIR / f"interview_questions_{language}.jsonl")
+    report = evaluate_retriever(engine.retriever(), questions, engine.index.passages)
+    assert len(questions) == 12
+    assert report["metrics"]["recall@5"] >= 0.85  # measured 1.0 for both (eval/README.md)
+
+
+def test_a_russian_question_is_answered_in_the_interviews_own_words(engine):
+    answer = engine.ask("Где пройдёт саммит ШОС в 2018 году?", 1)
+    assert answer.hits[0].passage.passage_id == f"{DOC}:15:1"
+    assert "Qingdao" in answer.hits[0].passage.text

@@ -121,3 +121,20 @@ def test_unusable_questions_get_one_clear_line(question, message):
 
 def test_control_characters_are_dropped_from_a_question():
     assert clean_question("what\x07 about\x1b the border?") == "what about the border?"
+
+
+@pytest.mark.parametrize(
+    ("text", "foreign"),
+    [
+        ("Where is the summit?", False),
+        ("Где пройдёт саммит ШОС?", True),
+        ("2018年上合组织峰会在哪里举行？", True),
+        ("Что такое SCO?", True),  # Cyrillic letters outnumber the Latin ones
+        ("What did Путин say?", False),
+        ("2018?", False),
+    ],
+)
+def test_questions_written_mostly_in_another_script_go_to_the_multilingual_model(text, foreign):
+    from qa.multilingual import is_foreign
+
+    assert is_foreign(text) is foreign
