@@ -27,6 +27,15 @@ def _index_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _reranker_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reranker",
+        type=Path,
+        metavar="PATH",
+        help="a cross-encoder folder on disk to rerank the top passages",
+    )
+
+
 def _mode_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
@@ -83,7 +92,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     questions = _questions(args)
     if not questions:
         raise QAError("no question given: pass one as an argument or one per line on stdin")
-    engine = Engine.open(_index_dir(args))
+    engine = Engine.open(_index_dir(args), args.reranker)
     failed = 0
     for question in questions:
         try:
@@ -155,7 +164,7 @@ def _eval_target(args: argparse.Namespace):
         return _beir_target(args)
     if args.filter or args.where:
         raise QAError("--filter and --where apply to --beir collections")
-    engine = Engine.open(_index_dir(args))
+    engine = Engine.open(_index_dir(args), args.reranker)
     if args.derived:
         questions, name = derived_eval_set(engine.index.passages), "derived from the interviewers' questions"
     else:
@@ -177,6 +186,7 @@ def _beir_target(args: argparse.Namespace):
     from qa.embedders import get_embedder
     from qa.engine import Engine
     from qa.evaluation import EvalTarget
+    from qa.rerank import CrossEncoderReranker
 
     collection = select_queries(load_collection(args.beir), args.where)
     embedder = get_embedder()
@@ -187,7 +197,7 @@ def _beir_target(args: argparse.Namespace):
         scratch = tempfile.TemporaryDirectory(prefix="qa-beir-")
         args._scratch = scratch
         index = collection_index(collection, Path(scratch.name) / "index", embedder, progress=not args.json)
-    engine = Engine(index, embedder)
+    engine = Engine(index, embedder, CrossEncoderReranker(args.reranker) if args.reranker else None)
     depth = max(args.k, 10)
     return EvalTarget(
         name=f"{args.beir}"
@@ -202,7 +212,7 @@ def _beir_target(args: argparse.Namespace):
 def cmd_serve(args: argparse.Namespace) -> int:
     from qa.ui import serve
 
-    serve(_index_dir(args), host=args.host, port=args.port)
+    serve(_index_dir(args), host=args.host, port=args.port, reranker=args.reranker)
     return 0
 
 
@@ -231,6 +241,7 @@ def parser() -> argparse.ArgumentParser:
     )
     ask_parser.add_argument("--json", action="store_true", help="one JSON object per question")
     _mode_arg(ask_parser)
+    _reranker_arg(ask_parser)
     _index_arg(ask_parser)
     ask_parser.set_defaults(run=cmd_ask)
 
@@ -252,12 +263,14 @@ def parser() -> argparse.ArgumentParser:
     eval_parser.add_argument("-k", type=int, default=10, help="passages listed per question (default 10)")
     eval_parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     _mode_arg(eval_parser)
+    _reranker_arg(eval_parser)
     _index_arg(eval_parser)
     eval_parser.set_defaults(run=cmd_eval)
 
     serve_parser = commands.add_parser("serve", help="start the web app")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=7860)
+    _reranker_arg(serve_parser)
     _index_arg(serve_parser)
     serve_parser.set_defaults(run=cmd_serve)
     return main_parser

@@ -9,6 +9,7 @@ from qa.documents import QAError
 from qa.embedders import Embedder, get_embedder
 from qa.multilingual import ABSTAIN_BELOW as MULTILINGUAL_ABSTAIN_BELOW
 from qa.multilingual import E5, LanguageRouter, MultilingualRetriever, is_foreign
+from qa.rerank import CrossEncoderReranker, RerankingRetriever
 from qa.retrievers import DEFAULT_MODE, MODES, BM25Retriever, DenseRetriever, Retriever, make_retriever
 from qa.store import Index, load, staleness
 
@@ -20,9 +21,12 @@ LEXICAL_COVERAGE = 0.6
 
 
 class Engine:
-    def __init__(self, index: Index, embedder: Embedder) -> None:
+    def __init__(
+        self, index: Index, embedder: Embedder, reranker: CrossEncoderReranker | None = None
+    ) -> None:
         self.index = index
         self.embedder = embedder
+        self.reranker = reranker
         self.dense = DenseRetriever(index, embedder)
         self.bm25 = BM25Retriever(index)
         self._retrievers: dict[str, Retriever] = {}
@@ -30,14 +34,14 @@ class Engine:
         self._rows = {p.passage_id: row for row, p in enumerate(index.passages)}
 
     @classmethod
-    def open(cls, index_dir: Path) -> Engine:
+    def open(cls, index_dir: Path, reranker: Path | None = None) -> Engine:
         """Load a current index; a missing, damaged or stale one raises QAError saying how to fix it."""
         index = load(index_dir)
         embedder = get_embedder(index.manifest["embedder"]["name"])
         reason = staleness(index, embedder)
         if reason:
             raise QAError(f"index at {index_dir} is stale ({reason}); run `qa build` to rebuild it")
-        return cls(index, embedder)
+        return cls(index, embedder, CrossEncoderReranker(reranker) if reranker else None)
 
     def retriever(self, mode: str = DEFAULT_MODE) -> Retriever:
         if mode not in MODES:
@@ -46,6 +50,8 @@ class Engine:
             retriever = make_retriever(mode, self.dense, self.bm25)
             if self.multilingual and mode != "bm25":  # bm25 is asked for words, not meaning
                 retriever = LanguageRouter(retriever, self.multilingual)
+            if self.reranker:
+                retriever = RerankingRetriever(retriever, self.reranker)
             self._retrievers[mode] = retriever
         return self._retrievers[mode]
 

@@ -114,9 +114,9 @@ def build_app(engine: Engine):
     return chat, theme
 
 
-def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860) -> None:
+def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, reranker: Path | None = None) -> None:
     """Load the index, then serve the page on host:port until interrupted."""
-    engine = Engine.open(index_dir)
+    engine = Engine.open(index_dir, reranker)
     engine.ask(EXAMPLES[0])  # warm the model so the first person's question is not the slow one
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"qa: warning: serving on {host} exposes the interviews to your network", file=sys.stderr)
