@@ -8,9 +8,18 @@ from qa.answers import Answer, ask
 from qa.documents import QAError
 from qa.embedders import Embedder, get_embedder
 from qa.multilingual import ABSTAIN_BELOW as MULTILINGUAL_ABSTAIN_BELOW
-from qa.multilingual import E5, LanguageRouter, MultilingualRetriever, is_foreign
+from qa.multilingual import E5, is_foreign
 from qa.rerank import CrossEncoderReranker, RerankingRetriever
-from qa.retrievers import DEFAULT_MODE, MODES, BM25Retriever, DenseRetriever, Retriever, make_retriever
+from qa.retrievers import (
+    DEFAULT_MODE,
+    MODES,
+    BM25Retriever,
+    DenseRetriever,
+    LanguageRouter,
+    MultilingualRetriever,
+    Retriever,
+    make_retriever,
+)
 from qa.store import Index, load, staleness
 
 DEFAULT_K = 5

@@ -11,7 +11,6 @@ from importlib import metadata
 
 import numpy as np
 
-from qa.documents import Hit
 from qa.embedders import normalise
 
 # e5's cosines are compressed (0.7-0.85); on-topic Russian and Chinese questions about the bundled
@@ -51,37 +50,3 @@ class E5:
 
     def encode_query(self, text: str) -> np.ndarray:
         return normalise(np.asarray(self._load().query([text])))
-
-
-class MultilingualRetriever:
-    """Exact search over the index's e5 passage vectors."""
-
-    def __init__(self, index, model: E5) -> None:
-        self.index = index
-        self.model = model
-
-    def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
-        import faiss
-
-        index = self.index
-        allowed = index.rows_of(doc_ids) if doc_ids is not None else None
-        k = min(k, len(index.passages) if allowed is None else len(allowed))
-        if k <= 0:
-            return []
-        params = None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-        scores, rows = index.multilingual.search(self.model.encode_query(question), k, params=params)
-        return [
-            Hit(index.passages[row], float(score), rank)
-            for rank, (score, row) in enumerate(zip(scores[0], rows[0], strict=True), start=1)
-            if row >= 0
-        ]
-
-
-class LanguageRouter:
-    """English (and other Latin-script) questions go to `english`, the rest to `foreign`."""
-
-    def __init__(self, english, foreign: MultilingualRetriever) -> None:
-        self.english, self.foreign = english, foreign
-
-    def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
-        return (self.foreign if is_foreign(question) else self.english).search(question, k, doc_ids)

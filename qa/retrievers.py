@@ -1,7 +1,8 @@
 """The Retriever seam: `search(question, k) -> list[Hit]`, best first.
 
 `dense` embeds the question; `bm25` matches its words; `hybrid` fuses the two, by a weighted sum of
-min-max normalised scores (convex) or by reciprocal rank fusion (rrf).
+min-max normalised scores (convex) or by reciprocal rank fusion (rrf). Questions in another script
+can be routed to the multilingual e5 vectors.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 
 from qa.documents import Hit
 from qa.embedders import Embedder
+from qa.multilingual import E5, is_foreign
 from qa.store import Index
 from qa.vectors import best_sentence_scores
 
@@ -28,9 +30,25 @@ class Retriever(Protocol):
         ...
 
 
-def _hits(index: Index, rows: np.ndarray, scores: np.ndarray, k: int) -> list[Hit]:
-    order = np.argsort(-scores, kind="stable")[:k]
+def hits_from(index: Index, rows: np.ndarray, scores: np.ndarray, k: int) -> list[Hit]:
+    """The k best of these passage rows by score, as ranked hits."""
+    order = np.argsort(-scores, kind="stable")[: max(k, 0)]
     return [Hit(index.passages[rows[i]], float(scores[i]), rank) for rank, i in enumerate(order, start=1)]
+
+
+def faiss_search(index: Index, vectors, question: np.ndarray, k: int, doc_ids: set[str] | None):
+    """(scores, rows): the top k rows of a FAISS index for one question vector, over every passage
+    or only those of doc_ids."""
+    import faiss
+
+    allowed = index.rows_of(doc_ids) if doc_ids is not None else None
+    k = min(k, len(index.passages) if allowed is None else len(allowed))
+    if k <= 0:
+        return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+    params = None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+    scores, rows = vectors.search(question, k, params=params)
+    keep = rows[0] >= 0
+    return scores[0][keep], rows[0][keep]
 
 
 class DenseRetriever:
@@ -55,22 +73,12 @@ class DenseRetriever:
         return self._last[1]
 
     def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
-        import faiss
-
         index = self.index
-        allowed = index.rows_of(doc_ids) if doc_ids is not None else None
-        size = len(index.passages) if allowed is None else len(allowed)
-        k = min(k, size)
-        if k <= 0:
-            return []
         vector = self._encode(question)
-        candidates = min(size, max(self.min_candidates, 10 * k))
-        params = None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-        scores, rows = index.faiss_index.search(vector, candidates, params=params)
-        keep = rows[0] >= 0
-        scores, rows = scores[0][keep], rows[0][keep]
+        candidates = max(self.min_candidates, 10 * k)
+        scores, rows = faiss_search(index, index.faiss_index, vector, candidates, doc_ids)
         sentence = best_sentence_scores(vector[0], rows, index.sentence_vectors, index.sentence_starts)
-        return _hits(
+        return hits_from(
             index, rows, (scores + index.scoring.sentence_weight * sentence) / index.scoring.total, k
         )
 
@@ -86,7 +94,7 @@ class BM25Retriever:
         rows = np.flatnonzero(scores > 0)
         if doc_ids is not None:
             rows = np.intersect1d(rows, self.index.rows_of(doc_ids), assume_unique=True)
-        return _hits(self.index, rows, scores[rows], k)
+        return hits_from(self.index, rows, scores[rows], k)
 
 
 class HybridRetriever:
@@ -124,6 +132,29 @@ class HybridRetriever:
         if top == bottom:
             return [1.0] * len(hits)
         return [(hit.score - bottom) / (top - bottom) for hit in hits]
+
+
+class MultilingualRetriever:
+    """Exact search over the index's e5 passage vectors."""
+
+    def __init__(self, index: Index, model: E5) -> None:
+        self.index = index
+        self.model = model
+
+    def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
+        vector = self.model.encode_query(question)
+        scores, rows = faiss_search(self.index, self.index.multilingual, vector, k, doc_ids)
+        return hits_from(self.index, rows, scores, k)
+
+
+class LanguageRouter:
+    """English (and other Latin-script) questions go to `english`, the rest to `foreign`."""
+
+    def __init__(self, english: Retriever, foreign: MultilingualRetriever) -> None:
+        self.english, self.foreign = english, foreign
+
+    def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
+        return (self.foreign if is_foreign(question) else self.english).search(question, k, doc_ids)
 
 
 def make_retriever(
