@@ -56,7 +56,9 @@ def test_a_question_in_the_browser_shows_the_right_quote_card(server, browser, t
     assert text_of(card.locator(".qa-meta")).startswith(
         "Rashid Alimov · in answer to: We are on the eve of 2018."
     )
-    # the chat scrolls to its end; bring the question and the first card into the screenshot
+    # the chat scrolls to its end once the reply is drawn; then bring the question and first card
+    # back into view for the screenshot
+    page.wait_for_timeout(1500)
     page.get_by_text(QUESTION, exact=True).first.evaluate("e => e.scrollIntoView({block: 'start'})")
     shot = tmp_path / "chat.png"
     page.screenshot(path=str(shot))
