@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from qa.answers import ABSTAIN_MESSAGE, Answer
+from qa.answers import ABSTAIN_MESSAGE, Answer, answer_json
 from qa.documents import Hit, QAError
 from qa.engine import DEFAULT_K, Engine
 from qa.retrievers import DEFAULT_MODE, MODES
@@ -96,7 +96,22 @@ def build_app(engine: Engine):
     theme = gr.themes.Default(
         font=["system-ui", "Segoe UI", "Roboto", "sans-serif"], font_mono=["ui-monospace", "monospace"]
     )
-    chat = gr.ChatInterface(
+
+    def search(question: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE) -> dict:
+        """The same JSON as `qa ask --json`: question, abstained, and the ranked hits."""
+        try:
+            return answer_json(engine.ask(question, int(k), mode))
+        except QAError as error:
+            raise gr.Error(str(error)) from None
+
+    with gr.Blocks(title="Interview QA", analytics_enabled=False) as app:
+        _chat(gr, engine)
+        gr.api(search, api_name="search")
+    return app, theme
+
+
+def _chat(gr, engine: Engine):
+    return gr.ChatInterface(
         fn=functools.partial(answer, engine=engine),
         chatbot=gr.Chatbot(label="Answers", render_markdown=False, sanitize_html=True, height=560),
         textbox=gr.Textbox(placeholder=f"Ask the interview a question, e.g. {EXAMPLES[1]}", submit_btn=True),
@@ -111,7 +126,6 @@ def build_app(engine: Engine):
         flagging_mode="never",
         api_name="chat",
     )
-    return chat, theme
 
 
 def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, reranker: Path | None = None) -> None:

@@ -125,3 +125,20 @@ def test_the_app_refuses_a_stale_index_with_one_line(tmp_path, tiny_corpus, keyw
     assert done.returncode == 2
     assert done.stderr.startswith(f"qa: index at {index_dir} is stale (the corpus at ")
     assert done.stderr.endswith("changed since the index was built); run `qa build` to rebuild it\n")
+
+
+@pytest.mark.model
+@pytest.mark.app
+def test_the_search_api_returns_what_qa_ask_json_prints(server, engine):
+    from gradio_client import Client
+
+    from qa.answers import answer_json
+
+    question = "Which documents must a new member accede to?"
+    reply = Client(server, verbose=False).predict(question, 3, "hybrid", api_name="/search")
+    expected = answer_json(engine.ask(question, 3, "hybrid"))
+    assert [{**h, "score": None} for h in reply["hits"]] == [{**h, "score": None} for h in expected["hits"]]
+    assert [h["score"] for h in reply["hits"]] == pytest.approx(
+        [h["score"] for h in expected["hits"]], abs=1e-6
+    )
+    assert (reply["question"], reply["abstained"], len(reply["hits"])) == (question, False, 3)
