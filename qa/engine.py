@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from qa.answers import Answer, ask
-from qa.documents import QAError
+from qa.chunking import sentences
+from qa.documents import Passage, QAError
 from qa.embedders import Embedder, get_embedder
 from qa.multilingual import ABSTAIN_BELOW as MULTILINGUAL_ABSTAIN_BELOW
 from qa.multilingual import E5, is_foreign
@@ -77,6 +80,17 @@ class Engine:
             return False
         row = self._rows[lexical[0].passage.passage_id]
         return self.index.lexical.matched_share(question, row) >= LEXICAL_COVERAGE
+
+    def best_sentence(self, question: str, passage: Passage) -> tuple[int, int] | None:
+        """Where in passage.text the sentence closest to the question lies (None for questions in
+        another script, which the English sentence vectors cannot judge)."""
+        if is_foreign(question):
+            return None
+        row = self._rows[passage.passage_id]
+        start, end = self.index.sentence_starts[row], self.index.sentence_starts[row + 1]
+        sims = self.index.sentence_vectors[start:end] @ self.dense._encode(question)[0]
+        spans = sentences(passage.text, 0, len(passage.text))
+        return spans[int(np.argmax(sims))] if len(spans) == len(sims) and len(spans) else None
 
     def ask(
         self, question: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE, doc_ids: set[str] | None = None

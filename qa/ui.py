@@ -26,6 +26,7 @@ CSS = """
 .qa-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 14px; margin: 0 0 12px 0; }
 .qa-quote { margin: 0 0 8px 0; padding-left: 10px; border-left: 3px solid #6e7781; white-space: pre-wrap; }
 .qa-meta, .qa-source { font-size: 0.9em; color: #57606a; }
+.qa-best { background: #fff3b0; color: inherit; padding: 0 1px; }
 .qa-id { font-family: ui-monospace, monospace; font-size: 0.85em; }
 """
 
@@ -34,10 +35,19 @@ def _safe_url(url: str) -> str | None:
     return url if url.lower().startswith(("http://", "https://")) else None
 
 
-def card_html(hit: Hit, document: dict) -> str:
-    """One quote card: the verbatim excerpt, who said it, the question it answered, and the source."""
+def card_html(hit: Hit, document: dict, highlight: tuple[int, int] | None = None) -> str:
+    """One quote card: the verbatim excerpt (the best-matching sentence marked), who said it, the
+    question it answered, and the source."""
     p = hit.passage
-    quote = html.escape(p.text)
+    if highlight:
+        start, end = highlight
+        quote = (
+            html.escape(p.text[:start])
+            + f'<mark class="qa-best">{html.escape(p.text[start:end])}</mark>'
+            + html.escape(p.text[end:])
+        )
+    else:
+        quote = html.escape(p.text)
     meta = f"<strong>{html.escape(p.speaker)}</strong>"
     if p.in_answer_to:
         meta += f" &middot; in answer to: <em>{html.escape(p.in_answer_to)}</em>"
@@ -61,10 +71,14 @@ def card_html(hit: Hit, document: dict) -> str:
     )
 
 
-def answer_html(answer: Answer, documents: dict[str, dict]) -> str:
+def answer_html(answer: Answer, documents: dict[str, dict], highlights: list | None = None) -> str:
     if answer.abstained:
         return f"<p>{html.escape(ABSTAIN_MESSAGE)} Try asking about something the interview covers.</p>"
-    return "".join(card_html(hit, documents.get(hit.passage.doc_id, {})) for hit in answer.hits)
+    highlights = highlights or [None] * len(answer.hits)
+    return "".join(
+        card_html(hit, documents.get(hit.passage.doc_id, {}), mark)
+        for hit, mark in zip(answer.hits, highlights, strict=True)
+    )
 
 
 def answer(
@@ -72,7 +86,9 @@ def answer(
 ) -> str:
     """The chat function: one reply (HTML quote cards, or a plain message) per question."""
     try:
-        return answer_html(engine.ask(message, int(k), mode), engine.index.documents)
+        reply = engine.ask(message, int(k), mode)
+        marks = [engine.best_sentence(reply.question, hit.passage) for hit in reply.hits]
+        return answer_html(reply, engine.index.documents, marks)
     except QAError as error:
         return f"<p>{html.escape(str(error).capitalize())}.</p>"
 

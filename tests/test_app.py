@@ -142,3 +142,20 @@ def test_the_search_api_returns_what_qa_ask_json_prints(server, engine):
         [h["score"] for h in expected["hits"]], abs=1e-6
     )
     assert (reply["question"], reply["abstained"], len(reply["hits"])) == (question, False, 3)
+
+
+def test_the_sentence_closest_to_the_question_is_marked(tiny_corpus, tmp_path, keyword_embedder):
+    engine = Engine(build(tiny_corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
+    reply = answer("music", [], "dense", 1, engine=engine)
+    # "The summit had music." holds the only keyword of the question; "The summit ended late." none
+    marked = '<mark class="qa-best">The summit had music.</mark> The summit ended late.'
+    assert f'<blockquote class="qa-quote">{marked}' in reply
+    assert engine.best_sentence("Где саммит?", engine.index.passages[1]) is None  # not judged in English
+
+
+@pytest.mark.model
+def test_the_marked_sentence_answers_a_real_question(engine):
+    reply = answer("Where will the SCO summit be held in 2018?", [], engine=engine)
+    first = reply.split('<div class="qa-card">')[1]
+    marked = first.split('<mark class="qa-best">')[1].split("</mark>")[0]
+    assert "Qingdao" in marked and marked.startswith("As for\xa0specific SCO activities in\xa02018")

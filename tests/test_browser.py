@@ -53,6 +53,7 @@ def test_a_question_in_the_browser_shows_the_right_quote_card(server, browser, t
     card = page.locator(".qa-card").first
     assert card.locator(".qa-id").inner_text() == f"{DOC}:15:1"
     assert "a regular summit of the SCO member states in Qingdao" in text_of(card.locator(".qa-quote"))
+    assert "Qingdao" in text_of(card.locator("mark.qa-best"))  # the sentence that answers, highlighted
     assert text_of(card.locator(".qa-meta")).startswith(
         "Rashid Alimov · in answer to: We are on the eve of 2018."
     )
