@@ -21,6 +21,43 @@ class Answer:
     hits: tuple[Hit, ...]
 
 
+@dataclass(frozen=True)
+class Excerpt:
+    """A verbatim stretch of the transcript: `text` is source[start:end]."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """What one quote card shows: the hits from one answer turn, best first, and their text merged
+    into excerpts in transcript order (overlapping chunks become one excerpt, never two)."""
+
+    hits: tuple[Hit, ...]
+    excerpts: tuple[Excerpt, ...]
+
+
+def cards(hits: tuple[Hit, ...] | list[Hit]) -> list[Card]:
+    """Group hits by answer turn, in the order of each turn's best hit."""
+    groups: dict[tuple[str, int], list[Hit]] = {}
+    for hit in hits:
+        groups.setdefault((hit.passage.doc_id, hit.passage.turn_index), []).append(hit)
+    result = []
+    for group in groups.values():
+        excerpts: list[Excerpt] = []
+        for p in sorted((h.passage for h in group), key=lambda p: p.start):
+            last = excerpts[-1] if excerpts else None
+            if last and p.start <= last.end:  # overlapping chunks of one answer: one stretch of text
+                if p.end > last.end:
+                    excerpts[-1] = Excerpt(last.start, p.end, last.text + p.text[last.end - p.start :])
+            else:
+                excerpts.append(Excerpt(p.start, p.end, p.text))
+        result.append(Card(tuple(group), tuple(excerpts)))
+    return result
+
+
 def clean_question(question: str) -> str:
     """The question as searched: control characters dropped, whitespace folded; QAError if unusable."""
     question = " ".join(_CONTROL.sub(" ", question or "").split())

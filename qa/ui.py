@@ -11,8 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-from qa.answers import ABSTAIN_MESSAGE, Answer, answer_json
-from qa.documents import Hit, QAError
+from qa.answers import ABSTAIN_MESSAGE, Answer, Card, Excerpt, answer_json, cards
+from qa.documents import QAError
 from qa.engine import DEFAULT_K, Engine
 from qa.retrievers import DEFAULT_MODE, MODES
 
@@ -35,19 +35,27 @@ def _safe_url(url: str) -> str | None:
     return url if url.lower().startswith(("http://", "https://")) else None
 
 
-def card_html(hit: Hit, document: dict, highlight: tuple[int, int] | None = None) -> str:
-    """One quote card: the verbatim excerpt (the best-matching sentence marked), who said it, the
-    question it answered, and the source."""
-    p = hit.passage
-    if highlight:
-        start, end = highlight
-        quote = (
-            html.escape(p.text[:start])
-            + f'<mark class="qa-best">{html.escape(p.text[start:end])}</mark>'
-            + html.escape(p.text[end:])
+def _quote_html(excerpt: Excerpt, highlight: tuple[int, int] | None) -> str:
+    """The excerpt escaped, with the highlighted stretch (source offsets) marked if it lies inside."""
+    text = excerpt.text
+    if highlight and excerpt.start <= highlight[0] and highlight[1] <= excerpt.end:
+        start, end = highlight[0] - excerpt.start, highlight[1] - excerpt.start
+        return (
+            html.escape(text[:start])
+            + f'<mark class="qa-best">{html.escape(text[start:end])}</mark>'
+            + html.escape(text[end:])
         )
-    else:
-        quote = html.escape(p.text)
+    return html.escape(text)
+
+
+def card_html(card: Card, document: dict, highlight: tuple[int, int] | None = None) -> str:
+    """One quote card: the verbatim excerpts of one answer (the best-matching sentence marked), who
+    said it, the question it answered, and the source. `highlight` is in source offsets."""
+    best = card.hits[0]
+    p = best.passage
+    quotes = "".join(
+        f'<blockquote class="qa-quote">{_quote_html(e, highlight)}</blockquote>' for e in card.excerpts
+    )
     meta = f"<strong>{html.escape(p.speaker)}</strong>"
     if p.in_answer_to:
         meta += f" &middot; in answer to: <em>{html.escape(p.in_answer_to)}</em>"
@@ -61,23 +69,31 @@ def card_html(hit: Hit, document: dict, highlight: tuple[int, int] | None = None
     details = ", ".join(html.escape(document[f]) for f in ("outlet", "published") if document.get(f))
     if details:
         source += f" ({details})"
+    ids = ", ".join(html.escape(h.passage.passage_id) for h in card.hits)
     return (
         '<div class="qa-card">'
-        f'<blockquote class="qa-quote">{quote}</blockquote>'
+        f"{quotes}"
         f'<div class="qa-meta">{meta}</div>'
-        f'<div class="qa-source">#{hit.rank} &middot; score {hit.score:.2f} &middot; {source}'
-        f' &middot; <span class="qa-id">{html.escape(p.passage_id)}</span></div>'
+        f'<div class="qa-source">#{best.rank} &middot; score {best.score:.2f} &middot; {source}'
+        f' &middot; <span class="qa-id">{ids}</span></div>'
         "</div>"
     )
 
 
-def answer_html(answer: Answer, documents: dict[str, dict], highlights: list | None = None) -> str:
+def answer_html(
+    answer: Answer, documents: dict[str, dict], highlights: dict[str, tuple[int, int]] | None = None
+) -> str:
+    """The reply: one card per answer turn; `highlights` maps a passage id to source offsets to mark."""
     if answer.abstained:
         return f"<p>{html.escape(ABSTAIN_MESSAGE)} Try asking about something the interview covers.</p>"
-    highlights = highlights or [None] * len(answer.hits)
+    highlights = highlights or {}
     return "".join(
-        card_html(hit, documents.get(hit.passage.doc_id, {}), mark)
-        for hit, mark in zip(answer.hits, highlights, strict=True)
+        card_html(
+            card,
+            documents.get(card.hits[0].passage.doc_id, {}),
+            highlights.get(card.hits[0].passage.passage_id),
+        )
+        for card in cards(answer.hits)
     )
 
 
@@ -87,7 +103,12 @@ def answer(
     """The chat function: one reply (HTML quote cards, or a plain message) per question."""
     try:
         reply = engine.ask(message, int(k), mode)
-        marks = [engine.best_sentence(reply.question, hit.passage) for hit in reply.hits]
+        marks = {}
+        for card in cards(reply.hits):
+            best = card.hits[0].passage
+            span = engine.best_sentence(reply.question, best)
+            if span:
+                marks[best.passage_id] = (best.start + span[0], best.start + span[1])
         return answer_html(reply, engine.index.documents, marks)
     except QAError as error:
         return f"<p>{html.escape(str(error).capitalize())}.</p>"
@@ -134,10 +155,11 @@ def _chat(gr, engine: Engine):
         title="Interview QA",
         description=_description(engine),
         additional_inputs=[
-            gr.Dropdown(list(MODES), value=DEFAULT_MODE, label="Retrieval mode"),
-            gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Excerpts per answer (k)"),
+            # render=False: inside the page's Blocks they would otherwise appear where they are made
+            gr.Dropdown(list(MODES), value=DEFAULT_MODE, label="Retrieval mode", render=False),
+            gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Excerpts per answer (k)", render=False),
         ],
-        additional_inputs_accordion=gr.Accordion("Settings", open=False),
+        additional_inputs_accordion=gr.Accordion("Settings", open=False, render=False),
         analytics_enabled=False,
         flagging_mode="never",
         api_name="chat",

@@ -138,3 +138,28 @@ def test_questions_written_mostly_in_another_script_go_to_the_multilingual_model
     from qa.multilingual import is_foreign
 
     assert is_foreign(text) is foreign
+
+
+def test_hits_from_one_answer_become_one_card_with_overlaps_merged():
+    from qa.answers import Excerpt, cards
+    from qa.documents import Hit, Passage
+
+    def hit(pid, start, text, rank):
+        doc, turn, chunk = pid.split(":")
+        return Hit(
+            Passage(pid, doc, int(turn), int(chunk), "S", "Q?", text, start, start + len(text)),
+            1.0 / rank,
+            rank,
+        )
+
+    # source: "One two. Three four. Five six." at 100; chunk 0 = first two sentences, chunk 1 = last
+    # two (sharing "Three four."), and a chunk of another answer in between in rank.
+    a = hit("d:1:1", 109, "Three four. Five six.", 1)
+    other = hit("d:3:0", 500, "Elsewhere.", 2)
+    b = hit("d:1:0", 100, "One two. Three four.", 3)
+    first, second = cards([a, other, b])
+    assert [h.passage.passage_id for h in first.hits] == ["d:1:1", "d:1:0"]  # best first
+    assert first.excerpts == (Excerpt(100, 130, "One two. Three four. Five six."),)
+    assert second.excerpts == (Excerpt(500, 510, "Elsewhere."),)
+    apart = cards([hit("d:1:0", 100, "One.", 1), hit("d:1:2", 200, "Two.", 2)])
+    assert [e.text for e in apart[0].excerpts] == ["One.", "Two."]  # not touching: two excerpts, one card
