@@ -58,6 +58,36 @@ def cards(hits: tuple[Hit, ...] | list[Hit]) -> list[Card]:
     return result
 
 
+_FOLLOW_UP_OPENINGS = ("and ", "but ", "what about", "how about", "also", "then ", "what else", "why not")
+_REFERRING_WORDS = {
+    "it",
+    "its",
+    "they",
+    "them",
+    "their",
+    "that",
+    "this",
+    "those",
+    "these",
+    "he",
+    "she",
+    "there",
+}
+
+
+def contextual_question(message: str, previous: str | None) -> str:
+    """The question to search: a follow-up ("And what about Pakistan?") carries the previous
+    question along, since the fragment alone says too little; anything else stands alone."""
+    message = " ".join(message.split())
+    if not previous:
+        return message
+    words = message.lower().rstrip("?.!").split()
+    follow_up = message.lower().startswith(_FOLLOW_UP_OPENINGS) or (
+        len(words) <= 6 and bool(_REFERRING_WORDS & set(words))
+    )
+    return f"{previous} {message}" if follow_up else message
+
+
 def clean_question(question: str) -> str:
     """The question as searched: control characters dropped, whitespace folded; QAError if unusable."""
     question = " ".join(_CONTROL.sub(" ", question or "").split())

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from qa.answers import ABSTAIN_MESSAGE, Answer, Card, Excerpt, answer_json, cards
+from qa.answers import ABSTAIN_MESSAGE, Answer, Card, Excerpt, answer_json, cards, contextual_question
 from qa.documents import QAError
 from qa.engine import DEFAULT_K, Engine
 from qa.retrievers import DEFAULT_MODE, MODES
@@ -102,16 +102,32 @@ def answer(
 ) -> str:
     """The chat function: one reply (HTML quote cards, or a plain message) per question."""
     try:
-        reply = engine.ask(message, int(k), mode)
+        searched = contextual_question(message, _previous_question(history))
+        reply = engine.ask(searched, int(k), mode)
         marks = {}
         for card in cards(reply.hits):
             best = card.hits[0].passage
             span = engine.best_sentence(reply.question, best)
             if span:
                 marks[best.passage_id] = (best.start + span[0], best.start + span[1])
-        return answer_html(reply, engine.index.documents, marks)
+        shown = answer_html(reply, engine.index.documents, marks)
+        if searched != " ".join(message.split()):
+            shown = f'<p class="qa-searched">Searched: <em>{html.escape(reply.question)}</em></p>' + shown
+        return shown
     except QAError as error:
         return f"<p>{html.escape(str(error).capitalize())}.</p>"
+
+
+def _previous_question(history: list) -> str | None:
+    """The last question the person asked in this chat (history holds role/content messages)."""
+    for message in reversed(history or []):
+        if (
+            isinstance(message, dict)
+            and message.get("role") == "user"
+            and isinstance(message.get("content"), str)
+        ):
+            return message["content"]
+    return None
 
 
 def _description(engine: Engine) -> str:

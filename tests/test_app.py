@@ -161,3 +161,15 @@ def test_the_marked_sentence_answers_a_real_question(engine):
     first = reply.split('<div class="qa-card">')[1]
     marked = first.split('<mark class="qa-best">')[1].split("</mark>")[0]
     assert "Qingdao" in marked and marked.startswith("As for\xa0specific SCO activities in\xa02018")
+
+
+@pytest.mark.model
+def test_a_follow_up_in_the_chat_uses_the_conversation_and_says_what_it_searched(engine):
+    history = [
+        {"role": "user", "content": "What does India's accession mean for the SCO?"},
+        {"role": "assistant", "content": "..."},
+    ]
+    reply = answer("And what about Pakistan?", history, engine=engine)
+    searched = "What does India&#x27;s accession mean for the SCO? And what about Pakistan?"
+    assert reply.startswith(f'<p class="qa-searched">Searched: <em>{searched}</em></p>')
+    assert f'<span class="qa-id">{DOC}:3:' in reply.split('<div class="qa-card">')[1]  # the accession answer

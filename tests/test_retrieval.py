@@ -163,3 +163,19 @@ def test_hits_from_one_answer_become_one_card_with_overlaps_merged():
     assert second.excerpts == (Excerpt(500, 510, "Elsewhere."),)
     apart = cards([hit("d:1:0", 100, "One.", 1), hit("d:1:2", 200, "Two.", 2)])
     assert [e.text for e in apart[0].excerpts] == ["One.", "Two."]  # not touching: two excerpts, one card
+
+
+@pytest.mark.parametrize(
+    ("message", "searched"),
+    [
+        ("And what about Pakistan?", "What does India's accession mean? And what about Pakistan?"),
+        ("What about Iran?", "What does India's accession mean? What about Iran?"),
+        ("Why did they join?", "What does India's accession mean? Why did they join?"),
+        ("Where is the 2018 summit?", "Where is the 2018 summit?"),
+    ],
+)
+def test_a_follow_up_is_searched_with_the_question_before_it(message, searched):
+    from qa.answers import contextual_question
+
+    assert contextual_question(message, "What does India's accession mean?") == searched
+    assert contextual_question(message, None) == message
