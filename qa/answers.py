@@ -44,18 +44,20 @@ def cards(hits: tuple[Hit, ...] | list[Hit]) -> list[Card]:
     groups: dict[tuple[str, int], list[Hit]] = {}
     for hit in hits:
         groups.setdefault((hit.passage.doc_id, hit.passage.turn_index), []).append(hit)
-    result = []
-    for group in groups.values():
-        excerpts: list[Excerpt] = []
-        for p in sorted((h.passage for h in group), key=lambda p: p.start):
-            last = excerpts[-1] if excerpts else None
-            if last and p.start <= last.end:  # overlapping chunks of one answer: one stretch of text
-                if p.end > last.end:
-                    excerpts[-1] = Excerpt(last.start, p.end, last.text + p.text[last.end - p.start :])
-            else:
-                excerpts.append(Excerpt(p.start, p.end, p.text))
-        result.append(Card(tuple(group), tuple(excerpts)))
-    return result
+    return [Card(tuple(group), merged(h.passage for h in group)) for group in groups.values()]
+
+
+def merged(passages) -> tuple[Excerpt, ...]:
+    """Passages of one answer as excerpts in transcript order, overlapping ones joined."""
+    excerpts: list[Excerpt] = []
+    for p in sorted(passages, key=lambda p: p.start):
+        last = excerpts[-1] if excerpts else None
+        if last and p.start <= last.end:  # overlapping chunks of one answer: one stretch of text
+            if p.end > last.end:
+                excerpts[-1] = Excerpt(last.start, p.end, last.text + p.text[last.end - p.start :])
+        else:
+            excerpts.append(Excerpt(p.start, p.end, p.text))
+    return tuple(excerpts)
 
 
 _FOLLOW_UP_OPENINGS = ("and ", "but ", "what about", "how about", "also", "then ", "what else", "why not")

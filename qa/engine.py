@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answers import Answer, ask
+from qa.answers import Answer, ask, merged
 from qa.chunking import sentences
 from qa.documents import Passage, QAError
 from qa.embedders import Embedder, get_embedder
@@ -80,6 +80,11 @@ class Engine:
             return False
         row = self._rows[lexical[0].passage.passage_id]
         return self.index.lexical.matched_share(question, row) >= LEXICAL_COVERAGE
+
+    def answer_turn(self, doc_id: str, turn_index: int) -> tuple:
+        """The whole answer a passage belongs to, as merged excerpts (pull quotes left out)."""
+        rows = self.index.doc_rows.get(doc_id, ())
+        return merged(p for p in (self.index.passages[r] for r in rows) if p.turn_index == turn_index)
 
     def best_sentence(self, question: str, passage: Passage) -> tuple[int, int] | None:
         """Where in passage.text the sentence closest to the question lies (None for questions in

@@ -26,6 +26,8 @@ CSS = """
 .qa-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 14px; margin: 0 0 12px 0; }
 .qa-quote { margin: 0 0 8px 0; padding-left: 10px; border-left: 3px solid #6e7781; white-space: pre-wrap; }
 .qa-meta, .qa-source { font-size: 0.9em; color: #57606a; }
+.qa-context summary { cursor: pointer; font-size: 0.9em; margin: 4px 0; }
+.qa-excerpt { background: #dbeafe; color: inherit; }
 .qa-best { background: #fff3b0; color: inherit; padding: 0 1px; }
 .qa-id { font-family: ui-monospace, monospace; font-size: 0.85em; }
 """
@@ -35,26 +37,44 @@ def _safe_url(url: str) -> str | None:
     return url if url.lower().startswith(("http://", "https://")) else None
 
 
-def _quote_html(excerpt: Excerpt, highlight: tuple[int, int] | None) -> str:
-    """The excerpt escaped, with the highlighted stretch (source offsets) marked if it lies inside."""
-    text = excerpt.text
-    if highlight and excerpt.start <= highlight[0] and highlight[1] <= excerpt.end:
-        start, end = highlight[0] - excerpt.start, highlight[1] - excerpt.start
-        return (
-            html.escape(text[:start])
-            + f'<mark class="qa-best">{html.escape(text[start:end])}</mark>'
-            + html.escape(text[end:])
-        )
-    return html.escape(text)
+def _marked_html(excerpt: Excerpt, ranges: list[tuple[int, int]], css: str) -> str:
+    """The excerpt escaped, with the parts inside these source ranges marked."""
+    pieces, cursor = [], excerpt.start
+    for start, end in sorted(ranges):
+        start, end = max(start, cursor), min(end, excerpt.end)
+        if start >= end:
+            continue
+        pieces.append(html.escape(excerpt.text[cursor - excerpt.start : start - excerpt.start]))
+        inside = excerpt.text[start - excerpt.start : end - excerpt.start]
+        pieces.append(f'<mark class="{css}">{html.escape(inside)}</mark>')
+        cursor = end
+    pieces.append(html.escape(excerpt.text[cursor - excerpt.start :]))
+    return "".join(pieces)
 
 
-def card_html(card: Card, document: dict, highlight: tuple[int, int] | None = None) -> str:
+def context_html(card: Card, turn: tuple[Excerpt, ...]) -> str:
+    """A closed "Show context" section: the question, then the whole answer with the excerpt marked."""
+    question = card.hits[0].passage.in_answer_to
+    shown = [(e.start, e.end) for e in card.excerpts]
+    answer = "".join(
+        f'<blockquote class="qa-quote qa-whole">{_marked_html(e, shown, "qa-excerpt")}</blockquote>'
+        for e in turn
+    )
+    asked = f'<p class="qa-asked"><strong>Question:</strong> {html.escape(question)}</p>' if question else ""
+    return f'<details class="qa-context"><summary>Show context</summary>{asked}{answer}</details>'
+
+
+def card_html(
+    card: Card, document: dict, highlight: tuple[int, int] | None = None, turn: tuple[Excerpt, ...] = ()
+) -> str:
     """One quote card: the verbatim excerpts of one answer (the best-matching sentence marked), who
     said it, the question it answered, and the source. `highlight` is in source offsets."""
     best = card.hits[0]
     p = best.passage
+    marks = [highlight] if highlight else []
     quotes = "".join(
-        f'<blockquote class="qa-quote">{_quote_html(e, highlight)}</blockquote>' for e in card.excerpts
+        f'<blockquote class="qa-quote">{_marked_html(e, marks, "qa-best")}</blockquote>'
+        for e in card.excerpts
     )
     meta = f"<strong>{html.escape(p.speaker)}</strong>"
     if p.in_answer_to:
@@ -74,27 +94,25 @@ def card_html(card: Card, document: dict, highlight: tuple[int, int] | None = No
         '<div class="qa-card">'
         f"{quotes}"
         f'<div class="qa-meta">{meta}</div>'
+        f"{context_html(card, turn) if turn else ''}"
         f'<div class="qa-source">#{best.rank} &middot; score {best.score:.2f} &middot; {source}'
         f' &middot; <span class="qa-id">{ids}</span></div>'
         "</div>"
     )
 
 
-def answer_html(
-    answer: Answer, documents: dict[str, dict], highlights: dict[str, tuple[int, int]] | None = None
-) -> str:
+def answer_html(answer: Answer, engine: Engine, highlights: dict[str, tuple[int, int]] | None = None) -> str:
     """The reply: one card per answer turn; `highlights` maps a passage id to source offsets to mark."""
     if answer.abstained:
         return f"<p>{html.escape(ABSTAIN_MESSAGE)} Try asking about something the interview covers.</p>"
     highlights = highlights or {}
-    return "".join(
-        card_html(
-            card,
-            documents.get(card.hits[0].passage.doc_id, {}),
-            highlights.get(card.hits[0].passage.passage_id),
-        )
-        for card in cards(answer.hits)
-    )
+    parts = []
+    for card in cards(answer.hits):
+        best = card.hits[0].passage
+        document = engine.index.documents.get(best.doc_id, {})
+        turn = engine.answer_turn(best.doc_id, best.turn_index)
+        parts.append(card_html(card, document, highlights.get(best.passage_id), turn))
+    return "".join(parts)
 
 
 def answer(
@@ -110,7 +128,7 @@ def answer(
             span = engine.best_sentence(reply.question, best)
             if span:
                 marks[best.passage_id] = (best.start + span[0], best.start + span[1])
-        shown = answer_html(reply, engine.index.documents, marks)
+        shown = answer_html(reply, engine, marks)
         if searched != " ".join(message.split()):
             shown = f'<p class="qa-searched">Searched: <em>{html.escape(reply.question)}</em></p>' + shown
         return shown

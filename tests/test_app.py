@@ -173,3 +173,30 @@ def test_a_follow_up_in_the_chat_uses_the_conversation_and_says_what_it_searched
     searched = "What does India&#x27;s accession mean for the SCO? And what about Pakistan?"
     assert reply.startswith(f'<p class="qa-searched">Searched: <em>{searched}</em></p>')
     assert f'<span class="qa-id">{DOC}:3:' in reply.split('<div class="qa-card">')[1]  # the accession answer
+
+
+def test_show_context_holds_the_question_and_the_whole_answer_with_the_excerpt_marked(
+    tmp_path, keyword_embedder
+):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    long_answer = " ".join(
+        f"Sentence {i} is about the border treaty and nothing else at all." for i in range(30)
+    )
+    (corpus / "x.txt").write_text(
+        f"Question: Tell me <all>?\n\nGuest: {long_answer}\n\nQuestion: Q2?\n\nGuest: No."
+    )
+    engine = Engine(build(corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
+    chunks = [p for p in engine.index.passages if p.turn_index == 1]
+    assert len(chunks) == 3  # 360 words in chunks of at most 180, one sentence of overlap
+    reply = answer("border", [], "dense", 1, engine=engine)
+    context = reply.split('<details class="qa-context"><summary>Show context</summary>')[1].split(
+        "</details>"
+    )[0]
+    assert context.startswith('<p class="qa-asked"><strong>Question:</strong> Tell me &lt;all&gt;?</p>')
+    # the whole answer, with the card's one chunk marked inside it
+    unmarked = context.replace('<mark class="qa-excerpt">', "").replace("</mark>", "")
+    asked = '<p class="qa-asked"><strong>Question:</strong> Tell me &lt;all&gt;?</p>'
+    assert unmarked == f'{asked}<blockquote class="qa-quote qa-whole">{long_answer}</blockquote>'
+    (hit,) = engine.ask("border", 1, "dense").hits
+    assert f'<mark class="qa-excerpt">{hit.passage.text}</mark>' in context

@@ -54,7 +54,9 @@ def test_a_question_in_the_browser_shows_the_right_quote_card(server, browser, t
     page.locator(".qa-card").first.wait_for(timeout=60_000)
     card = page.locator(".qa-card").first
     assert card.locator(".qa-id").inner_text().startswith(f"{DOC}:15:1")
-    assert "a regular summit of the SCO member states in Qingdao" in text_of(card.locator(".qa-quote"))
+    assert "a regular summit of the SCO member states in Qingdao" in text_of(
+        card.locator(".qa-quote:not(.qa-whole)")
+    )
     assert "Qingdao" in text_of(card.locator("mark.qa-best"))  # the sentence that answers, highlighted
     assert text_of(card.locator(".qa-meta")).startswith(
         "Rashid Alimov · in answer to: We are on the eve of 2018."
@@ -68,6 +70,13 @@ def test_a_question_in_the_browser_shows_the_right_quote_card(server, browser, t
     assert shot.stat().st_size > 10_000
     if os.environ.get("QA_SCREENSHOT_DIR"):
         shutil.copy(shot, Path(os.environ["QA_SCREENSHOT_DIR"]) / "chat.png")
+    # "Show context" opens the whole answer with the question before it
+    context = card.locator("details.qa-context")
+    assert not context.locator(".qa-asked").is_visible()
+    context.locator("summary").click()
+    assert text_of(context.locator(".qa-asked")).startswith("Question: We are on the eve of 2018.")
+    assert "the main event will be a regular summit" in text_of(context.locator("mark.qa-excerpt").first)
+    context.locator("summary").click()
     own = urlparse(server).netloc
     outside = [
         url
