@@ -28,6 +28,8 @@ CSS = """
 .qa-meta, .qa-source { font-size: 0.9em; color: #57606a; }
 .qa-context summary { cursor: pointer; font-size: 0.9em; margin: 4px 0; }
 .qa-excerpt { background: #dbeafe; color: inherit; }
+.qa-citation { display: none; }
+.qa-copy { font-size: 0.85em; margin-top: 6px; padding: 2px 8px; border: 1px solid #d0d7de; }
 .qa-best { background: #fff3b0; color: inherit; padding: 0 1px; }
 .qa-id { font-family: ui-monospace, monospace; font-size: 0.85em; }
 """
@@ -64,6 +66,25 @@ def context_html(card: Card, turn: tuple[Excerpt, ...]) -> str:
     return f'<details class="qa-context"><summary>Show context</summary>{asked}{answer}</details>'
 
 
+def citation(quote: str, speaker: str, document: dict) -> str:
+    """`"<quote>" - <speaker>, <outlet>, <date>`, whitespace (no-break spaces too) made plain."""
+    parts = [speaker] + [document[f] for f in ("outlet", "published") if document.get(f)]
+    return f'"{" ".join(quote.split())}" - ' + ", ".join(p for p in parts if p)
+
+
+# Copies the citation next to a "Copy citation" button; delegated, because cards arrive later.
+COPY_JS = """
+() => {
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest(".qa-copy");
+    if (!button) return;
+    const text = button.parentElement.querySelector(".qa-citation").textContent;
+    navigator.clipboard.writeText(text).then(() => { button.textContent = "Copied"; });
+  });
+}
+"""
+
+
 def card_html(
     card: Card, document: dict, highlight: tuple[int, int] | None = None, turn: tuple[Excerpt, ...] = ()
 ) -> str:
@@ -90,6 +111,11 @@ def card_html(
     if details:
         source += f" ({details})"
     ids = ", ".join(html.escape(h.passage.passage_id) for h in card.hits)
+    cited = p.text[highlight[0] - p.start : highlight[1] - p.start] if highlight else card.excerpts[0].text
+    copy = (
+        '<div class="qa-cite"><button type="button" class="qa-copy">Copy citation</button>'
+        f'<span class="qa-citation">{html.escape(citation(cited, p.speaker, document))}</span></div>'
+    )
     return (
         '<div class="qa-card">'
         f"{quotes}"
@@ -97,6 +123,7 @@ def card_html(
         f"{context_html(card, turn) if turn else ''}"
         f'<div class="qa-source">#{best.rank} &middot; score {best.score:.2f} &middot; {source}'
         f' &middot; <span class="qa-id">{ids}</span></div>'
+        f"{copy}"
         "</div>"
     )
 
@@ -208,5 +235,12 @@ def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, reranker: 
         print(f"qa: warning: serving on {host} exposes the interviews to your network", file=sys.stderr)
     app, theme = build_app(engine)
     app.launch(
-        server_name=host, server_port=port, share=False, theme=theme, css=CSS, show_error=False, quiet=False
+        server_name=host,
+        server_port=port,
+        share=False,
+        theme=theme,
+        css=CSS,
+        js=COPY_JS,
+        show_error=False,
+        quiet=False,
     )

@@ -200,3 +200,14 @@ def test_show_context_holds_the_question_and_the_whole_answer_with_the_excerpt_m
     assert unmarked == f'{asked}<blockquote class="qa-quote qa-whole">{long_answer}</blockquote>'
     (hit,) = engine.ask("border", 1, "dense").hits
     assert f'<mark class="qa-excerpt">{hit.passage.text}</mark>' in context
+
+
+def test_a_citation_names_speaker_outlet_and_date_with_plain_spaces():
+    from qa.ui import citation
+
+    document = {"outlet": "TASS", "published": "2017-12"}
+    assert (
+        citation("in\xa0Qingdao,\n a city", "Rashid Alimov", document)
+        == '"in Qingdao, a city" - Rashid Alimov, TASS, 2017-12'
+    )
+    assert citation("Yes.", "Jo", {}) == '"Yes." - Jo'

@@ -43,7 +43,10 @@ def text_of(locator) -> str:
 
 
 def test_a_question_in_the_browser_shows_the_right_quote_card(server, browser, tmp_path):  # noqa: F811
-    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    session = browser.new_context(
+        viewport={"width": 1100, "height": 900}, permissions=["clipboard-read", "clipboard-write"]
+    )
+    page = session.new_page()
     requests = []
     page.on("request", lambda request: requests.append(request.url))
     page.goto(server)
@@ -70,6 +73,14 @@ def test_a_question_in_the_browser_shows_the_right_quote_card(server, browser, t
     assert shot.stat().st_size > 10_000
     if os.environ.get("QA_SCREENSHOT_DIR"):
         shutil.copy(shot, Path(os.environ["QA_SCREENSHOT_DIR"]) / "chat.png")
+    # "Copy citation" puts the marked sentence, who said it, the outlet and the date on the clipboard
+    card.locator(".qa-copy").click()
+    page.wait_for_function("document.querySelector('.qa-copy').textContent === 'Copied'")
+    assert page.evaluate("navigator.clipboard.readText()") == (
+        '"As for specific SCO activities in 2018, apart from intensive working meetings at different levels '
+        "and on various issues, the main event will be a regular summit of the SCO member states in Qingdao, "
+        'a wonderful Chinese city." - Rashid Alimov, TASS, 2017-12'
+    )
     # "Show context" opens the whole answer with the question before it
     context = card.locator("details.qa-context")
     assert not context.locator(".qa-asked").is_visible()
