@@ -202,8 +202,14 @@ def build_app(engine: Engine):
         except QAError as error:
             raise gr.Error(str(error)) from None
 
+    from qa.eval_tab import build_tab
+
     with gr.Blocks(title="Interview QA", analytics_enabled=False) as app:
-        _chat(gr, engine)
+        with gr.Tabs():
+            with gr.Tab("Chat"):
+                _chat(gr, engine)
+            with gr.Tab("Evaluate"):
+                build_tab(gr, engine)
         gr.api(search, api_name="search")
     return app, theme
 

@@ -211,3 +211,27 @@ def test_a_citation_names_speaker_outlet_and_date_with_plain_spaces():
         == '"in Qingdao, a city" - Rashid Alimov, TASS, 2017-12'
     )
     assert citation("Yes.", "Jo", {}) == '"Yes." - Jo'
+
+
+@pytest.mark.model
+def test_the_eval_tab_runs_the_same_scoring_as_qa_eval(engine):
+    from qa.eval_tab import DERIVED, eval_sets, run_eval
+    from qa.evaluation import DEFAULT_EVAL_SET, evaluate_retriever, load_eval_set
+
+    assert eval_sets() == [
+        "interview_questions.jsonl",
+        "interview_questions_ru.jsonl",
+        "interview_questions_zh.jsonl",
+        DERIVED,
+    ]
+    rows, figure, misses = run_eval(engine, "interview_questions.jsonl", ["hybrid", "dense"])
+    assert [row[0] for row in rows] == ["dense", "hybrid"]  # in the page's fixed order, dense first
+    report = evaluate_retriever(
+        engine.retriever("hybrid"), load_eval_set(DEFAULT_EVAL_SET), engine.index.passages
+    )
+    assert rows[1][4].rstrip("*") == f"{report['metrics']['mrr@10']:.3f}"
+    assert len(figure.axes[0].patches) == 2 * 5  # two modes, five metrics
+    dense_first = evaluate_retriever(
+        engine.retriever("dense"), load_eval_set(DEFAULT_EVAL_SET), engine.index.passages
+    )
+    assert len(misses) == sum(1 for q in dense_first["per_question"] if q["first_relevant_rank"] != 1)

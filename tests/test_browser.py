@@ -9,6 +9,7 @@ import pytest
 from test_app import DOC, server  # noqa: F401  (the running-app fixture)
 
 CHROMIUM = Path("/usr/bin/chromium")
+MODES = ("dense", "bm25", "hybrid", "hybrid-rrf")
 QUESTION = "Where will the SCO summit be held in 2018?"
 pytestmark = [pytest.mark.model, pytest.mark.app, pytest.mark.browser]
 
@@ -88,6 +89,19 @@ def test_a_question_in_the_browser_shows_the_right_quote_card(server, browser, t
     assert text_of(context.locator(".qa-asked")).startswith("Question: We are on the eve of 2018.")
     assert "the main event will be a regular summit" in text_of(context.locator("mark.qa-excerpt").first)
     context.locator("summary").click()
+    # the Evaluate tab runs the interview's eval set on every mode
+    page.get_by_role("tab", name="Evaluate").click()
+    page.get_by_role("button", name="Run evaluation").click()
+    page.get_by_text("Not first").wait_for()
+    page.wait_for_function(
+        "document.body.innerText.split('Comparison')[0].includes('hybrid-rrf\\n0.')", timeout=120_000
+    )
+    metrics = page.inner_text("body").split("Metrics (")[1].split("Comparison")[0]
+    assert [line for line in metrics.splitlines() if line in MODES] == list(MODES)
+    page.wait_for_timeout(2000)  # let the outputs finish fading in
+    page.screenshot(path=str(tmp_path / "eval.png"))
+    if os.environ.get("QA_SCREENSHOT_DIR"):
+        shutil.copy(tmp_path / "eval.png", Path(os.environ["QA_SCREENSHOT_DIR"]) / "eval.png")
     own = urlparse(server).netloc
     outside = [
         url

@@ -1,0 +1,96 @@
+"""The page's Evaluate tab: run `qa eval` on a chosen set and modes, read the table, chart and misses.
+
+Only qa/ui.py imports this. The scoring is the CLI's own (qa.evaluation, qa.compare).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa.compare import MAX_P, compare_runs
+from qa.engine import Engine
+from qa.evaluation import EVAL_DIR, METRICS, derived_eval_set, load_eval_set, qrels_for, retrieve, score
+from qa.retrievers import DEFAULT_MODE, MODES
+
+DERIVED = "derived from the interviewers' questions"
+
+
+def eval_sets() -> list[str]:
+    """The JSONL sets shipped in eval/ (off-topic ones have no gold answers), and the derived set."""
+    names = sorted(p.name for p in EVAL_DIR.glob("*.jsonl") if not p.name.startswith("off_topic"))
+    return names + [DERIVED]
+
+
+def run_eval(engine: Engine, set_name: str, modes: list[str], progress=None) -> tuple[list, object, list]:
+    """(metrics rows, bar chart figure, misses of the first mode) for the tab's three outputs."""
+    modes = [m for m in MODES if m in (modes or [])] or [DEFAULT_MODE]
+    if set_name == DERIVED:
+        questions = derived_eval_set(engine.index.passages)
+    else:
+        questions = load_eval_set(EVAL_DIR / Path(set_name).name)
+    qrels = qrels_for(questions, engine.index.passages)
+    runs = {}
+    for step, mode in enumerate(modes):
+        if progress is not None:
+            progress(step / len(modes), desc=f"{mode}: {len(questions)} questions")
+        runs[mode] = retrieve(engine.retriever(mode), questions, 10)
+    comparison = compare_runs(qrels, runs) if len(modes) > 1 else None
+    rows = []
+    for mode in modes:
+        if comparison:
+            means, p_values = comparison["metrics"][mode], comparison["p_values"].get(mode, {})
+        else:
+            means, p_values = score(qrels, runs[mode])[0], {}
+        rows.append([mode] + [f"{means[m]:.3f}{'*' if p_values.get(m, 1) < MAX_P else ''}" for m in METRICS])
+    return rows, _chart(rows), _misses(engine, questions, qrels, runs[modes[0]])
+
+
+def _chart(rows: list):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(8, 3.2))
+    width = 0.8 / len(rows)
+    for i, row in enumerate(rows):
+        values = [float(cell.rstrip("*")) for cell in row[1:]]
+        axes.bar(
+            [x + (i - (len(rows) - 1) / 2) * width for x in range(len(METRICS))], values, width, label=row[0]
+        )
+    axes.set_xticks(range(len(METRICS)), METRICS)
+    axes.set_ylim(0, 1)
+    axes.legend(fontsize=8, ncols=len(rows))
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def _misses(engine: Engine, questions, qrels, run) -> list:
+    """Questions whose first passage is not relevant: the question, its gold, what came first."""
+    by_id = {p.passage_id: p for p in engine.index.passages}
+    misses = []
+    for q in questions:
+        ranked = sorted(run[q.qid], key=run[q.qid].get, reverse=True)
+        if ranked and ranked[0] in qrels[q.qid]:
+            continue
+        gold = " | ".join(q.gold) if q.gold else ", ".join(sorted(qrels[q.qid]))
+        first = " ".join(by_id[ranked[0]].text.split())[:200] if ranked else "(nothing)"
+        misses.append([q.qid, q.question, gold, first])
+    return misses
+
+
+def build_tab(gr, engine: Engine) -> None:
+    """The Evaluate tab's controls and outputs, wired to run_eval."""
+    with gr.Row():
+        chosen = gr.Dropdown(eval_sets(), value="interview_questions.jsonl", label="Eval set")
+        modes = gr.CheckboxGroup(list(MODES), value=list(MODES), label="Modes (the first is the baseline)")
+    run = gr.Button("Run evaluation", variant="primary")
+    table = gr.Dataframe(headers=["mode", *METRICS], label=f"Metrics (* differs from the first, p < {MAX_P})")
+    chart = gr.Plot(label="Comparison")
+    misses = gr.Dataframe(headers=["id", "question", "gold", "first passage"], label="Not first", wrap=True)
+
+    def on_run(set_name: str, picked: list[str], progress=gr.Progress()):  # noqa: B008 (gradio's idiom)
+        return run_eval(engine, set_name, picked, progress)
+
+    run.click(on_run, [chosen, modes], [table, chart, misses], api_visibility="private")
