@@ -93,7 +93,7 @@ class Engine:
             return None
         row = self._rows[passage.passage_id]
         start, end = self.index.sentence_starts[row], self.index.sentence_starts[row + 1]
-        sims = self.index.sentence_vectors[start:end] @ self.dense._encode(question)[0]
+        sims = self.index.sentence_vectors[start:end] @ self.dense.encode_question(question)[0]
         spans = sentences(passage.text, 0, len(passage.text))
         return spans[int(np.argmax(sims))] if len(spans) == len(sims) and len(spans) else None
 

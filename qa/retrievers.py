@@ -66,7 +66,7 @@ class DenseRetriever:
         self.embedder = embedder
         self._last: tuple[str, np.ndarray] | None = None
 
-    def _encode(self, question: str) -> np.ndarray:
+    def encode_question(self, question: str) -> np.ndarray:
         """The question's vector; asking twice in a row (search, then the relevance check) encodes once."""
         if self._last is None or self._last[0] != question:
             self._last = (question, self.embedder.encode([question]))
@@ -74,7 +74,7 @@ class DenseRetriever:
 
     def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
         index = self.index
-        vector = self._encode(question)
+        vector = self.encode_question(question)
         candidates = max(self.min_candidates, 10 * k)
         scores, rows = faiss_search(index, index.faiss_index, vector, candidates, doc_ids)
         sentence = best_sentence_scores(vector[0], rows, index.sentence_vectors, index.sentence_starts)
