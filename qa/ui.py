@@ -128,17 +128,18 @@ def card_html(
     )
 
 
-def answer_html(answer: Answer, engine: Engine, highlights: dict[str, tuple[int, int]] | None = None) -> str:
-    """The reply: one card per answer turn; `highlights` maps a passage id to source offsets to mark."""
+def answer_html(answer: Answer, engine: Engine) -> str:
+    """The reply: one card per answer turn, its best passage's closest sentence marked."""
     if answer.abstained:
         return f"<p>{html.escape(ABSTAIN_MESSAGE)} Try asking about something the interview covers.</p>"
-    highlights = highlights or {}
     parts = []
     for card in cards(answer.hits):
         best = card.hits[0].passage
+        span = engine.best_sentence(answer.question, best)
+        highlight = (best.start + span[0], best.start + span[1]) if span else None
         document = engine.index.documents.get(best.doc_id, {})
         turn = engine.answer_turn(best.doc_id, best.turn_index)
-        parts.append(card_html(card, document, highlights.get(best.passage_id), turn))
+        parts.append(card_html(card, document, highlight, turn))
     return "".join(parts)
 
 
@@ -149,13 +150,7 @@ def answer(
     try:
         searched = contextual_question(message, _previous_question(history))
         reply = engine.ask(searched, int(k), mode)
-        marks = {}
-        for card in cards(reply.hits):
-            best = card.hits[0].passage
-            span = engine.best_sentence(reply.question, best)
-            if span:
-                marks[best.passage_id] = (best.start + span[0], best.start + span[1])
-        shown = answer_html(reply, engine, marks)
+        shown = answer_html(reply, engine)
         if searched != " ".join(message.split()):
             shown = f'<p class="qa-searched">Searched: <em>{html.escape(reply.question)}</em></p>' + shown
         return shown
