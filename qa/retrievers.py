@@ -30,6 +30,20 @@ class Retriever(Protocol):
         ...
 
 
+class LastQuestion:
+    """Encodes a question, remembering the last one: an answer asks the same retriever twice (the
+    relevance check, then the search), and the model should run once."""
+
+    def __init__(self, encode) -> None:
+        self._encode = encode
+        self._last: tuple[str, np.ndarray] | None = None
+
+    def __call__(self, question: str) -> np.ndarray:
+        if self._last is None or self._last[0] != question:
+            self._last = (question, self._encode(question))
+        return self._last[1]
+
+
 def hits_from(index: Index, rows: np.ndarray, scores: np.ndarray, k: int) -> list[Hit]:
     """The k best of these passage rows by score, as ranked hits."""
     order = np.argsort(-scores, kind="stable")[: max(k, 0)]
@@ -64,13 +78,7 @@ class DenseRetriever:
         faiss.omp_set_num_threads(1)
         self.index = index
         self.embedder = embedder
-        self._last: tuple[str, np.ndarray] | None = None
-
-    def encode_question(self, question: str) -> np.ndarray:
-        """The question's vector; asking twice in a row (search, then the relevance check) encodes once."""
-        if self._last is None or self._last[0] != question:
-            self._last = (question, self.embedder.encode([question]))
-        return self._last[1]
+        self.encode_question = LastQuestion(lambda question: embedder.encode([question]))
 
     def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
         index = self.index
@@ -140,9 +148,10 @@ class MultilingualRetriever:
     def __init__(self, index: Index, model: E5) -> None:
         self.index = index
         self.model = model
+        self.encode_question = LastQuestion(model.encode_query)
 
     def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
-        vector = self.model.encode_query(question)
+        vector = self.encode_question(question)
         scores, rows = faiss_search(self.index, self.index.multilingual, vector, k, doc_ids)
         return hits_from(self.index, rows, scores, k)
 

@@ -301,8 +301,8 @@ def staleness(index: Index, embedder: Embedder, corpus_dir: Path | None = None) 
         built = f"{built_with['name']} {built_with['version']}"
         return f"built with embedder {built}, not {embedder.name} {embedder.version}"
     built_e5 = manifest.get("multilingual")
-    if built_e5 and built_e5["version"] != E5().version:
-        return f"built with {built_e5['name']} {built_e5['version']}, not {E5().version}"
+    if built_e5 and built_e5["version"] != (installed := E5().version):
+        return f"built with {built_e5['name']} {built_e5['version']}, not {installed}"
     if manifest.get("qa_version") != __version__:
         return f"built by qa {manifest.get('qa_version')}, this is qa {__version__}"
     corpus = _corpus_path(manifest["corpus"]["path"])
