@@ -193,10 +193,9 @@ def _beir_target(args: argparse.Namespace):
     if args.index:
         index = collection_index(collection, args.index, embedder, progress=not args.json)
     else:
-        # a throwaway index: built in a temporary folder, gone when the process ends
-        scratch = tempfile.TemporaryDirectory(prefix="qa-beir-")
-        args._scratch = scratch
-        index = collection_index(collection, Path(scratch.name) / "index", embedder, progress=not args.json)
+        # a throwaway index: loading reads every file into memory, so its folder can go at once
+        with tempfile.TemporaryDirectory(prefix="qa-beir-") as scratch:
+            index = collection_index(collection, Path(scratch) / "index", embedder, progress=not args.json)
     engine = Engine(index, embedder, CrossEncoderReranker(args.reranker) if args.reranker else None)
     depth = max(args.k, 10)
     return EvalTarget(
