@@ -85,7 +85,7 @@ def beir_sets(embedder) -> list[tuple[str, dict, object]]:
         started = time.perf_counter()
         collection = select_queries(load_collection(BENCHMARKS / folder), where)
         engine = Engine(collection_index(collection, CACHE / folder, embedder, progress=True), embedder)
-        runs = {mode: collection_run(engine.retriever(mode), collection, scope=scope) for mode in MODES}
+        runs = {mode: collection_run(engine, mode, collection, scope=scope) for mode in MODES}
         sets.append((name, collection.qrels, runs))
         print(f"{name}: {len(collection.qrels)} queries in {time.perf_counter() - started:.0f} s")
     return sets

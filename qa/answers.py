@@ -7,6 +7,8 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from qa.documents import Hit, QAError
 from qa.retrievers import Retriever
 
@@ -104,16 +106,17 @@ def ask(
     retriever: Retriever,
     question: str,
     k: int,
-    covers: Callable[[str], bool],
-    doc_ids: set[str] | None = None,
+    covers: Callable[[str, np.ndarray | None], bool],
+    allowed: np.ndarray | None = None,
 ) -> Answer:
-    """Top-k passages, or an abstention when `covers` says nothing in the index is about the question."""
+    """Top-k passages (of the `allowed` rows only, when given), or an abstention when `covers` says
+    nothing there is about the question."""
     question = clean_question(question)
     if k < 1:
         raise QAError(f"k must be at least 1, not {k}")
-    if not covers(question):
+    if not covers(question, allowed):
         return Answer(question, True, ())
-    hits = retriever.search(question, k, doc_ids)
+    hits = retriever.search(question, k, allowed)
     return Answer(question, not hits, tuple(hits))
 
 

@@ -10,14 +10,17 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.chunking import passages_for
 from qa.documents import INTERVIEWEE, Document, Passage, QAError, Turn
 from qa.embedders import Embedder
 from qa.evaluation import Qrels, Run
 from qa.parsing import paragraphs
-from qa.retrievers import Retriever
 from qa.store import MANIFEST, Index, build_from, load, staleness
+
+if TYPE_CHECKING:
+    from qa.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,8 @@ def document_passages(document: Document) -> list[Passage]:
 
 
 def collection_run(
-    retriever: Retriever,
+    engine: Engine,
+    mode: str,
     collection: Collection,
     depth: int = 100,
     k: int = 10,
@@ -110,13 +114,14 @@ def collection_run(
 
     With `scope` (a field such as qmsum's meeting_id), a query only sees documents sharing its value.
     """
+    retriever = engine.retriever(mode)
     run: Run = {}
     for qid in collection.qrels:
         query = collection.queries[qid]
         allowed = None
         if scope:
             value = query.get(scope)
-            allowed = {d for d, f in collection.fields.items() if f.get(scope) == value}
+            allowed = engine.index.rows_of(d for d, f in collection.fields.items() if f.get(scope) == value)
         documents: dict[str, float] = {}
         for hit in retriever.search(query["text"], depth, allowed):
             doc_id = hit.passage.doc_id

@@ -93,10 +93,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not questions:
         raise QAError("no question given: pass one as an argument or one per line on stdin")
     engine = Engine.open(_index_dir(args), args.reranker)
+    doc_ids = _known(args.interview, engine.index.doc_rows, "interview")
+    speakers = _known(args.speaker, engine.index.speaker_rows, "speaker")
     failed = 0
     for question in questions:
         try:
-            answer = engine.ask(question, args.k, args.mode)
+            answer = engine.ask(question, args.k, args.mode, doc_ids, speakers)
         except QAError as error:
             if len(questions) == 1:
                 raise
@@ -108,6 +110,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             print(answer_text(answer) + "\n", flush=True)
     return 1 if failed else 0
+
+
+def _known(wanted: list[str] | None, present: dict, what: str) -> set[str] | None:
+    """The filter values asked for, each checked to be in the index (a typo would match nothing)."""
+    if wanted is None:
+        return None
+    missing = [value for value in wanted if value not in present]
+    if missing:
+        raise QAError(f"no {what} {missing[0]!r} in the index; there are: {', '.join(sorted(present))}")
+    return set(wanted)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -204,8 +216,35 @@ def _beir_target(args: argparse.Namespace):
         + (f", within {args.filter}" if args.filter else ""),
         questions={qid: collection.queries[qid]["text"] for qid in collection.qrels},
         qrels=collection.qrels,
-        run=lambda mode: collection_run(engine.retriever(mode), collection, k=depth, scope=args.filter),
+        run=lambda mode: collection_run(engine, mode, collection, k=depth, scope=args.filter),
     )
+
+
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    from qa.feedback import export, read
+    from qa.store import load
+
+    index_dir = _index_dir(args)
+    known = {p.passage_id for p in load(index_dir).passages}
+    entries = read(index_dir)
+    current = [e for e in entries if e["passage_id"] in known]
+    records, left_out = export(current)
+    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    if args.output:
+        args.output.write_text(lines, encoding="utf-8")
+    else:
+        sys.stdout.write(lines)
+    print(
+        f"exported {len(records)} question(s) from {len(entries)} vote(s)"
+        + (f"; {left_out} question(s) with no vote up left out" if left_out else "")
+        + (
+            f"; {len(entries) - len(current)} vote(s) on passages no longer in the index skipped"
+            if len(current) < len(entries)
+            else ""
+        ),
+        file=sys.stderr,
+    )
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -244,6 +283,12 @@ def parser() -> argparse.ArgumentParser:
         "-k", type=int, default=DEFAULT_K, help=f"excerpts per answer (default {DEFAULT_K})"
     )
     ask_parser.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask_parser.add_argument(
+        "--interview", action="append", metavar="DOC_ID", help="only this interview (repeatable)"
+    )
+    ask_parser.add_argument(
+        "--speaker", action="append", metavar="NAME", help="only this speaker's words (repeatable)"
+    )
     _mode_arg(ask_parser)
     _reranker_arg(ask_parser)
     _index_arg(ask_parser)
@@ -270,6 +315,15 @@ def parser() -> argparse.ArgumentParser:
     _reranker_arg(eval_parser)
     _index_arg(eval_parser)
     eval_parser.set_defaults(run=cmd_eval)
+
+    feedback_parser = commands.add_parser("feedback", help="the page's thumbs up and down")
+    feedback_commands = feedback_parser.add_subparsers(dest="feedback_command", required=True)
+    export_parser = feedback_commands.add_parser(
+        "export", help="write the votes as an eval set (JSONL with relevant ids) for `qa eval --eval-set`"
+    )
+    export_parser.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    _index_arg(export_parser)
+    export_parser.set_defaults(run=cmd_feedback_export)
 
     serve_parser = commands.add_parser("serve", help="start the web app")
     serve_parser.add_argument("--host", default="127.0.0.1")

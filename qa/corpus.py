@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from qa.documents import Document, QAError
+from qa.parsing import SPEAKER_LABEL
 
 BUNDLED_CORPUS = Path(__file__).parent / "bundled"
 TRANSCRIPT_SUFFIXES = (".txt", ".md")
@@ -54,8 +55,10 @@ def read_document(path: Path) -> Document:
 
 
 def metadata_from_text(text: str) -> dict:
-    """What a transcript says of itself when no sidecar does: its headline and byline."""
-    metadata = {"title": text.strip().splitlines()[0].strip()}
+    """What a transcript says of itself when no sidecar does: its headline (a first line that is
+    not already someone speaking) and byline."""
+    first = text.strip().splitlines()[0].strip()
+    metadata = {} if SPEAKER_LABEL.match(first) else {"title": first}
     byline = _BYLINE.search(text)
     if byline:
         metadata["interviewer"] = byline["name"].strip()

@@ -12,7 +12,7 @@ import re
 
 from qa.documents import INTERVIEWEE, INTERVIEWER, Document, QAError, Turn
 
-_LABEL = re.compile(r"(?P<label>[A-Z][\w.'’\-]*(?: [A-Z][\w.'’\-]*){0,3}):[ \t]+(?=\S)")
+SPEAKER_LABEL = re.compile(r"(?P<label>[A-Z][\w.'’\-]*(?: [A-Z][\w.'’\-]*){0,3}):[ \t]+(?=\S)")
 _INTERVIEWER_LABELS = {"question", "q", "interviewer"}
 _INTERVIEWEE_LABELS = {"answer", "a"}
 _QUOTED = re.compile(r'^["“«].*["”»][.!?]?$', re.DOTALL)
@@ -62,7 +62,7 @@ def parse_turns(document: Document) -> list[Turn]:
     """Split a labelled transcript into turns; raise QAError when it has no speaker labels."""
     text = document.text
     spans = paragraphs(text)
-    labels = [_LABEL.match(text, start, end) for start, end in spans]
+    labels = [SPEAKER_LABEL.match(text, start, end) for start, end in spans]
     counts: dict[str, int] = {}
     for match in labels:
         if match:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 from qa.documents import Hit, QAError
 
 RERANK_DEPTH = 20  # passages the cross-encoder rescores; it costs one forward pass each
@@ -42,8 +44,8 @@ class RerankingRetriever:
     def __init__(self, base, reranker: CrossEncoderReranker, depth: int = RERANK_DEPTH) -> None:
         self.base, self.reranker, self.depth = base, reranker, depth
 
-    def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
-        hits = self.base.search(question, max(self.depth, k), doc_ids)
+    def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
+        hits = self.base.search(question, max(self.depth, k), allowed)
         scores = self.reranker.scores(question, [h.passage.text for h in hits])
         order = sorted(range(len(hits)), key=lambda i: -scores[i])[:k]
         return [Hit(hits[i].passage, scores[i], rank) for rank, i in enumerate(order, start=1)]

@@ -25,8 +25,8 @@ RRF_K = 60  # the constant of Cormack et al. (2009): rank r scores 1 / (60 + r)
 
 
 class Retriever(Protocol):
-    def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
-        """The k best passages, from the documents in doc_ids only when it is given."""
+    def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
+        """The k best passages; only from these passage rows when `allowed` is given."""
         ...
 
 
@@ -50,13 +50,12 @@ def hits_from(index: Index, rows: np.ndarray, scores: np.ndarray, k: int) -> lis
     return [Hit(index.passages[rows[i]], float(scores[i]), rank) for rank, i in enumerate(order, start=1)]
 
 
-def faiss_search(index: Index, vectors, question: np.ndarray, k: int, doc_ids: set[str] | None):
-    """(scores, rows): the top k rows of a FAISS index for one question vector, over every passage
-    or only those of doc_ids."""
+def faiss_search(vectors, question: np.ndarray, k: int, allowed: np.ndarray | None):
+    """(scores, rows): the top k rows of a FAISS index for one question vector, over every row
+    or only the `allowed` ones."""
     import faiss
 
-    allowed = index.rows_of(doc_ids) if doc_ids is not None else None
-    k = min(k, len(index.passages) if allowed is None else len(allowed))
+    k = min(k, vectors.ntotal if allowed is None else len(allowed))
     if k <= 0:
         return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
     params = None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
@@ -80,11 +79,19 @@ class DenseRetriever:
         self.embedder = embedder
         self.encode_question = LastQuestion(lambda question: embedder.encode([question]))
 
-    def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
+    def scores_of(self, question: str, rows: np.ndarray) -> np.ndarray:
+        """The dense score of these passage rows, whatever retriever found them."""
+        index, rows = self.index, np.asarray(rows, dtype=np.int64)
+        vector = self.encode_question(question)
+        passage = index.faiss_index.reconstruct_batch(rows) @ vector[0]
+        sentence = best_sentence_scores(vector[0], rows, index.sentence_vectors, index.sentence_starts)
+        return (passage + index.scoring.sentence_weight * sentence) / index.scoring.total
+
+    def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
         index = self.index
         vector = self.encode_question(question)
         candidates = max(self.min_candidates, 10 * k)
-        scores, rows = faiss_search(index, index.faiss_index, vector, candidates, doc_ids)
+        scores, rows = faiss_search(index.faiss_index, vector, candidates, allowed)
         sentence = best_sentence_scores(vector[0], rows, index.sentence_vectors, index.sentence_starts)
         return hits_from(
             index, rows, (scores + index.scoring.sentence_weight * sentence) / index.scoring.total, k
@@ -97,11 +104,11 @@ class BM25Retriever:
     def __init__(self, index: Index) -> None:
         self.index = index
 
-    def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
+    def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
         scores = self.index.lexical.scores(question)
         rows = np.flatnonzero(scores > 0)
-        if doc_ids is not None:
-            rows = np.intersect1d(rows, self.index.rows_of(doc_ids), assume_unique=True)
+        if allowed is not None:
+            rows = np.intersect1d(rows, allowed, assume_unique=True)
         return hits_from(self.index, rows, scores[rows], k)
 
 
@@ -118,9 +125,9 @@ class HybridRetriever:
         self.dense, self.lexical = dense, lexical
         self.fusion, self.dense_weight = fusion, dense_weight
 
-    def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
+    def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
         depth = max(self.depth, k)
-        lists = (self.dense.search(question, depth, doc_ids), self.lexical.search(question, depth, doc_ids))
+        lists = (self.dense.search(question, depth, allowed), self.lexical.search(question, depth, allowed))
         weights = (self.dense_weight, 1.0 - self.dense_weight)
         fused: dict[str, float] = {}
         passages = {}
@@ -150,9 +157,12 @@ class MultilingualRetriever:
         self.model = model
         self.encode_question = LastQuestion(model.encode_query)
 
-    def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
+    def scores_of(self, question: str, rows: np.ndarray) -> np.ndarray:
+        return self.index.multilingual.reconstruct_batch(rows) @ self.encode_question(question)[0]
+
+    def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
         vector = self.encode_question(question)
-        scores, rows = faiss_search(self.index, self.index.multilingual, vector, k, doc_ids)
+        scores, rows = faiss_search(self.index.multilingual, vector, k, allowed)
         return hits_from(self.index, rows, scores, k)
 
 
@@ -162,8 +172,8 @@ class LanguageRouter:
     def __init__(self, english: Retriever, foreign: MultilingualRetriever) -> None:
         self.english, self.foreign = english, foreign
 
-    def search(self, question: str, k: int, doc_ids: set[str] | None = None) -> list[Hit]:
-        return (self.foreign if is_foreign(question) else self.english).search(question, k, doc_ids)
+    def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
+        return (self.foreign if is_foreign(question) else self.english).search(question, k, allowed)
 
 
 def make_retriever(

@@ -39,6 +39,7 @@ MULTILINGUAL_FILE = "multilingual.faiss"
 CORE_FILES = ("index.faiss", "passages.jsonl", "documents.jsonl", "sentences.npy", "sentence_starts.npy")
 _BUNDLED = "bundled"
 DEFAULT_SCORING = Scoring()
+FEEDBACK_FILE = "feedback.jsonl"  # votes from the page (qa/feedback.py): kept across rebuilds, not hashed
 DEFAULT_LEXICAL = LexicalSettings()
 
 
@@ -55,11 +56,25 @@ class Index:
     lexical: Lexical
     multilingual: object | None  # FAISS index of e5 passage vectors, when built with them
     doc_rows: dict[str, np.ndarray]  # each document's passage rows, for searches scoped to some documents
+    speaker_rows: dict[str, np.ndarray]  # each speaker's passage rows, for the speaker filter
 
     def rows_of(self, doc_ids) -> np.ndarray:
         """The passage rows of these documents, ascending."""
-        parts = [self.doc_rows[d] for d in doc_ids if d in self.doc_rows]
-        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        return _union(self.doc_rows, doc_ids)
+
+    def rows_where(self, doc_ids=None, speakers=None) -> np.ndarray | None:
+        """The passage rows of these documents said by these speakers (None: no filter at all).
+        A filter that matches nothing gives no rows, never every row."""
+        if doc_ids is None and speakers is None:
+            return None
+        rows = [_union(self.doc_rows, doc_ids)] if doc_ids is not None else []
+        rows += [_union(self.speaker_rows, speakers)] if speakers is not None else []
+        return rows[0] if len(rows) == 1 else np.intersect1d(*rows, assume_unique=True)
+
+
+def _union(rows_by_key: dict[str, np.ndarray], keys) -> np.ndarray:
+    parts = [rows_by_key[key] for key in keys if key in rows_by_key]
+    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
 def default_index_dir() -> Path:
@@ -205,6 +220,9 @@ def _swap_into_place(staging: Path, index_dir: Path) -> None:
     """
     previous = index_dir.parent / f".{index_dir.name}.previous"
     shutil.rmtree(previous, ignore_errors=True)
+    if (index_dir / FEEDBACK_FILE).exists():  # people's votes outlive the index they were cast on
+        shutil.copy2(index_dir / FEEDBACK_FILE, staging / FEEDBACK_FILE)
+        _fsync(staging / FEEDBACK_FILE)
     if index_dir.exists():
         os.rename(index_dir, previous)
     os.rename(staging, index_dir)
@@ -276,15 +294,16 @@ def load(index_dir: Path) -> Index:
         sentence_starts,
         lexical,
         multilingual,
-        _doc_rows(passages),
+        _rows_by(passages, "doc_id"),
+        _rows_by(passages, "speaker"),
     )
 
 
-def _doc_rows(passages: tuple[Passage, ...]) -> dict[str, np.ndarray]:
+def _rows_by(passages: tuple[Passage, ...], field: str) -> dict[str, np.ndarray]:
     rows: dict[str, list[int]] = {}
     for row, passage in enumerate(passages):
-        rows.setdefault(passage.doc_id, []).append(row)
-    return {doc_id: np.array(r, dtype=np.int64) for doc_id, r in rows.items()}
+        rows.setdefault(getattr(passage, field), []).append(row)
+    return {key: np.array(r, dtype=np.int64) for key, r in rows.items()}
 
 
 def _lines(path: Path) -> list[str]:

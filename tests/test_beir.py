@@ -52,10 +52,10 @@ def test_runs_are_per_document_and_a_scope_keeps_queries_in_their_meeting(beir, 
     collection = load_collection(beir)
     index = collection_index(collection, tmp_path / "index", keyword_embedder)
     assert [p.passage_id for p in index.passages] == ["d1:0:0", "d2:0:0", "d3:0:0"]
-    retriever = Engine(index, keyword_embedder).retriever("bm25")
-    run = collection_run(retriever, collection)
+    engine = Engine(index, keyword_embedder)
+    run = collection_run(engine, "bm25", collection)
     assert list(run["q1"]) == ["d1"] and list(run["q2"]) == ["d2", "d3"]  # one "summit" each; d2 is shorter
-    scoped = collection_run(retriever, collection, scope="meeting")
+    scoped = collection_run(engine, "bm25", collection, scope="meeting")
     assert list(scoped["q2"]) == ["d3"]  # d2 is in meeting m1, the query in m2
     again = collection_index(collection, tmp_path / "index", keyword_embedder)
     assert again.manifest["created_at"] == index.manifest["created_at"]  # current: reused, not rebuilt

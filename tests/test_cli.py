@@ -158,3 +158,18 @@ def test_a_bad_transcript_fails_the_build_in_one_line_and_keeps_the_old_index(
         == f"qa: {tiny_corpus / 'broken.txt'}: not UTF-8 text; save the transcript as UTF-8"
     )
     assert snapshot(folder) == before
+
+
+def test_ask_filters_by_interview_and_speaker_and_names_an_unknown_one(
+    tiny_corpus, tmp_path, keyword_embedder, capsys
+):
+    folder = tmp_path / "index"
+    (tiny_corpus / "panel.txt").write_text("Question: Summit?\n\nAnna Berg: The summit was long.\n")
+    main(["build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet"])
+    capsys.readouterr()
+    code, out, _ = run(capsys, "ask", "summit", "--json", "--speaker", "Anna Berg", "--index", str(folder))
+    assert code == 0 and [h["passage_id"] for h in json.loads(out)["hits"]] == ["panel:1:0"]
+    code, out, _ = run(capsys, "ask", "summit", "--json", "--interview", "tiny", "--index", str(folder))
+    assert code == 0 and {h["doc_id"] for h in json.loads(out)["hits"]} == {"tiny"}
+    code, _, err = run(capsys, "ask", "summit", "--speaker", "Anna", "--index", str(folder))
+    assert (code, err) == (2, "qa: no speaker 'Anna' in the index; there are: Anna Berg, Guest Speaker\n")

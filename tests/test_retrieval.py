@@ -59,9 +59,38 @@ def test_hybrid_fuses_min_max_normalised_scores(engine):
 
 
 def test_a_search_can_be_scoped_to_some_documents(engine):
-    assert ids(engine.retriever("hybrid").search("summit", 5, {"tiny"})) == ["tiny:3:0", "tiny:1:0"]
+    index = engine.index
+    assert ids(engine.retriever("hybrid").search("summit", 5, index.rows_of({"tiny"}))) == [
+        "tiny:3:0",
+        "tiny:1:0",
+    ]
     for mode in ("dense", "bm25", "hybrid", "hybrid-rrf"):
-        assert engine.retriever(mode).search("summit", 5, {"other"}) == []
+        assert engine.retriever(mode).search("summit", 5, index.rows_of({"other"})) == []
+
+
+@pytest.fixture
+def archive(tiny_corpus, tmp_path, keyword_embedder):
+    """The tiny interview and a second one with two interviewees, to filter by interview and speaker."""
+    (tiny_corpus / "panel.txt").write_text(
+        "Question: And the summit?\n\nAnna Berg: The summit was about bread.\n\n"
+        "Question: The border?\n\nOla Lind: The border summit failed.\n",
+        encoding="utf-8",
+    )
+    return Engine(build(tiny_corpus, tmp_path / "archive", keyword_embedder), keyword_embedder)
+
+
+def test_filters_by_interview_and_speaker_combine_and_an_empty_match_gives_nothing(archive):
+    def asked(**filters):
+        return ids(archive.ask("summit", 10, "hybrid", **filters).hits)
+
+    assert sorted(asked()) == ["panel:1:0", "panel:3:0", "tiny:1:0", "tiny:3:0"]
+    assert asked(doc_ids={"panel"}) == ["panel:1:0", "panel:3:0"]
+    assert asked(speakers={"Ola Lind"}) == ["panel:3:0"]
+    assert sorted(asked(speakers={"Ola Lind", "Guest Speaker"})) == ["panel:3:0", "tiny:1:0", "tiny:3:0"]
+    assert asked(doc_ids={"tiny"}, speakers={"Anna Berg"}) == []  # she is not in that interview
+    nothing = archive.ask("summit", 10, "hybrid", doc_ids={"tiny"}, speakers={"Anna Berg"})
+    assert nothing.abstained and nothing.hits == ()
+    assert asked(doc_ids=set()) == [] and asked(speakers={"Nobody"}) == []
 
 
 def test_k_larger_than_the_index_returns_every_passage_once(engine):
@@ -179,3 +208,15 @@ def test_a_follow_up_is_searched_with_the_question_before_it(message, searched):
 
     assert contextual_question(message, "What does India's accession mean?") == searched
     assert contextual_question(message, None) == message
+
+
+def test_relevance_labels_come_from_each_hit_s_own_dense_score(engine):
+    hits = engine.retriever("hybrid").search("music summit", 2)
+    dense = {h.passage.passage_id: h.score for h in engine.retriever("dense").search("music", 2)}
+    rows = [engine.index.passages.index(h.passage) for h in hits]
+    assert engine.dense.scores_of("music", rows).tolist() == pytest.approx([dense[p] for p in ids(hits)])
+    # the music answer: (cos 0.447 passage + 0 question + 0.5 x 0.707 sentence) / 1.75 = 0.458,
+    # over 0.2 + 0.24; the border answer shares no keyword with "music": 0
+    assert dense == pytest.approx({"tiny:3:0": (5**-0.5 + 0.5 * 2**-0.5) / 1.75, "tiny:1:0": 0.0})
+    assert engine.relevance("music", hits) == ["strong match", "weak match"]
+    assert engine.relevance("music", []) == []
