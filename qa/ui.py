@@ -9,11 +9,13 @@ import functools
 import html
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from qa.answers import ABSTAIN_MESSAGE, Answer, Card, Excerpt, answer_json, cards, contextual_question
 from qa.documents import QAError
 from qa.engine import DEFAULT_K, Engine
+from qa.feedback import record
 from qa.retrievers import DEFAULT_MODE, MODES
 
 EXAMPLES = [
@@ -32,6 +34,10 @@ CSS = """
 .qa-copy { font-size: 0.85em; margin-top: 6px; padding: 2px 8px; border: 1px solid #d0d7de; }
 .qa-best { background: #fff3b0; color: inherit; padding: 0 1px; }
 .qa-id { font-family: ui-monospace, monospace; font-size: 0.85em; }
+.qa-relevance { font-weight: 600; }
+.qa-vote { font-size: 0.85em; margin: 6px 0 0 6px; padding: 2px 8px; border: 1px solid #d0d7de; }
+.qa-vote.qa-voted { background: #dbeafe; border-color: #0969da; }
+.qa-vote-question, .qa-vote-id { display: none; }
 """
 
 
@@ -72,24 +78,52 @@ def citation(quote: str, speaker: str, document: dict) -> str:
     return f'"{" ".join(quote.split())}" - ' + ", ".join(p for p in parts if p)
 
 
-# Copies the citation next to a "Copy citation" button; delegated, because cards arrive later.
-COPY_JS = """
+# The cards' buttons, delegated because cards arrive later: "Copy citation" copies the citation
+# beside it; a thumb sends the card's question, passage id and vote to the page's /feedback endpoint
+# (Gradio's HTTP API: a POST queues the call, a GET reads its result).
+PAGE_JS = """
 () => {
+  async function vote(button) {
+    const card = button.closest(".qa-card");
+    const data = [
+      card.querySelector(".qa-vote-question").textContent,
+      card.querySelector(".qa-vote-id").textContent,
+      button.classList.contains("qa-up") ? "up" : "down",
+    ];
+    const call = await fetch("gradio_api/call/feedback", {
+      method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({data}),
+    });
+    const {event_id} = await call.json();
+    const result = await (await fetch(`gradio_api/call/feedback/${event_id}`)).text();
+    if (result.includes("event: complete")) {
+      card.querySelectorAll(".qa-vote").forEach((b) => b.classList.remove("qa-voted"));
+      button.classList.add("qa-voted");
+    }
+  }
   document.addEventListener("click", (event) => {
-    const button = event.target.closest(".qa-copy");
-    if (!button) return;
-    const text = button.parentElement.querySelector(".qa-citation").textContent;
-    navigator.clipboard.writeText(text).then(() => { button.textContent = "Copied"; });
+    const copy = event.target.closest(".qa-copy");
+    if (copy) {
+      const text = copy.parentElement.querySelector(".qa-citation").textContent;
+      navigator.clipboard.writeText(text).then(() => { copy.textContent = "Copied"; });
+    }
+    const thumb = event.target.closest(".qa-vote");
+    if (thumb) vote(thumb);
   });
 }
 """
 
 
 def card_html(
-    card: Card, document: dict, highlight: tuple[int, int] | None = None, turn: tuple[Excerpt, ...] = ()
+    card: Card,
+    document: dict,
+    highlight: tuple[int, int] | None = None,
+    turn: tuple[Excerpt, ...] = (),
+    label: str = "",
+    question: str = "",
 ) -> str:
     """One quote card: the verbatim excerpts of one answer (the best-matching sentence marked), who
-    said it, the question it answered, and the source. `highlight` is in source offsets."""
+    said it, the question it answered, the source, how well it matches, and buttons to cite it and
+    to vote on it (for `question`). `highlight` is in source offsets."""
     best = card.hits[0]
     p = best.passage
     marks = [highlight] if highlight else []
@@ -112,50 +146,93 @@ def card_html(
         source += f" ({details})"
     ids = ", ".join(html.escape(h.passage.passage_id) for h in card.hits)
     cited = p.text[highlight[0] - p.start : highlight[1] - p.start] if highlight else card.excerpts[0].text
-    copy = (
+    buttons = (
         '<div class="qa-cite"><button type="button" class="qa-copy">Copy citation</button>'
-        f'<span class="qa-citation">{html.escape(citation(cited, p.speaker, document))}</span></div>'
+        f'<span class="qa-citation">{html.escape(citation(cited, p.speaker, document))}</span>'
+        '<button type="button" class="qa-vote qa-up" title="This answers the question">&#128077;</button>'
+        '<button type="button" class="qa-vote qa-down" title="This does not answer it">&#128078;</button>'
+        f'<span class="qa-vote-question">{html.escape(question)}</span>'
+        f'<span class="qa-vote-id">{html.escape(p.passage_id)}</span></div>'
+    )
+    relevance = (
+        f'<span class="qa-relevance" title="score {best.score:.2f}">{html.escape(label)}</span>'
+        if label
+        else f"score {best.score:.2f}"
     )
     return (
         '<div class="qa-card">'
         f"{quotes}"
         f'<div class="qa-meta">{meta}</div>'
         f"{context_html(card, turn) if turn else ''}"
-        f'<div class="qa-source">#{best.rank} &middot; score {best.score:.2f} &middot; {source}'
+        f'<div class="qa-source">#{best.rank} &middot; {relevance} &middot; {source}'
         f' &middot; <span class="qa-id">{ids}</span></div>'
-        f"{copy}"
+        f"{buttons}"
         "</div>"
     )
 
 
-def answer_html(answer: Answer, engine: Engine) -> str:
-    """The reply: one card per answer turn, its best passage's closest sentence marked."""
+def cards_html(answer: Answer, engine: Engine) -> Iterator[str]:
+    """The reply's cards, one per answer turn, each as soon as it is drawn; its best passage's
+    closest sentence marked."""
     if answer.abstained:
-        return f"<p>{html.escape(ABSTAIN_MESSAGE)} Try asking about something the interview covers.</p>"
-    parts = []
-    for card in cards(answer.hits):
+        yield f"<p>{html.escape(ABSTAIN_MESSAGE)} Try asking about something the interview covers.</p>"
+        return
+    grouped = cards(answer.hits)
+    labels = engine.relevance(answer.question, [card.hits[0] for card in grouped])
+    for card, label in zip(grouped, labels, strict=True):
         best = card.hits[0].passage
         span = engine.best_sentence(answer.question, best)
         highlight = (best.start + span[0], best.start + span[1]) if span else None
         document = engine.index.documents.get(best.doc_id, {})
         turn = engine.answer_turn(best.doc_id, best.turn_index)
-        parts.append(card_html(card, document, highlight, turn))
-    return "".join(parts)
+        yield card_html(card, document, highlight, turn, label, answer.question)
 
 
-def answer(
-    message: str, history: list, mode: str = DEFAULT_MODE, k: int = DEFAULT_K, *, engine: Engine
-) -> str:
-    """The chat function: one reply (HTML quote cards, or a plain message) per question."""
+NO_MATCHING_PASSAGE = "No passage matches the filters: widen the interviews or speakers in Settings."
+
+
+def reply_parts(
+    message: str,
+    history: list,
+    mode: str = DEFAULT_MODE,
+    k: int = DEFAULT_K,
+    interviews: list[str] | None = None,
+    speakers: list[str] | None = None,
+    *,
+    engine: Engine,
+) -> Iterator[str]:
+    """The reply in pieces: what was searched (for a follow-up), then one card at a time. Empty
+    filter lists mean every interview and every speaker."""
     try:
+        doc_ids = set(interviews) if interviews else None
+        names = set(speakers) if speakers else None
         searched = contextual_question(message, _previous_question(history))
-        reply = engine.ask(searched, int(k), mode)
-        shown = answer_html(reply, engine)
-        if searched != " ".join(message.split()):
-            shown = f'<p class="qa-searched">Searched: <em>{html.escape(reply.question)}</em></p>' + shown
-        return shown
+        reply = engine.ask(searched, int(k), mode, doc_ids, names)
     except QAError as error:
-        return f"<p>{html.escape(str(error).capitalize())}.</p>"
+        yield f"<p>{html.escape(str(error).capitalize())}.</p>"
+        return
+    if searched != " ".join(message.split()):
+        yield f'<p class="qa-searched">Searched: <em>{html.escape(reply.question)}</em></p>'
+    allowed = engine.index.rows_where(doc_ids, names)
+    if allowed is not None and not len(allowed):
+        yield f"<p>{html.escape(NO_MATCHING_PASSAGE)}</p>"
+        return
+    yield from cards_html(reply, engine)
+
+
+def answer(message: str, history: list, *settings, engine: Engine) -> str:
+    """The whole reply (HTML quote cards, or a plain message) to one question."""
+    return "".join(reply_parts(message, history, *settings, engine=engine))
+
+
+def stream(message: str, history: list, *settings, engine: Engine) -> Iterator[str]:
+    """The chat function: a "Searching" line at once, then the reply growing card by card."""
+    asked = html.escape(" ".join(message.split())[:200])
+    yield f'<p class="qa-searching">Searching for: <em>{asked}</em></p>'
+    shown = ""
+    for part in reply_parts(message, history, *settings, engine=engine):
+        shown += part
+        yield shown
 
 
 def _previous_question(history: list) -> str | None:
@@ -168,6 +245,15 @@ def _previous_question(history: list) -> str | None:
         ):
             return message["content"]
     return None
+
+
+def interview_choices(engine: Engine) -> list[tuple[str, str]]:
+    """(label, doc_id) for the interview filter: title, outlet and date, by title."""
+    choices = [
+        (", ".join(d[f] for f in ("title", "outlet", "published") if d.get(f)) or doc_id, doc_id)
+        for doc_id, d in engine.index.documents.items()
+    ]
+    return sorted(choices, key=lambda choice: choice[0].lower())
 
 
 def _description(engine: Engine) -> str:
@@ -197,6 +283,13 @@ def build_app(engine: Engine):
         except QAError as error:
             raise gr.Error(str(error)) from None
 
+    def feedback(question: str, passage_id: str, vote: str) -> dict:
+        """Record a thumbs up or down on a card: the question, the card's passage id and the vote."""
+        try:
+            return record(engine.index.folder, question, passage_id, vote, engine.passage_ids)
+        except (QAError, OSError) as error:
+            raise gr.Error(str(error)) from None
+
     from qa.eval_tab import build_tab
 
     with gr.Blocks(title="Interview QA", analytics_enabled=False) as app:
@@ -206,12 +299,13 @@ def build_app(engine: Engine):
             with gr.Tab("Evaluate"):
                 build_tab(gr, engine)
         gr.api(search, api_name="search")
+        gr.api(feedback, api_name="feedback")
     return app, theme
 
 
 def _chat(gr, engine: Engine):
     return gr.ChatInterface(
-        fn=functools.partial(answer, engine=engine),
+        fn=functools.partial(stream, engine=engine),
         chatbot=gr.Chatbot(label="Answers", render_markdown=False, sanitize_html=True, height=560),
         textbox=gr.Textbox(placeholder=f"Ask the interview a question, e.g. {EXAMPLES[1]}", submit_btn=True),
         title="Interview QA",
@@ -220,6 +314,20 @@ def _chat(gr, engine: Engine):
             # render=False: inside the page's Blocks they would otherwise appear where they are made
             gr.Dropdown(list(MODES), value=DEFAULT_MODE, label="Retrieval mode", render=False),
             gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Excerpts per answer (k)", render=False),
+            gr.Dropdown(
+                interview_choices(engine),
+                value=[],
+                multiselect=True,
+                label="Interviews (none chosen: all)",
+                render=False,
+            ),
+            gr.Dropdown(
+                sorted(engine.index.speaker_rows),
+                value=[],
+                multiselect=True,
+                label="Speakers (none chosen: all)",
+                render=False,
+            ),
         ],
         additional_inputs_accordion=gr.Accordion("Settings", open=False, render=False),
         analytics_enabled=False,
@@ -241,7 +349,7 @@ def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, reranker: 
         share=False,
         theme=theme,
         css=CSS,
-        js=COPY_JS,
+        js=PAGE_JS,
         show_error=False,
         quiet=False,
     )

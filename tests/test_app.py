@@ -1,5 +1,6 @@
 """The page's answer() function, and the real Gradio server driven through gradio_client."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -61,7 +62,8 @@ def test_answer_shows_quote_cards_with_speaker_question_score_and_source(engine)
         "<strong>Rashid Alimov</strong> &middot; in answer to: <em>Naturally, we are interested in" in first
     )
     assert '<a href="http://tass.ru/opinions/interviews/4821092"' in first and "(TASS, 2017-12)" in first
-    assert "score 0." in first
+    label = engine.relevance("Who decides on admitting a new member state?", hits[:1])[0]
+    assert f'<span class="qa-relevance" title="score {hits[0].score:.2f}">{label}</span>' in first
 
 
 def free_port() -> int:
@@ -70,15 +72,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(bundled_index_dir, tmp_path_factory):
-    """`python app.py` on a free loopback port, serving the session's real index."""
+@contextlib.contextmanager
+def running_app(index_dir: Path, log: Path):
+    """`python app.py` on a free loopback port serving index_dir; yields its URL."""
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "app.log"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, str(REPO / "app.py"), "--index", str(bundled_index_dir), "--port", str(port)],
+            [sys.executable, str(REPO / "app.py"), "--index", str(index_dir), "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
@@ -86,18 +87,29 @@ def server(bundled_index_dir, tmp_path_factory):
         )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 120
-    while True:
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"app did not start:\n{log.read_text()}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
         try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"app did not start:\n{log.read_text()}")
-            time.sleep(0.5)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(bundled_index_dir, tmp_path_factory):
+    """The app serving the session's real index of the bundled interview."""
+    with running_app(bundled_index_dir, tmp_path_factory.mktemp("server") / "app.log") as url:
+        yield url
 
 
 @pytest.mark.model
@@ -235,3 +247,36 @@ def test_the_eval_tab_runs_the_same_scoring_as_qa_eval(engine):
         engine.retriever("dense"), load_eval_set(DEFAULT_EVAL_SET), engine.index.passages
     )
     assert len(misses) == sum(1 for q in dense_first["per_question"] if q["first_relevant_rank"] != 1)
+
+
+def test_the_chat_streams_a_searching_line_then_the_cards_one_by_one(tiny_corpus, tmp_path, keyword_embedder):
+    from qa.ui import stream
+
+    engine = Engine(build(tiny_corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
+    shown = list(stream("border  summit", [], "dense", 5, engine=engine))
+    assert shown[0] == '<p class="qa-searching">Searching for: <em>border summit</em></p>'
+    assert [s.count('<div class="qa-card">') for s in shown[1:]] == [1, 2]  # two answers, two cards
+    assert shown[-1] == answer("border  summit", [], "dense", 5, engine=engine)
+
+
+def test_each_card_carries_its_question_and_passage_for_the_thumbs(tiny_corpus, tmp_path, keyword_embedder):
+    engine = Engine(build(tiny_corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
+    reply = answer("music <b>", [], "dense", 1, engine=engine)
+    assert '<button type="button" class="qa-vote qa-up"' in reply and "qa-vote qa-down" in reply
+    assert '<span class="qa-vote-question">music &lt;b&gt;</span>' in reply
+    assert '<span class="qa-vote-id">tiny:3:0</span>' in reply
+
+
+def test_filters_that_match_no_passage_say_so_and_show_nothing(tiny_corpus, tmp_path, keyword_embedder):
+    from qa.ui import NO_MATCHING_PASSAGE, interview_choices
+
+    (tiny_corpus / "panel.txt").write_text("Question: Summit?\n\nAnna Berg: The summit was long.\n")
+    engine = Engine(build(tiny_corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
+    assert interview_choices(engine) == [("panel", "panel"), ("Tiny <b>talk</b>, Test Post, 2020-01", "tiny")]
+    assert answer("summit", [], "hybrid", 5, ["tiny"], ["Anna Berg"], engine=engine) == (
+        f"<p>{NO_MATCHING_PASSAGE}</p>"
+    )
+    only_her = answer("summit", [], "hybrid", 5, [], ["Anna Berg"], engine=engine)
+    assert only_her.count('<div class="qa-card">') == 1 and "<strong>Anna Berg</strong>" in only_her
+    everyone = answer("summit", [], "hybrid", 5, [], [], engine=engine)
+    assert everyone.count('<div class="qa-card">') == 3

@@ -1,12 +1,13 @@
 """A real browser (Debian's chromium, driven by Playwright) asks the running app a question."""
 
+import json
 import os
 import shutil
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from test_app import DOC, server  # noqa: F401  (the running-app fixture)
+from test_app import DOC, running_app, server  # noqa: F401  (the running-app fixture)
 
 CHROMIUM = Path("/usr/bin/chromium")
 MODES = ("dense", "bm25", "hybrid", "hybrid-rrf")
@@ -37,6 +38,34 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+SECOND_INTERVIEW = """\
+Festival director on the summer season
+
+Question: How many concerts will the festival hold this summer?
+
+Maria Petrova: We will hold forty concerts in twelve cities, most of them outdoors.
+
+Question: Who opens the season?
+
+Maria Petrova: Young pianists from the conservatory open the season, and a choir from Kazan closes it.
+"""
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, minilm):
+    """The app serving two interviews, the bundled one and a short one with another speaker."""
+    from qa.corpus import BUNDLED_CORPUS
+    from qa.store import build
+
+    folder = tmp_path_factory.mktemp("archive")
+    corpus = folder / "corpus"
+    shutil.copytree(BUNDLED_CORPUS, corpus, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    (corpus / "festival.txt").write_text(SECOND_INTERVIEW, encoding="utf-8")
+    build(corpus, folder / "index", minilm)
+    with running_app(folder / "index", folder / "app.log") as url:
+        yield url, folder / "index"
 
 
 def text_of(locator) -> str:
@@ -109,3 +138,31 @@ def test_a_question_in_the_browser_shows_the_right_quote_card(server, browser, t
         if urlparse(url).scheme in ("http", "https", "ws", "wss") and urlparse(url).netloc != own
     ]
     assert outside == []  # the page fetches nothing from any other host: users may be offline
+
+
+def test_a_speaker_filter_keeps_only_their_words_and_a_thumb_up_is_recorded(archive, browser):
+    url, index_dir = archive
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(url)
+    box = page.get_by_placeholder("Ask the interview a question")
+    box.wait_for()
+    page.get_by_text("Settings", exact=True).first.click()
+    page.get_by_role("combobox", name="Speakers (none chosen: all)").click()
+    page.get_by_role("option", name="Maria Petrova").click()
+    box.fill("Who plays the piano?")
+    page.keyboard.press("Enter")
+    page.locator(".qa-card").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)  # the reply streams in: let the last card arrive
+    metas = [text_of(m) for m in page.locator(".qa-card .qa-meta").all()]
+    assert metas and all(m.startswith("Maria Petrova · in answer to:") for m in metas)
+    card = page.locator(".qa-card").first
+    assert "Young pianists from the conservatory" in text_of(card.locator(".qa-quote").first)
+    assert text_of(card.locator(".qa-relevance")) in ("strong match", "good match", "weak match")
+    card.locator(".qa-up").click()
+    page.wait_for_function("document.querySelector('.qa-card .qa-up').classList.contains('qa-voted')")
+    (vote,) = [json.loads(line) for line in (index_dir / "feedback.jsonl").read_text().splitlines()]
+    assert (vote["question"], vote["passage_id"], vote["vote"]) == (
+        "Who plays the piano?",
+        "festival:3:0",
+        "up",
+    )
