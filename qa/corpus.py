@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 from qa.documents import Document, QAError
+from qa.formats import SUFFIXES, read_source
 from qa.parsing import SPEAKER_LABEL
 
 BUNDLED_CORPUS = Path(__file__).parent / "bundled"
-TRANSCRIPT_SUFFIXES = (".txt", ".md")
 _BYLINE = re.compile(r"^\s*Interview(?:ed)? by (?P<name>[^\n]{1,80})$", re.MULTILINE)
 _METADATA_FIELDS = ("title", "outlet", "url", "published", "interviewee", "interviewer")
 
@@ -19,9 +19,9 @@ _METADATA_FIELDS = ("title", "outlet", "url", "published", "interviewee", "inter
 def transcript_files(corpus_dir: Path) -> list[Path]:
     if not corpus_dir.is_dir():
         raise QAError(f"{corpus_dir}: corpus folder not found")
-    files = sorted(p for p in corpus_dir.iterdir() if p.suffix in TRANSCRIPT_SUFFIXES)
+    files = sorted(p for p in corpus_dir.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
     if not files:
-        raise QAError(f"{corpus_dir}: no transcripts (*.txt, *.md) in the corpus folder")
+        raise QAError(f"{corpus_dir}: no transcripts ({', '.join(SUFFIXES)}) in the corpus folder")
     return files
 
 
@@ -36,22 +36,17 @@ def corpus_hash(corpus_dir: Path) -> str:
 
 
 def read_document(path: Path) -> Document:
-    """Read one transcript and its sidecar; unreadable input raises QAError naming the file."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise QAError(f"{path}: cannot read transcript ({error.strerror})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise QAError(f"{path}: not UTF-8 text; save the transcript as UTF-8") from None
-    if not text.strip():
-        raise QAError(f"{path}: transcript is empty")
-    if "\0" in text:
-        raise QAError(f"{path}: looks like a binary file, not a transcript")
-    metadata = {**metadata_from_text(text), **_read_metadata(path.with_suffix(".json"))}
-    fields = {name: str(metadata.get(name, "")) for name in _METADATA_FIELDS}
-    return Document(doc_id=path.stem, path=str(path), text=text, **fields)
+    """Read one transcript (any format in qa.formats) and its metadata: the file's own (YAML front
+    matter, document properties, page tags), then its headline and byline, overridden by a sidecar
+    `NAME.json`. Unreadable input raises QAError naming the file."""
+    source = read_source(path)
+    found = {**metadata_from_text(source.text), **source.metadata} if source.kind != "subtitles" else {}
+    metadata = {**found, **_read_metadata(path.with_suffix(".json"))}
+    fields = {name: str(metadata.get(name, "") or "") for name in _METADATA_FIELDS}
+    fields["title"] = fields["title"] or path.stem
+    return Document(
+        doc_id=path.stem, path=str(path), text=source.text, format=source.kind, cues=source.cues, **fields
+    )
 
 
 def metadata_from_text(text: str) -> dict:

@@ -25,6 +25,9 @@ class Document:
     published: str = ""
     interviewee: str = ""
     interviewer: str = ""
+    format: str = "text"  # text, subtitles, docx, pdf or html: how `text` was read from the file
+    # subtitles only: (start offset, end offset, start seconds, end seconds) of each cue in `text`
+    cues: tuple[tuple[int, int, float, float], ...] = ()
 
 
 @dataclass(frozen=True)

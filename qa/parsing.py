@@ -1,20 +1,28 @@
 """Transcript text -> speaker turns, with offsets into the source kept.
 
-Handles labelled transcripts (`Question:` / `Name:` at the start of a paragraph). Paragraphs without
-a label continue the current turn; text before the first label (headline, standfirst) is intro;
-stand-alone quoted lines that repeat the interview's own words (pull quotes) and a closing byline are
-left out of every turn.
+Handles labelled transcripts: `Question:` / `Q:` / `Name:` / `NAME:` at the start of a paragraph,
+also in bold (`**Name:**`, `**Name**:`), or a Markdown heading naming the speaker (`## Name`) over their
+paragraphs. Paragraphs without a label continue the current turn; text before the first question
+(headline, standfirst) is intro; stand-alone quoted lines that repeat the interview's own words (pull
+quotes) and a closing byline are left out of every turn. Who asks is the `Question:`/`Q:` label or the
+metadata's interviewer, else the speaker whose turns are mostly questions. Text with no labels at all
+becomes one turn per paragraph (see `is_unlabelled`).
 """
 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from qa.documents import INTERVIEWEE, INTERVIEWER, Document, QAError, Turn
 
-SPEAKER_LABEL = re.compile(r"(?P<label>[A-Z][\w.'’\-]*(?: [A-Z][\w.'’\-]*){0,3}):[ \t]+(?=\S)")
-_INTERVIEWER_LABELS = {"question", "q", "interviewer"}
-_INTERVIEWEE_LABELS = {"answer", "a"}
+_NAME = r"[A-ZА-ЯЁ][\w.'’\-]*(?: [A-ZА-ЯЁ][\w.'’\-]*){0,3}"  # Latin or Cyrillic capitals
+SPEAKER_LABEL = re.compile(rf"(?P<label>{_NAME}):[ \t]+(?=\S)")
+_BOLD_LABEL = re.compile(rf"(?P<mark>\*\*|__)(?P<label>{_NAME})(?::(?P=mark)|(?P=mark):)[ \t]*")
+_HEADING_LABEL = re.compile(rf"#{{1,6}}[ \t]+(?P<label>{_NAME})[ \t]*:?[ \t]*$")
+UNKNOWN_SPEAKER = "Unknown speaker"
+_INTERVIEWER_LABELS = {"question", "q", "interviewer", "вопрос", "в"}
+_INTERVIEWEE_LABELS = {"answer", "a", "ответ", "о"}
 _QUOTED = re.compile(r'^["“«].*["”»][.!?]?$', re.DOTALL)
 _TRAILER = re.compile(r"^(interviewed by|interview by|for more detail|read more|source:)", re.I)
 _WORD = re.compile(r"\w+")
@@ -48,25 +56,40 @@ def is_pull_quote(paragraph: str, rest_of_text: str) -> bool:
     return len(pairs & _bigrams(rest_of_text)) / len(pairs) >= PULL_QUOTE_OVERLAP
 
 
-def _role(label: str, document: Document) -> tuple[str, str]:
+class _Label(NamedTuple):
+    """A speaker label found at the start of a paragraph: who, and where their words begin."""
+
+    label: str
+    end: int
+
+
+def _label_at(text: str, start: int, end: int) -> _Label | None:
+    for pattern in (SPEAKER_LABEL, _BOLD_LABEL, _HEADING_LABEL):
+        match = pattern.match(text, start, end)
+        if match:
+            return _Label(match["label"], match.end())
+    return None
+
+
+def _role(label: str, document: Document, asker: str | None = None) -> tuple[str, str]:
     """(speaker, role) for a label, using the document's metadata to name generic labels."""
     folded = label.lower()
-    if folded in _INTERVIEWER_LABELS or (document.interviewer and label == document.interviewer):
+    if (
+        folded in _INTERVIEWER_LABELS
+        or (document.interviewer and label == document.interviewer)
+        or label == asker
+    ):
         return (document.interviewer or label), INTERVIEWER
     if folded in _INTERVIEWEE_LABELS:
         return (document.interviewee or label), INTERVIEWEE
     return label, INTERVIEWEE
 
 
-def parse_turns(document: Document) -> list[Turn]:
-    """Split a labelled transcript into turns; raise QAError when it has no speaker labels."""
-    text = document.text
-    spans = paragraphs(text)
-    labels = [SPEAKER_LABEL.match(text, start, end) for start, end in spans]
+def _speakers(document: Document, spans, labels) -> set[str]:
     counts: dict[str, int] = {}
     for match in labels:
         if match:
-            counts[match["label"]] = counts.get(match["label"], 0) + 1
+            counts[match.label] = counts.get(match.label, 0) + 1
     # A label is a speaker if it recurs, is a generic Q/A label, names a person in the metadata, or
     # is the first label after a question (who answers); "Note: ..." once is prose.
     named = {document.interviewer, document.interviewee} - {""}
@@ -75,26 +98,65 @@ def parse_turns(document: Document) -> list[Turn]:
         for label, n in counts.items()
         if n >= 2 or label.lower() in _INTERVIEWER_LABELS | _INTERVIEWEE_LABELS or label in named
     }
+    # With none of those, labels opening at least half of the paragraphs are a dialogue's speakers.
+    if not speakers and len([m for m in labels if m]) >= max(2, len(spans) / 2):
+        speakers |= set(counts)
     after_question = False
     for match in filter(None, labels):
         if after_question:
-            speakers.add(match["label"])
-        after_question = match["label"] in speakers and _role(match["label"], document)[1] == INTERVIEWER
+            speakers.add(match.label)
+        after_question = match.label in speakers and _role(match.label, document)[1] == INTERVIEWER
+    return speakers
+
+
+def _asker(document: Document, raw: list[tuple[str, list[tuple[int, int]]]]) -> str | None:
+    """Who asks, when neither a Question/Q label nor the metadata says: the speaker (of two or
+    more) most of whose turns end in a question mark."""
+    labels = {label for label, _ in raw}
+    if len(labels) < 2 or any(_role(label, document)[1] == INTERVIEWER for label in labels):
+        return None
+    asked: dict[str, list[bool]] = {}
+    for label, spans in raw:
+        asked.setdefault(label, []).append(document.text[spans[-1][0] : spans[-1][1]].rstrip().endswith("?"))
+    share = {label: sum(marks) / len(marks) for label, marks in asked.items()}
+    best = max(share, key=share.get)
+    return best if share[best] >= 0.5 and sorted(share.values())[-2] < share[best] else None
+
+
+def is_unlabelled(document: Document) -> bool:
+    """True when the text has no speaker labels, so each paragraph is taken as a turn."""
+    spans = paragraphs(document.text)
+    return not _speakers(document, spans, [_label_at(document.text, s, e) for s, e in spans])
+
+
+def parse_turns(document: Document) -> list[Turn]:
+    """Split a transcript into speaker turns; unlabelled text becomes one turn per paragraph,
+    said by the metadata's interviewee (or an unknown speaker)."""
+    text = document.text
+    spans = paragraphs(text)
+    labels = [_label_at(text, start, end) for start, end in spans]
+    speakers = _speakers(document, spans, labels)
     if not speakers:
-        raise QAError(f"{document.path}: no speaker labels (like 'Question:' or 'Name:') found")
+        speaker = document.interviewee or UNKNOWN_SPEAKER
+        kept = [(s, e) for s, e in spans if not is_pull_quote(text[s:e], text[:s] + text[e:])]
+        if not kept:
+            raise QAError(f"{document.path}: no text to index")
+        return [Turn(document.doc_id, i, speaker, INTERVIEWEE, (span,)) for i, span in enumerate(kept)]
 
     raw: list[tuple[str, list[tuple[int, int]]]] = []  # (label, paragraph spans)
     for (start, end), match in zip(spans, labels, strict=True):
-        if match and match["label"] in speakers:
-            raw.append((match["label"], [(match.end(), end)]))
+        if match and match.label in speakers:
+            raw.append((match.label, [(match.end, end)] if match.end < end else []))
         elif raw:
             raw[-1][1].append((start, end))
+    raw = [(label, turn_spans) for label, turn_spans in raw if turn_spans]
+    asker = _asker(document, raw)
 
     _drop_trailer(raw, text)
     # Before the first question come the headline and standfirst, even when a headline reads
     # "Name: ..."; a transcript with no questions at all is all answers.
     first_question = next(
-        (i for i, (label, _) in enumerate(raw) if _role(label, document)[1] == INTERVIEWER), 0
+        (i for i, (label, _) in enumerate(raw) if _role(label, document, asker)[1] == INTERVIEWER), 0
     )
     raw = raw[first_question:]
     turns: list[Turn] = []
@@ -103,7 +165,7 @@ def parse_turns(document: Document) -> list[Turn]:
         kept = [(s, e) for s, e in turn_spans if not is_pull_quote(text[s:e], text[:s] + text[e:])]
         if not kept:
             continue
-        speaker, role = _role(label, document)
+        speaker, role = _role(label, document, asker)
         index = len(turns)
         asked_by = last_question if role == INTERVIEWEE else None
         turns.append(Turn(document.doc_id, index, speaker, role, tuple(kept), asked_by))

@@ -155,7 +155,7 @@ def test_a_bad_transcript_fails_the_build_in_one_line_and_keeps_the_old_index(
     assert (code, out) == (2, "")
     assert (
         err.splitlines()[-1]
-        == f"qa: {tiny_corpus / 'broken.txt'}: not UTF-8 text; save the transcript as UTF-8"
+        == f"qa: {tiny_corpus / 'broken.txt'}: looks like a binary file, not a transcript"
     )
     assert snapshot(folder) == before
 

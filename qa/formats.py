@@ -1,0 +1,373 @@
+"""Transcript files of every common kind -> plain text, metadata and (for subtitles) cue times.
+
+What a reader returns is the text the index quotes from: offsets and verbatim excerpts refer to it.
+Plain text and Markdown are kept as written (after decoding and any YAML front matter); subtitles
+become one labelled paragraph per run of cues by the same speaker; Word, PDF and HTML pages become
+paragraphs separated by blank lines. Anything unreadable raises QAError naming the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html.parser
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.documents import QAError
+
+MAX_FILE_BYTES = 20 * 1024 * 1024  # far above any interview (a 5,000-word transcript is ~30 KB)
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+SUBTITLE_SUFFIXES = (".srt", ".vtt")
+SUFFIXES = (*TEXT_SUFFIXES, *SUBTITLE_SUFFIXES, ".docx", ".pdf", ".html", ".htm")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A transcript as read: the text to index, metadata it carried, subtitle cue times
+    (start offset, end offset, start seconds, end seconds) and notes for the person adding it."""
+
+    text: str
+    metadata: dict = field(default_factory=dict)
+    cues: tuple[tuple[int, int, float, float], ...] = ()
+    kind: str = "text"
+
+
+def read_source(path: Path) -> Source:
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise QAError(f"{path}: not a transcript format this reads ({', '.join(SUFFIXES)})")
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            limit = MAX_FILE_BYTES // 2**20
+            raise QAError(f"{path}: {size / 2**20:.0f} MB is too large for a transcript (limit {limit} MB)")
+        data = path.read_bytes()
+    except OSError as error:
+        raise QAError(f"{path}: cannot read ({error.strerror})") from None
+    if not data.strip():
+        raise QAError(f"{path}: the file is empty")
+    if suffix == ".docx":
+        source = _docx(path, data)
+    elif suffix == ".pdf":
+        source = _pdf(path, data)
+    else:
+        text = decode(path, data)
+        if suffix in SUBTITLE_SUFFIXES:
+            source = subtitles(path, text)
+        elif suffix in (".html", ".htm"):
+            source = _html(text)
+        else:
+            source = front_matter(path, text)
+    if not source.text.strip():
+        raise QAError(f"{path}: no text found in the file")
+    return source
+
+
+def decode(path: Path, data: bytes) -> str:
+    """Bytes -> text: a BOM first, then UTF-8, then the most plausible legacy encoding (cp1251 for a
+    Russian transcript, say). Binary data and text in no recognisable encoding raise QAError."""
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return _text_only(path, data.decode(encoding))
+            except UnicodeDecodeError:
+                raise QAError(f"{path}: starts like {encoding} but is not valid {encoding}") from None
+    if b"\0" in data:
+        return _text_only(path, _utf16_without_bom(path, data))
+    try:
+        return _text_only(path, data.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(data))
+    # no language recognised in the best decoding: random bytes "decode" as Big5 or GB18030 too
+    if not matches or matches[0].chaos > 0.2 or matches[0].coherence == 0:
+        raise QAError(f"{path}: text in an unknown encoding; save it as UTF-8")
+    # Encodings that decode the bytes equally well are told apart by how common they are.
+    best = matches[0]
+    tied = [m for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.01]
+    chosen = min(tied, key=lambda m: _COMMON.index(m.encoding) if m.encoding in _COMMON else len(_COMMON))
+    return _text_only(path, str(chosen))
+
+
+# Legacy encodings in the order they are met in transcripts: Western and Russian Windows first.
+_COMMON = ["cp1252", "cp1251", "latin_1", "koi8_r", "cp1250", "gb18030", "big5", "shift_jis", "euc_kr"]
+
+
+def _utf16_without_bom(path: Path, data: bytes) -> str:
+    """NUL bytes in text mean UTF-16 without a byte-order mark; the byte order that gives more
+    characters from the alphabetic scripts (below U+0800) wins. Anything else is binary."""
+    decoded = []
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        decoded.append((sum(1 for c in text if c < "\u0800" and (c.isprintable() or c.isspace())), text))
+    best = max(decoded, default=(0, ""))
+    if best[0] < 0.9 * len(data) / 2:
+        raise QAError(f"{path}: looks like a binary file, not a transcript")
+    return best[1]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def _text_only(path: Path, text: str) -> str:
+    if len(_CONTROL.findall(text[:100_000])) > 0.01 * min(len(text), 100_000) + 2:
+        raise QAError(f"{path}: looks like a binary file, not a transcript")
+    return text
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+
+
+def front_matter(path: Path, text: str) -> Source:
+    """YAML front matter (`---` ... `---`) becomes metadata; the rest is the transcript."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return Source(text)
+    import yaml
+
+    try:
+        metadata = yaml.safe_load(match["yaml"]) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 2})" if mark else ""
+        raise QAError(f"{path}: the YAML front matter is not valid YAML{where}") from None
+    if not isinstance(metadata, dict):
+        raise QAError(f"{path}: the YAML front matter is not a mapping of fields")
+    return Source(text[match.end() :], {k: str(v) for k, v in metadata.items() if v is not None})
+
+
+# --- subtitles ---------------------------------------------------------------------------------
+
+_TIME = r"(?:(\d{1,2}):)?(\d{1,2}):(\d{2})[,.](\d{1,3})"
+_TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}")
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+(?P<name>[^>]+)>")
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>|\{\\[^}]*\}")
+PARAGRAPH_PAUSE = 2.0  # seconds
+_NAME_PREFIX = re.compile(r"^(?P<name>[A-Z][\w.'’\-]*(?: [A-Z][\w.'’\-]*){0,3}):\s+")
+
+
+def _seconds(groups: tuple) -> float:
+    hours, minutes, seconds, millis = groups
+    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis.ljust(3, "0")) / 1000
+
+
+def subtitles(path: Path, text: str) -> Source:
+    """SRT or WebVTT: cues merged into speaker paragraphs (`Name: ...`), each cue's times kept."""
+    cues: list[tuple[float, float, str | None, str]] = []
+    blocks = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n").strip())
+    for number, block in enumerate(blocks, start=1):
+        lines = block.split("\n")
+        timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
+        if timing is None:
+            if (
+                number == 1
+                and lines[0].startswith("WEBVTT")
+                or lines[0].startswith(("NOTE", "STYLE", "REGION"))
+            ):
+                continue
+            if len(lines) == 1 and lines[0].strip().isdigit():
+                continue
+            raise QAError(f"{path}: cue {number} has no timing line ('00:00:01,000 --> 00:00:04,000')")
+        match = _TIMING.match(lines[timing])
+        if not match:
+            raise QAError(f"{path}: cue {number}: malformed timestamps {lines[timing].strip()!r}")
+        start, end = _seconds(match.groups()[:4]), _seconds(match.groups()[4:])
+        if end < start:
+            raise QAError(f"{path}: cue {number}: ends ({end:.3f} s) before it starts ({start:.3f} s)")
+        raw = " ".join(line.strip() for line in lines[timing + 1 :] if line.strip())
+        voice = _VOICE.search(raw)
+        speaker = voice["name"].strip() if voice else None
+        words = " ".join(_TAG.sub("", raw).split())
+        if speaker is None and (prefix := _NAME_PREFIX.match(words)):
+            speaker, words = prefix["name"], words[prefix.end() :]
+        if words:
+            cues.append((start, end, speaker, words))
+    if not cues:
+        raise QAError(f"{path}: no subtitle cues found")
+    out: list[str] = []
+    times: list[tuple[int, int, float, float]] = []
+    offset, current, last_end = 0, None, 0.0
+    unnamed = all(speaker is None for _, _, speaker, _ in cues)
+    for start, end, speaker, words in cues:
+        # with no speakers named anywhere, a pause of PARAGRAPH_PAUSE starts a new paragraph
+        pause = unnamed and start - last_end >= PARAGRAPH_PAUSE
+        last_end = end
+        new_turn = speaker is not None and speaker != current or not out or pause
+        if new_turn:
+            current = speaker if speaker is not None else current
+            head = ("\n\n" if out else "") + (f"{current}: " if current else "")
+            out.append(head)
+            offset += len(head)
+        else:
+            out.append(" ")
+            offset += 1
+        times.append((offset, offset + len(words), start, end))
+        out.append(words)
+        offset += len(words)
+    return Source("".join(out) + "\n", cues=tuple(times), kind="subtitles")
+
+
+# --- Word, PDF, HTML ---------------------------------------------------------------------------
+
+
+def _docx(path: Path, data: bytes) -> Source:
+    import io
+    import zipfile
+
+    try:
+        import docx
+
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise QAError(f"{path}: not a readable Word document ({error})") from None
+    paragraphs = [" ".join(p.text.split()) for p in document.paragraphs]
+    props = document.core_properties
+    metadata = {"title": props.title or "", "interviewee": "", "published": ""}
+    if props.created:
+        metadata["published"] = props.created.date().isoformat()
+    return Source(
+        "\n\n".join(p for p in paragraphs if p) + "\n", {k: v for k, v in metadata.items() if v}, kind="docx"
+    )
+
+
+def _pdf(path: Path, data: bytes) -> Source:
+    import io
+
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError) as error:
+        raise QAError(f"{path}: not a readable PDF ({error})") from None
+    lines = [line.strip() for page in pages for line in page.splitlines()]
+    if not any(lines):
+        raise QAError(f"{path}: the PDF has no text layer (a scan?); run OCR on it first")
+    # A PDF keeps lines, not paragraphs: a line that starts with a speaker label starts a paragraph.
+    out: list[str] = []
+    for line in lines:
+        if not line:
+            continue
+        if out and not _NAME_PREFIX.match(line):
+            out[-1] += " " + line
+        else:
+            out.append(line)
+    title = (reader.metadata.title if reader.metadata else None) or ""
+    return Source("\n\n".join(out) + "\n", {"title": title} if title else {}, kind="pdf")
+
+
+_SKIP = {
+    "script",
+    "style",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "noscript",
+    "svg",
+    "button",
+    "template",
+}
+_BLOCK = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "section",
+    "tr",
+    "dt",
+    "dd",
+    "pre",
+}
+
+
+class _ArticleText(html.parser.HTMLParser):
+    """Collects the text of <article> (else <main>, else <body>) as paragraphs, and page metadata."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: dict[str, list[str]] = {"article": [], "main": [], "body": []}
+        self.open: dict[str, int] = {"article": 0, "main": 0, "body": 0}
+        self.skipping = 0
+        self.meta: dict[str, str] = {}
+        self.in_title = False
+        self.title = ""
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in self.open:
+            self.open[tag] += 1
+        if tag in _SKIP:
+            self.skipping += 1
+        if tag in _BLOCK:
+            self._add("\n\n")
+        if tag == "title":
+            self.in_title = True
+        if tag == "meta":
+            key = (attrs.get("property") or attrs.get("name") or "").lower()
+            if key and attrs.get("content"):
+                self.meta[key] = attrs["content"]
+        if tag == "time" and attrs.get("datetime"):
+            self.meta.setdefault("time", attrs["datetime"])
+
+    def handle_endtag(self, tag):
+        if tag in _BLOCK:
+            self._add("\n\n")
+        if tag in _SKIP and self.skipping:
+            self.skipping -= 1
+        if tag in self.open and self.open[tag]:
+            self.open[tag] -= 1
+        if tag == "title":
+            self.in_title = False
+
+    def handle_data(self, data):
+        if self.in_title:
+            self.title += data
+        elif not self.skipping:
+            self._add(data)
+
+    def _add(self, text: str) -> None:
+        for name, depth in self.open.items():
+            if depth:
+                self.parts[name].append(text)
+
+
+def _html(text: str) -> Source:
+    parser = _ArticleText()
+    parser.feed(text)
+    parser.close()
+    chosen = next(
+        (parser.parts[n] for n in ("article", "main", "body") if "".join(parser.parts[n]).strip()), None
+    )
+    if chosen is None:  # a fragment without <body>
+        chosen = [re.sub(r"<[^>]+>", " ", text)]
+    paragraphs = [" ".join(p.split()) for p in "".join(chosen).split("\n\n")]
+    meta = parser.meta
+    metadata = {
+        "title": meta.get("og:title") or " ".join(parser.title.split()),
+        "url": meta.get("og:url", ""),
+        "published": (meta.get("article:published_time") or meta.get("time", ""))[:10],
+        "outlet": meta.get("og:site_name", ""),
+    }
+    return Source(
+        "\n\n".join(p for p in paragraphs if p) + "\n", {k: v for k, v in metadata.items() if v}, kind="html"
+    )

@@ -1,0 +1,276 @@
+"""Every transcript format and encoding read into verbatim text and speaker turns; bad files named."""
+
+import codecs
+import json
+import random
+
+import pytest
+
+from qa.corpus import read_document
+from qa.documents import QAError
+from qa.parsing import parse_turns, turn_text
+
+RUSSIAN = "Вопрос: Как идут дела в ШОС сегодня?\n\nОтвет: Хорошо, спасибо. Работы много.\n"
+
+
+def turns_of(path):
+    document = read_document(path)
+    return document, [(t.speaker, t.role, turn_text(document, t)) for t in parse_turns(document)]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("utf8.txt", RUSSIAN.encode("utf-8")),
+        ("bom.txt", codecs.BOM_UTF8 + RUSSIAN.encode("utf-8")),
+        ("utf16.txt", RUSSIAN.encode("utf-16")),  # with its BOM
+        ("utf16le.txt", RUSSIAN.encode("utf-16-le")),  # without
+        ("cp1251.txt", RUSSIAN.encode("cp1251")),
+    ],
+)
+def test_every_common_encoding_reads_to_the_same_text(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    document, turns = turns_of(path)
+    assert document.text == RUSSIAN
+    assert turns == [
+        ("Вопрос", "interviewer", "Как идут дела в ШОС сегодня?"),
+        ("Ответ", "interviewee", "Хорошо, спасибо. Работы много."),
+    ]
+
+
+def test_yaml_front_matter_is_metadata_and_a_sidecar_overrides_it(tmp_path):
+    path = tmp_path / "talk.md"
+    path.write_text(
+        "---\ntitle: River talk\npublished: 2024-05-01\ninterviewer: Ann Lee\ninterviewee: Bo Chen\n---\n"
+        "Ann Lee: Why the river?\n\nBo Chen: It was there.\n",
+        encoding="utf-8",
+    )
+    document, turns = turns_of(path)
+    assert (document.title, document.published, document.interviewee) == (
+        "River talk",
+        "2024-05-01",
+        "Bo Chen",
+    )
+    assert document.text == "Ann Lee: Why the river?\n\nBo Chen: It was there.\n"
+    assert turns[1] == ("Bo Chen", "interviewee", "It was there.")
+    (tmp_path / "talk.json").write_text(json.dumps({"title": "Better title"}))
+    assert read_document(path).title == "Better title"
+
+
+SRT = """1
+00:00:01,000 --> 00:00:03,500
+Ann Lee: Why did you come back?
+
+2
+00:00:04,000 --> 00:00:06,000
+Bo Chen: The river.
+
+3
+00:00:06,200 --> 00:01:08,250
+It was always
+the river.
+"""
+
+
+def test_srt_cues_merge_into_speaker_turns_that_keep_their_times(tmp_path):
+    path = tmp_path / "talk.srt"
+    path.write_text(SRT, encoding="utf-8")
+    document, turns = turns_of(path)
+    assert (
+        document.text == "Ann Lee: Why did you come back?\n\nBo Chen: The river. It was always the river.\n"
+    )
+    assert turns == [
+        ("Ann Lee", "interviewer", "Why did you come back?"),
+        ("Bo Chen", "interviewee", "The river. It was always the river."),
+    ]
+    assert [(document.text[s:e], t0, t1) for s, e, t0, t1 in document.cues] == [
+        ("Why did you come back?", 1.0, 3.5),
+        ("The river.", 4.0, 6.0),
+        ("It was always the river.", 6.2, 68.25),
+    ]
+
+
+def test_webvtt_voice_tags_name_the_speakers(tmp_path):
+    path = tmp_path / "talk.vtt"
+    path.write_text(
+        "WEBVTT\n\nNOTE recorded in May\n\n00:01.000 --> 00:02.000\n<v Ann Lee>Why?</v>\n\n"
+        "intro-2\n00:02.500 --> 00:04.000\n<v Bo Chen><i>Because</i> of it.\n",
+        encoding="utf-8",
+    )
+    document, turns = turns_of(path)
+    assert turns == [("Ann Lee", "interviewer", "Why?"), ("Bo Chen", "interviewee", "Because of it.")]
+    assert [c[2:] for c in document.cues] == [(1.0, 2.0), (2.5, 4.0)]
+
+
+def test_subtitles_naming_no_one_become_paragraphs_at_pauses(tmp_path):
+    path = tmp_path / "talk.srt"
+    path.write_text(
+        "1\n00:00:01,000 --> 00:00:02,000\nFirst words.\n\n2\n00:00:02,500 --> 00:00:03,000\nStill first.\n\n"
+        "3\n00:00:06,000 --> 00:00:07,000\nAfter a pause.\n",
+        encoding="utf-8",
+    )
+    document, turns = turns_of(path)
+    assert document.text == "First words. Still first.\n\nAfter a pause.\n"
+    assert [t[2] for t in turns] == ["First words. Still first.", "After a pause."]
+
+
+def test_word_documents_read_as_paragraphs(tmp_path):
+    import docx
+
+    word = docx.Document()
+    word.core_properties.title = "A Word interview"
+    for line in ("Q: Why Word?", "Jo Doe: Because the office uses it.", "And it prints well."):
+        word.add_paragraph(line)
+    word.save(tmp_path / "talk.docx")
+    document, turns = turns_of(tmp_path / "talk.docx")
+    assert document.title == "A Word interview" and document.format == "docx"
+    assert turns == [
+        ("Q", "interviewer", "Why Word?"),
+        ("Jo Doe", "interviewee", "Because the office uses it.\n\nAnd it prints well."),
+    ]
+
+
+def pdf_with_lines(lines: list[str]) -> bytes:
+    """A one-page PDF whose text layer holds these lines (Helvetica, one per row)."""
+    rows = " ".join(f"({line}) Tj 0 -20 Td" for line in lines)
+    stream = f"BT /F1 12 Tf 72 720 Td {rows} ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+
+
+def test_a_pdf_text_layer_reads_as_speaker_paragraphs(tmp_path):
+    (tmp_path / "talk.pdf").write_bytes(
+        pdf_with_lines(
+            [
+                "Q: Why print it?",
+                "Jo Doe: Because paper lasts",
+                "longer than disks.",
+                "Q: Really?",
+                "Jo Doe: Yes.",
+            ]
+        )
+    )
+    _, turns = turns_of(tmp_path / "talk.pdf")
+    assert turns == [
+        ("Q", "interviewer", "Why print it?"),
+        ("Jo Doe", "interviewee", "Because paper lasts longer than disks."),
+        ("Q", "interviewer", "Really?"),
+        ("Jo Doe", "interviewee", "Yes."),
+    ]
+
+
+def test_a_saved_web_page_gives_the_article_text_and_its_metadata(tmp_path):
+    (tmp_path / "page.html").write_text(
+        '<html><head><title>Site | Talk</title><meta property="og:title" content="The river talk">'
+        '<meta property="og:site_name" content="River News"><script>var x = "Q: no";</script></head>'
+        "<body><nav>Home &middot; Q: Menu</nav><article><h1>The river talk</h1>"
+        '<time datetime="2024-05-01T10:00">May 1</time>'
+        "<p><b>Q:</b> Why &amp; how?</p><p><b>Bo Chen:</b> Slowly.<br>With care.</p></article>"
+        "<footer>(c) River News</footer></body></html>",
+        encoding="utf-8",
+    )
+    document, turns = turns_of(tmp_path / "page.html")
+    assert (document.title, document.outlet, document.published) == (
+        "The river talk",
+        "River News",
+        "2024-05-01",
+    )
+    assert turns == [("Q", "interviewer", "Why & how?"), ("Bo Chen", "interviewee", "Slowly.\n\nWith care.")]
+    assert "Menu" not in document.text and "var x" not in document.text and "(c)" not in document.text
+
+
+def test_unlabelled_text_is_indexed_as_paragraphs_by_the_named_interviewee(tmp_path):
+    (tmp_path / "essay.txt").write_text("First thought.\n\nSecond thought.\n", encoding="utf-8")
+    (tmp_path / "essay.json").write_text('{"interviewee": "Bo Chen"}')
+    _, turns = turns_of(tmp_path / "essay.txt")
+    assert turns == [
+        ("Bo Chen", "interviewee", "First thought."),
+        ("Bo Chen", "interviewee", "Second thought."),
+    ]
+
+
+def sparse_file(path, size):
+    with path.open("wb") as out:
+        out.truncate(size)
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "problem"),
+    [
+        ("empty.txt", lambda p: p.write_bytes(b""), "the file is empty"),
+        ("blank.txt", lambda p: p.write_bytes(b" \n\n \t\n"), "the file is empty"),
+        (
+            "image.txt",
+            lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)) * 4),
+            "looks like a binary file",
+        ),
+        (
+            "huge.txt",
+            lambda p: sparse_file(p, 50 * 2**20),
+            "50 MB is too large for a transcript (limit 20 MB)",
+        ),
+        (
+            "scan.pdf",
+            lambda p: p.write_bytes(_blank_pdf()),
+            "the PDF has no text layer (a scan?); run OCR on it first",
+        ),
+        ("broken.pdf", lambda p: p.write_bytes(b"%PDF-1.4\nnot really"), "not a readable PDF"),
+        ("broken.docx", lambda p: p.write_bytes(b"PK\x03\x04 not a zip"), "not a readable Word document"),
+        (
+            "bad.srt",
+            lambda p: p.write_text("1\n00:00:01,000 --> 00:00:0x,000\nHi.\n"),
+            "cue 1: malformed timestamps '00:00:01,000 --> 00:00:0x,000'",
+        ),
+        (
+            "backwards.srt",
+            lambda p: p.write_text("1\n00:00:05,000 --> 00:00:01,000\nHi.\n"),
+            "cue 1: ends (1.000 s) before it starts (5.000 s)",
+        ),
+        ("untimed.srt", lambda p: p.write_text("1\nHello there\n\n2\nAgain\n"), "cue 1 has no timing line"),
+        (
+            "noise.txt",
+            lambda p: p.write_bytes(bytes(random.Random(1).randrange(128, 256) for _ in range(400))),
+            "text in an unknown encoding; save it as UTF-8",
+        ),
+        (
+            "front.md",
+            lambda p: p.write_text("---\ntitle: [unclosed\n---\nQ: Hi?\n"),
+            "the YAML front matter is not valid YAML",
+        ),
+        ("talk.rtf", lambda p: p.write_text("{\\rtf1 Q: Hi}"), "not a transcript format this reads"),
+    ],
+)
+def test_bad_files_get_one_line_naming_the_file_and_the_problem(tmp_path, name, make, problem):
+    path = tmp_path / name
+    make(path)
+    with pytest.raises(QAError) as error:
+        read_document(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: ") and problem in message and "\n" not in message
+
+
+def _blank_pdf() -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
