@@ -53,28 +53,111 @@ def _index_dir(args: argparse.Namespace) -> Path:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from qa.embedders import get_embedder
-    from qa.store import build, load, staleness
+    from qa.store import ARCHIVE, build, load, staleness
 
     index_dir = _index_dir(args)
     embedder = get_embedder(args.embedder)
+    corpus = args.corpus or BUNDLED_CORPUS
     if not args.force and index_dir.exists():
         try:
             index = load(index_dir)
-            reason = staleness(index, embedder, args.corpus)
+            archive = index.manifest["corpus"]["path"] == ARCHIVE and args.corpus is None
+            reason = staleness(index, embedder, None if archive else corpus)
             if reason is None and bool(index.manifest.get("multilingual")) != args.multilingual:
                 reason = "multilingual vectors " + ("wanted" if args.multilingual else "not wanted")
         except QAError as error:
-            reason = str(error)
+            archive, reason = False, str(error)
         if reason is None:
             print(f"index at {index_dir} is up to date")
             return 0
         print(f"rebuilding index at {index_dir}: {reason}", file=sys.stderr)
+        if archive:  # interviews added with `qa add` live in the index itself: rebuild from them
+            from qa.archive import refresh
+
+            return _report_built(index_dir, lambda: refresh(index_dir, progress=not args.quiet))
+    return _report_built(
+        index_dir,
+        lambda: build(corpus, index_dir, embedder, multilingual=args.multilingual, progress=not args.quiet),
+    )
+
+
+def _report_built(index_dir: Path, build) -> int:
     started = time.perf_counter()
-    index = build(args.corpus, index_dir, embedder, multilingual=args.multilingual, progress=not args.quiet)
+    index = build()
     seconds = time.perf_counter() - started
+    embedded = index.manifest["embedded"]
     print(
         f"built index at {index_dir}: {len(index.passages)} passages from "
-        f"{len(index.documents)} interview(s) in {seconds:.1f} s"
+        f"{len(index.documents)} interview(s) in {seconds:.1f} s "
+        f"({embedded['encoded']} texts embedded, {embedded['reused']} reused)"
+    )
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from qa.archive import add
+
+    index_dir = _index_dir(args)
+
+    def report(outcome) -> None:
+        if outcome.status in ("failed", "skipped"):
+            print(f"qa: {outcome.note}", file=sys.stderr, flush=True)
+        else:
+            note = f"; {outcome.note}" if outcome.note else ""
+            print(
+                f"{outcome.status} {outcome.path} as {outcome.doc_id} ({outcome.passages} passages{note})",
+                flush=True,
+            )
+
+    started = time.perf_counter()
+    index, outcomes = add(
+        index_dir, args.paths, multilingual=args.multilingual, progress=not args.quiet, report=report
+    )
+    if not outcomes:
+        raise QAError(f"no transcript files ({', '.join(_suffixes())}) in {', '.join(map(str, args.paths))}")
+    failed = sum(1 for o in outcomes if o.status == "failed")
+    if index is None:
+        print(f"index at {index_dir} unchanged")
+    else:
+        embedded = index.manifest["embedded"]
+        print(
+            f"index at {index_dir}: {len(index.documents)} interview(s), {len(index.passages)} passages "
+            f"in {time.perf_counter() - started:.1f} s ({embedded['encoded']} texts embedded, "
+            f"{embedded['reused']} reused)"
+        )
+    return 1 if failed else 0
+
+
+def _suffixes() -> tuple[str, ...]:
+    from qa.formats import SUFFIXES
+
+    return SUFFIXES
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from qa.archive import listing
+    from qa.store import load
+
+    rows = listing(load(_index_dir(args)))
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return 0
+    width = max(len("DOC_ID"), *(len(r["doc_id"]) for r in rows))
+    print(f"{'DOC_ID':<{width}}  PASSAGES  FORMAT     TITLE")
+    for row in rows:
+        print(f"{row['doc_id']:<{width}}  {row['passages']:>8}  {row['format']:<9}  {row['title']}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from qa.archive import remove
+
+    index_dir = _index_dir(args)
+    index = remove(index_dir, args.doc_ids, progress=False)
+    print(
+        f"removed {', '.join(args.doc_ids)}; index at {index_dir}: {len(index.documents)} interview(s), "
+        f"{len(index.passages)} passages"
     )
     return 0
 
@@ -260,7 +343,12 @@ def parser() -> argparse.ArgumentParser:
     commands = main_parser.add_subparsers(dest="command", required=True)
 
     build_parser = commands.add_parser("build", help="build (or refresh) the index from a corpus folder")
-    build_parser.add_argument("--corpus", type=Path, default=BUNDLED_CORPUS, help="folder of transcripts")
+    build_parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help="folder of transcripts (default: the bundled interview, or an archive's own interviews)",
+    )
     build_parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
     build_parser.add_argument(
         "--embedder",
@@ -276,6 +364,30 @@ def parser() -> argparse.ArgumentParser:
     )
     _index_arg(build_parser)
     build_parser.set_defaults(run=cmd_build)
+
+    add_parser = commands.add_parser(
+        "add", help="add transcripts (files or folders) to the index, embedding only what is new"
+    )
+    add_parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    add_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_parser.add_argument(
+        "--no-multilingual",
+        dest="multilingual",
+        action="store_false",
+        help="when this creates the index: skip the e5 vectors for questions in other languages",
+    )
+    _index_arg(add_parser)
+    add_parser.set_defaults(run=cmd_add)
+
+    list_parser = commands.add_parser("list", help="the interviews in the index")
+    list_parser.add_argument("--json", action="store_true", help="one JSON object per interview")
+    _index_arg(list_parser)
+    list_parser.set_defaults(run=cmd_list)
+
+    remove_parser = commands.add_parser("remove", help="remove interviews from the index")
+    remove_parser.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
+    _index_arg(remove_parser)
+    remove_parser.set_defaults(run=cmd_remove)
 
     ask_parser = commands.add_parser("ask", help="answer a question (or one per line on stdin)")
     ask_parser.add_argument("question", nargs="?", help="the question; omit to read questions from stdin")

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import __version__
+from qa.cache import CACHE_DIR, CachedEncoder, read_cache, write_cache
 from qa.chunking import MAX_WORDS, passages_for
 from qa.corpus import BUNDLED_CORPUS, corpus_hash, load_corpus
 from qa.documents import Document, Passage, QAError
@@ -33,10 +34,18 @@ from qa.multilingual import E5
 from qa.parsing import parse_turns
 from qa.vectors import Scoring, embed_passages
 
-FORMAT = 1
+FORMAT = 2  # 2: sources.jsonl and the embedding cache
 MANIFEST = "manifest.json"
 MULTILINGUAL_FILE = "multilingual.faiss"
-CORE_FILES = ("index.faiss", "passages.jsonl", "documents.jsonl", "sentences.npy", "sentence_starts.npy")
+CORE_FILES = (
+    "index.faiss",
+    "passages.jsonl",
+    "documents.jsonl",
+    "sources.jsonl",
+    "sentences.npy",
+    "sentence_starts.npy",
+)
+ARCHIVE = "archive"  # the corpus label of an index that qa add / qa remove have changed
 _BUNDLED = "bundled"
 DEFAULT_SCORING = Scoring()
 FEEDBACK_FILE = "feedback.jsonl"  # votes from the page (qa/feedback.py): kept across rebuilds, not hashed
@@ -136,12 +145,15 @@ def build_from(
     multilingual: bool = False,
     progress: bool = False,
 ) -> Index:
-    """Embed and write an index of these passages; `corpus` says where they came from."""
+    """Embed and write an index of these passages; `corpus` says where they came from. Texts the
+    index already at index_dir embedded (checked against its manifest) are not embedded again."""
     import faiss
 
-    vectors = embed_passages(embedder, passages, scoring, progress=progress)
+    reusable = _verified(index_dir)
+    encoder = CachedEncoder(embedder, read_cache(index_dir, embedder) if reusable else {})
+    vectors = embed_passages(encoder, passages, scoring, progress=progress)
     bm25 = Lexical.build([p.text for p in passages], lexical)
-    e5 = E5() if multilingual else None
+    e5 = CachedEncoder(E5(), read_cache(index_dir, E5()) if reusable else {}) if multilingual else None
     e5_index = None
     if e5:
         e5_index = faiss.IndexFlatIP(e5.dims)
@@ -159,6 +171,10 @@ def build_from(
         "max_words": MAX_WORDS,
         "passage_count": len(passages),
         "corpus": corpus,
+        "embedded": {  # texts (passages, sentences, questions) the models encoded, and reused
+            "encoded": encoder.encoded + (e5.encoded if e5 else 0),
+            "reused": encoder.reused + (e5.reused if e5 else 0),
+        },
     }
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = index_dir.parent / f".{index_dir.name}.building-{os.getpid()}"
@@ -170,6 +186,10 @@ def build_from(
             faiss.write_index(e5_index, str(staging / MULTILINGUAL_FILE))
         _write_lines(staging / "passages.jsonl", [p.to_json() for p in passages])
         _write_lines(staging / "documents.jsonl", [_document_record(d) for d in documents])
+        _write_lines(staging / "sources.jsonl", [{"doc_id": d.doc_id, "text": d.text} for d in documents])
+        write_cache(staging / CACHE_DIR, encoder)
+        if e5:
+            write_cache(staging / CACHE_DIR, e5)
         np.save(staging / "sentences.npy", vectors.sentences)
         np.save(staging / "sentence_starts.npy", vectors.sentence_starts)
         bm25.save(staging / BM25_DIR)
@@ -179,6 +199,7 @@ def build_from(
         for name in (*files, MANIFEST):
             _fsync(staging / name)
         _fsync(staging / BM25_DIR)
+        _fsync(staging / CACHE_DIR)
         _fsync(staging)
         _swap_into_place(staging, index_dir)
     finally:
@@ -242,24 +263,9 @@ def load(index_dir: Path) -> Index:
 
     _restore_interrupted_swap(index_dir)
     fix = "run `qa build` to rebuild it"
-    manifest_path = index_dir / MANIFEST
-    if not manifest_path.exists():
-        raise QAError(f"no index at {index_dir} (missing {MANIFEST}); run `qa build` to create it")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        files = manifest["files"]
-        count = int(manifest["passage_count"])
-        dims = int(manifest["embedder"]["dims"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise QAError(f"{manifest_path}: unreadable manifest ({error}); {fix}") from None
-    if manifest.get("format") != FORMAT:
-        raise QAError(f"{manifest_path}: index format {manifest.get('format')} is not {FORMAT}; {fix}")
-    for name in sorted({*CORE_FILES, *files}):
-        path = index_dir / name
-        if not path.exists():
-            raise QAError(f"{path}: missing; {fix}")
-        if files.get(name) != _file_record(path):
-            raise QAError(f"{path}: size or checksum differs from the manifest (damaged?); {fix}")
+    manifest = _checked_manifest(index_dir, fix)
+    count = int(manifest["passage_count"])
+    dims = int(manifest["embedder"]["dims"])
     try:
         faiss_index = faiss.read_index(str(index_dir / "index.faiss"))
         multilingual = None
@@ -306,6 +312,50 @@ def _rows_by(passages: tuple[Passage, ...], field: str) -> dict[str, np.ndarray]
     return {key: np.array(r, dtype=np.int64) for key, r in rows.items()}
 
 
+def _checked_manifest(index_dir: Path, fix: str) -> dict:
+    """The manifest, once every file it lists is present with its recorded size and checksum."""
+    manifest_path = index_dir / MANIFEST
+    if not manifest_path.exists():
+        raise QAError(f"no index at {index_dir} (missing {MANIFEST}); run `qa build` to create it")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        files = manifest["files"]
+        int(manifest["passage_count"])
+        int(manifest["embedder"]["dims"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise QAError(f"{manifest_path}: unreadable manifest ({error}); {fix}") from None
+    if manifest.get("format") != FORMAT:
+        raise QAError(f"{manifest_path}: index format {manifest.get('format')} is not {FORMAT}; {fix}")
+    for name in sorted({*CORE_FILES, *files}):
+        path = index_dir / name
+        if not path.exists():
+            raise QAError(f"{path}: missing; {fix}")
+        if files.get(name) != _file_record(path):
+            raise QAError(f"{path}: size or checksum differs from the manifest (damaged?); {fix}")
+    return manifest
+
+
+def _verified(index_dir: Path) -> bool:
+    """Whether index_dir holds an index whose files all match its manifest."""
+    try:
+        _checked_manifest(index_dir, "")
+    except QAError:
+        return False
+    return True
+
+
+def documents_of(index: Index) -> list[Document]:
+    """The index's interviews as Documents again, text and all (for adding to or removing from it)."""
+    texts = {r["doc_id"]: r["text"] for r in map(json.loads, _lines(index.folder / "sources.jsonl"))}
+    names = {f.name for f in fields(Document)}
+    documents = []
+    for doc_id, record in index.documents.items():
+        known = {k: v for k, v in record.items() if k in names}
+        known["cues"] = tuple(tuple(cue) for cue in known.get("cues", ()))
+        documents.append(Document(**{**known, "text": texts[doc_id]}))
+    return documents
+
+
 def _lines(path: Path) -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -325,6 +375,8 @@ def staleness(index: Index, embedder: Embedder, corpus_dir: Path | None = None) 
     if manifest.get("qa_version") != __version__:
         return f"built by qa {manifest.get('qa_version')}, this is qa {__version__}"
     corpus = _corpus_path(manifest["corpus"]["path"])
+    if manifest["corpus"]["path"] == ARCHIVE:
+        return None  # its own sources are its corpus
     if corpus.is_dir() and corpus_hash(corpus) != manifest["corpus"]["hash"]:
         return f"the corpus at {corpus} changed since the index was built"
     return None

@@ -2,6 +2,7 @@ import json
 import math
 import shutil
 
+import numpy as np
 import pytest
 from conftest import snapshot
 
@@ -13,7 +14,8 @@ BM25_FILES = [
     f"bm25/{name}" for name in ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy")
 ]
 BM25_FILES += ["bm25/params.index.json", "bm25/vocab.index.json"]
-DATA_FILES = sorted([*CORE_FILES, *BM25_FILES])
+CACHE_FILES = ["cache/test-keywords-1.keys", "cache/test-keywords-1.npy"]
+DATA_FILES = sorted([*CORE_FILES, *BM25_FILES, *CACHE_FILES])
 
 
 def test_round_trip_writes_exactly_the_index_files_and_loads_identical_hits(
@@ -60,6 +62,7 @@ def test_a_failed_build_leaves_the_last_good_index_untouched(tiny_corpus, tmp_pa
         def encode(self, texts, *, progress=False):
             raise RuntimeError("out of memory halfway")
 
+    (tiny_corpus / "more.txt").write_text("Question: New?\n\nJo: Words never embedded before.\n")
     with pytest.raises(RuntimeError):
         build(tiny_corpus, index_dir, Broken())
     assert snapshot(index_dir) == before
@@ -100,3 +103,22 @@ def test_manifest_records_checksums_that_match_the_files(tiny_corpus, tmp_path, 
     assert manifest["files"]["passages.jsonl"]["bytes"] == (index_dir / "passages.jsonl").stat().st_size
     shutil.copy(index_dir / "passages.jsonl", tmp_path / "copy")
     assert math.isclose(manifest["scoring"]["question_weight"], 0.25)
+
+
+def test_a_rebuild_embeds_only_text_it_has_not_embedded_before(tiny_corpus, tmp_path, keyword_embedder):
+    index_dir = tmp_path / "index"
+    first = build(tiny_corpus, index_dir, keyword_embedder)
+    # 2 passages, their 4 sentences and 2 interviewer questions
+    assert first.manifest["embedded"] == {"encoded": 8, "reused": 0}
+    (tiny_corpus / "more.txt").write_text("Question: Bread?\n\nJo: Bread and music.\n")
+    calls = keyword_embedder.calls
+    second = build(tiny_corpus, index_dir, keyword_embedder)
+    # new: the passage "Bread and music." and the question "Bread?"; reused: the 8 old texts and the
+    # new passage again as its own only sentence
+    assert second.manifest["embedded"] == {"encoded": 2, "reused": 9}
+    assert keyword_embedder.calls - calls == 2  # passages and questions in one call each (sentences cached)
+    fresh = build(tiny_corpus, tmp_path / "fresh", keyword_embedder)
+    assert np.array_equal(second.sentence_vectors, fresh.sentence_vectors)
+    assert DenseRetriever(second, keyword_embedder).search("bread music", 3) == DenseRetriever(
+        fresh, keyword_embedder
+    ).search("bread music", 3)

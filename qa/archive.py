@@ -1,0 +1,184 @@
+"""An index as an archive of interviews: add files or folders, list, remove.
+
+Every change writes a whole new index (FAISS, BM25, passages, sources) and swaps it in, so a search
+never sees a removed interview or misses an added one; the embedding cache (qa/cache.py) makes that
+cost only the new text. Each file is read and checked on its own: a bad one is reported and skipped,
+and the interviews already in the archive are never touched by it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from qa.chunking import passages_for
+from qa.corpus import read_document
+from qa.documents import Document, QAError
+from qa.embedders import Embedder, get_embedder
+from qa.formats import SUFFIXES
+from qa.parsing import is_unlabelled, parse_turns
+from qa.store import ARCHIVE, Index, build_from, corpus_passages, documents_of, load
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one file: added, updated (same name, new content), or a problem."""
+
+    path: Path
+    doc_id: str = ""
+    status: str = "added"  # added | updated | skipped (already there) | failed
+    passages: int = 0
+    note: str = ""
+
+
+def files_under(paths: list[Path]) -> list[Path]:
+    """The transcript files named, and those inside named folders (recursively, sorted)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Duplicate(QAError):
+    """The file's interview is already in the archive."""
+
+
+def _check(path: Path, hashes: dict[str, str]) -> tuple[Document, int, str]:
+    """The document read from path, its passage count and a note for the report; QAError when it
+    cannot be added."""
+    document = read_document(path)
+    duplicate = hashes.get(text_hash(document.text))
+    if duplicate:
+        raise Duplicate(f"{path}: the same interview is already in the archive as {duplicate!r}; skipped")
+    passages = passages_for(document, parse_turns(document))
+    if not passages:
+        raise QAError(f"{path}: no answer passages found (only questions?)")
+    note = "no speaker labels: one turn per paragraph" if is_unlabelled(document) else ""
+    return document, len(passages), note
+
+
+def _unique_id(doc_id: str, taken: set[str]) -> str:
+    if doc_id not in taken:
+        return doc_id
+    n = 2
+    while f"{doc_id}-{n}" in taken:
+        n += 1
+    return f"{doc_id}-{n}"
+
+
+def add(
+    index_dir: Path,
+    paths: list[Path],
+    *,
+    embedder: Embedder | None = None,
+    multilingual: bool = True,
+    progress: bool = False,
+    report: Callable[[Outcome], None] = lambda outcome: None,
+) -> tuple[Index | None, list[Outcome]]:
+    """Add transcript files (or folders of them) to the archive at index_dir, creating it if need
+    be. A file whose name (doc id) is already in the archive replaces that interview; one whose text
+    is already there is skipped. Returns the new index (None when nothing changed) and one outcome
+    per file, each also passed to `report` as soon as it is known."""
+    existing = load(index_dir) if index_dir.exists() else None
+    documents = {d.doc_id: d for d in documents_of(existing)} if existing else {}
+    if existing:
+        embedder = get_embedder(existing.manifest["embedder"]["name"])
+        multilingual = bool(existing.manifest.get("multilingual"))
+    embedder = embedder or get_embedder(None)
+    hashes = {text_hash(d.text): doc_id for doc_id, d in documents.items()}
+    outcomes, batch_ids = [], set()
+    for path in files_under(paths):
+        try:
+            document, count, note = _check(path, hashes)
+        except QAError as error:
+            status = "skipped" if isinstance(error, Duplicate) else "failed"
+            outcome = Outcome(path, status=status, note=str(error))
+        else:
+            doc_id = document.doc_id
+            updated = doc_id in documents and doc_id not in batch_ids
+            if doc_id in batch_ids:  # two files of one name in different folders: both kept
+                doc_id = _unique_id(doc_id, set(documents) | batch_ids)
+                document = replace(document, doc_id=doc_id)
+            if updated:
+                hashes = {h: d for h, d in hashes.items() if d != doc_id}
+            documents[doc_id] = document
+            hashes[text_hash(document.text)] = doc_id
+            batch_ids.add(doc_id)
+            outcome = Outcome(path, doc_id, "updated" if updated else "added", count, note)
+        outcomes.append(outcome)
+        report(outcome)
+    if not batch_ids:
+        return None, outcomes
+    return _write(index_dir, list(documents.values()), embedder, multilingual, progress), outcomes
+
+
+def remove(index_dir: Path, doc_ids: list[str], *, progress: bool = False) -> Index:
+    """The archive without these interviews; QAError naming an id it does not hold."""
+    index = load(index_dir)
+    missing = [d for d in doc_ids if d not in index.documents]
+    if missing:
+        raise QAError(f"no interview {missing[0]!r} in the index at {index_dir}; `qa list` shows them")
+    kept = [d for d in documents_of(index) if d.doc_id not in set(doc_ids)]
+    if not kept:
+        raise QAError(f"removing {', '.join(doc_ids)} would leave the index at {index_dir} empty")
+    embedder = get_embedder(index.manifest["embedder"]["name"])
+    return _write(index_dir, kept, embedder, bool(index.manifest.get("multilingual")), progress)
+
+
+def refresh(index_dir: Path, *, progress: bool = False) -> Index:
+    """Rebuild an archive from its own sources (after a model or qa upgrade)."""
+    index = load(index_dir)
+    embedder = get_embedder(index.manifest["embedder"]["name"])
+    return _write(
+        index_dir, documents_of(index), embedder, bool(index.manifest.get("multilingual")), progress
+    )
+
+
+def _write(
+    index_dir: Path, documents: list[Document], embedder: Embedder, multilingual: bool, progress: bool
+) -> Index:
+    documents = sorted(documents, key=lambda d: d.doc_id)
+    digest = hashlib.sha256("".join(text_hash(d.text) for d in documents).encode()).hexdigest()
+    corpus = {"path": ARCHIVE, "hash": digest, "documents": len(documents)}
+    return build_from(
+        documents,
+        corpus_passages(documents),
+        index_dir,
+        embedder,
+        corpus=corpus,
+        multilingual=multilingual,
+        progress=progress,
+    )
+
+
+def listing(index: Index) -> list[dict]:
+    """One row per interview: id, title, format, passages, speakers (interviewees quoted)."""
+    rows = []
+    for doc_id, record in sorted(index.documents.items()):
+        rows_of = index.doc_rows.get(doc_id, ())
+        speakers = sorted({index.passages[r].speaker for r in rows_of})
+        rows.append(
+            {
+                "doc_id": doc_id,
+                "title": record.get("title", ""),
+                "format": record.get("format", "text"),
+                "passages": len(rows_of),
+                "speakers": speakers,
+                "published": record.get("published", ""),
+                "path": record.get("path", ""),
+            }
+        )
+    return rows

@@ -1,0 +1,76 @@
+"""Vectors by text content, so a rebuild embeds only text it has not embedded before.
+
+An index keeps, per model, the vector of every text it embedded (passages, their sentences, the
+interviewers' questions) under `cache/`: `MODEL.npy` and `MODEL.keys` (one SHA-1 of the text per
+row). Adding or removing an interview rebuilds FAISS, BM25 and the passage list together from these
+vectors plus the few new texts; the cache written back holds only what the new index uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+CACHE_DIR = "cache"
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class CachedEncoder:
+    """Wraps a model (anything with `encode(texts, progress=)`): known texts come from the cache,
+    the rest are encoded in one batch. `used` holds every vector handed out, for saving."""
+
+    def __init__(self, model, known: dict[str, np.ndarray] | None = None) -> None:
+        self.model = model
+        self.known = known or {}
+        self.used: dict[str, np.ndarray] = {}
+        self.encoded = 0  # texts the model actually encoded
+        self.reused = 0
+
+    def __getattr__(self, name: str):  # name, version, dims, abstain_below, ... of the model
+        return getattr(self.model, name)
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        keys = [text_key(t) for t in texts]
+        missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in self.known}
+        if missing:
+            fresh = self.model.encode(list(missing.values()), progress=progress)
+            self.known.update(zip(missing, fresh, strict=True))
+            self.encoded += len(missing)
+        self.reused += len(texts) - len(missing)
+        vectors = np.stack([self.known[key] for key in keys]) if keys else np.zeros((0, self.model.dims))
+        self.used.update(zip(keys, vectors, strict=True))
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def cache_name(model) -> str:
+    return f"{model.name}-{model.version}".replace("/", "_")
+
+
+def read_cache(index_dir: Path, model) -> dict[str, np.ndarray]:
+    """The vectors an index holds for this model (empty when it has none or they do not fit)."""
+    folder = index_dir / CACHE_DIR
+    vectors_path, keys_path = folder / f"{cache_name(model)}.npy", folder / f"{cache_name(model)}.keys"
+    if not (vectors_path.exists() and keys_path.exists()):
+        return {}
+    try:
+        vectors = np.load(vectors_path)
+        keys = keys_path.read_text(encoding="ascii").split()
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}  # a cache is only a shortcut: without it, everything is embedded again
+    if vectors.shape != (len(keys), model.dims):
+        return {}
+    return dict(zip(keys, vectors, strict=True))
+
+
+def write_cache(folder: Path, encoder: CachedEncoder) -> None:
+    folder.mkdir(exist_ok=True)
+    keys = sorted(encoder.used)
+    dims = encoder.model.dims
+    vectors = np.stack([encoder.used[k] for k in keys]) if keys else np.zeros((0, dims), np.float32)
+    np.save(folder / f"{cache_name(encoder.model)}.npy", vectors.astype(np.float32))
+    (folder / f"{cache_name(encoder.model)}.keys").write_text("\n".join(keys) + "\n", encoding="ascii")

@@ -1,0 +1,130 @@
+"""qa add / list / remove: an archive that changes as a whole, embeds only what is new, and loses
+nothing to a bad file."""
+
+import json
+
+import pytest
+from conftest import snapshot
+from test_cli import run
+
+from qa.archive import add, remove
+from qa.documents import QAError
+from qa.engine import Engine
+from qa.store import build, load
+
+PANEL = "Question: And the summit?\n\nAnna Berg: The summit was about bread.\n"
+SRT = (
+    "1\n00:00:01,000 --> 00:00:02,000\nQ: Music?\n\n"
+    "2\n00:00:02,500 --> 00:00:04,000\nOla Lind: Music at the border.\n"
+)
+
+
+@pytest.fixture
+def archive_dir(tiny_corpus, tmp_path, keyword_embedder):
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir, keyword_embedder)
+    return index_dir
+
+
+@pytest.fixture
+def incoming(tmp_path, tiny_corpus):
+    folder = tmp_path / "incoming"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "panel.txt").write_text(PANEL, encoding="utf-8")
+    (folder / "sub" / "talk.srt").write_text(SRT, encoding="utf-8")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)) * 4)
+    (folder / "copy.txt").write_bytes((tiny_corpus / "tiny.txt").read_bytes())  # tiny, renamed
+    (folder / "notes.json").write_text("{}")  # a sidecar without a transcript: not a file to add
+    return folder
+
+
+def every_mode(engine, question):
+    return {
+        mode: {h.passage.doc_id for h in engine.ask(question, 10, mode).hits}
+        for mode in ("dense", "bm25", "hybrid")
+    }
+
+
+def test_qa_add_reports_each_file_goes_on_past_bad_ones_and_indexes_the_good(
+    archive_dir, incoming, keyword_embedder, capsys
+):
+    code, out, err = run(capsys, "add", str(incoming), "--index", str(archive_dir), "--quiet")
+    assert code == 1  # two files could not be added
+    assert out.splitlines()[:2] == [
+        f"added {incoming / 'panel.txt'} as panel (1 passages)",
+        f"added {incoming / 'sub' / 'talk.srt'} as talk (1 passages)",
+    ]
+    assert out.splitlines()[2].startswith(f"index at {archive_dir}: 3 interview(s), 4 passages in ")
+    assert err.splitlines() == [
+        f"qa: {incoming / 'copy.txt'}: the same interview is already in the archive as 'tiny'; skipped",
+        f"qa: {incoming / 'empty.txt'}: the file is empty",
+        f"qa: {incoming / 'image.txt'}: looks like a binary file, not a transcript",
+    ]
+    engine = Engine(load(archive_dir), keyword_embedder)
+    assert sorted(engine.index.documents) == ["panel", "talk", "tiny"]
+    assert every_mode(engine, "bread summit")["bm25"] == {"panel", "tiny"}
+    code, out, _ = run(capsys, "list", "--index", str(archive_dir))
+    assert out.splitlines() == [
+        "DOC_ID  PASSAGES  FORMAT     TITLE",
+        "panel          1  text       panel",
+        "talk           1  subtitles  talk",
+        "tiny           2  text       Tiny <b>talk</b>",
+    ]
+
+
+def test_adding_embeds_only_the_new_text_and_keeps_what_was_there(archive_dir, incoming, keyword_embedder):
+    before = load(archive_dir)
+    index, _ = add(archive_dir, [incoming / "panel.txt"])
+    # the new passage (also its one sentence) and the question "And the summit?"
+    assert index.manifest["embedded"]["encoded"] == 2
+    assert set(before.passages) < set(index.passages)
+
+
+def test_a_batch_of_only_bad_files_leaves_the_index_byte_for_byte(archive_dir, incoming, keyword_embedder):
+    before = snapshot(archive_dir)
+    index, outcomes = add(
+        archive_dir, [incoming / "empty.txt", incoming / "image.txt", incoming / "copy.txt"]
+    )
+    assert index is None and [o.status for o in outcomes] == ["failed", "failed", "skipped"]
+    assert snapshot(archive_dir) == before
+
+
+def test_re_adding_a_changed_file_updates_that_interview(archive_dir, tmp_path, keyword_embedder):
+    changed = tmp_path / "again" / "tiny.txt"
+    changed.parent.mkdir()
+    changed.write_text("Question: Anything new?\n\nGuest Speaker: Only music now.\n", encoding="utf-8")
+    index, (outcome,) = add(archive_dir, [changed])
+    assert (outcome.status, outcome.doc_id) == ("updated", "tiny")
+    assert [p.text for p in index.passages] == ["Only music now."]
+
+
+def test_removing_an_interview_removes_it_from_every_search_and_the_list(
+    archive_dir, incoming, keyword_embedder, capsys
+):
+    add(archive_dir, [incoming / "panel.txt", incoming / "sub"])
+    code, out, _ = run(capsys, "remove", "panel", "--index", str(archive_dir))
+    assert (code, out) == (0, f"removed panel; index at {archive_dir}: 2 interview(s), 3 passages\n")
+    engine = Engine(load(archive_dir), keyword_embedder)
+    assert all("panel" not in found for found in every_mode(engine, "bread summit").values())
+    assert load(archive_dir).manifest["embedded"]["encoded"] == 0  # nothing embedded to remove
+    before = snapshot(archive_dir)
+    code, _, err = run(capsys, "remove", "nope", "--index", str(archive_dir))
+    assert (code, err) == (
+        2,
+        f"qa: no interview 'nope' in the index at {archive_dir}; `qa list` shows them\n",
+    )
+    with pytest.raises(QAError, match="would leave the index at .* empty"):
+        remove(archive_dir, ["talk", "tiny"])
+    assert snapshot(archive_dir) == before
+
+
+def test_qa_build_keeps_an_archive_rather_than_rebuilding_it_from_the_bundled_interview(
+    archive_dir, incoming, keyword_embedder, capsys
+):
+    add(archive_dir, [incoming / "panel.txt"])
+    code, out, _ = run(capsys, "build", "--index", str(archive_dir), "--quiet", "--no-multilingual")
+    assert (code, out) == (0, f"index at {archive_dir} is up to date\n")
+    assert sorted(load(archive_dir).documents) == ["panel", "tiny"]
+    code, out, _ = run(capsys, "list", "--json", "--index", str(archive_dir))
+    assert [json.loads(line)["doc_id"] for line in out.splitlines()] == ["panel", "tiny"]
