@@ -120,6 +120,18 @@ def ask(
     return Answer(question, not hits, tuple(hits))
 
 
+def timespan(document: dict, start: int, end: int) -> tuple[float, float] | None:
+    """When the words at source[start:end] were said, from a subtitle file's cue times (None for
+    transcripts without times)."""
+    times = [(t0, t1) for s, e, t0, t1 in document.get("cues", ()) if s < end and e > start]
+    return (min(t for t, _ in times), max(t for _, t in times)) if times else None
+
+
+def clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
 def hit_json(hit: Hit) -> dict:
     p = hit.passage
     return {

@@ -256,21 +256,37 @@ def _eval_target(args: argparse.Namespace):
     )
 
     if args.beir:
+        if args.interview:
+            raise QAError("--interview scopes the index's own eval sets; a BEIR collection uses --filter")
         return _beir_target(args)
     if args.filter or args.where:
         raise QAError("--filter and --where apply to --beir collections")
     engine = Engine.open(_index_dir(args), args.reranker)
+    passages = engine.index.passages
+    doc_ids = _known([args.interview] if args.interview else None, engine.index.doc_rows, "interview")
     if args.derived:
-        questions, name = derived_eval_set(engine.index.passages), "derived from the interviewers' questions"
+        in_scope = [p for p in passages if doc_ids is None or p.doc_id in doc_ids]
+        questions, name = derived_eval_set(in_scope), "derived from the interviewers' questions"
     else:
         path = args.eval_set or DEFAULT_EVAL_SET
         questions, name = load_eval_set(path), str(path)
+    qrels = qrels_for(questions, passages)
+    if doc_ids:  # only the questions this interview answers, searched in it alone
+        ids = {passages[r].passage_id for r in engine.index.rows_of(doc_ids)}
+        qrels = {
+            qid: kept for qid, rel in qrels.items() if (kept := {p: v for p, v in rel.items() if p in ids})
+        }
+        questions = [q for q in questions if q.qid in qrels]
+        if not questions:
+            raise QAError(f"no question in {name} is answered in the interview {args.interview!r}")
+        name += f", within {args.interview}"
+    allowed = engine.index.rows_where(doc_ids)
     depth = max(args.k, 10)
     return EvalTarget(
         name=name,
         questions={q.qid: q.question for q in questions},
-        qrels=qrels_for(questions, engine.index.passages),
-        run=lambda mode: retrieve(engine.retriever(mode), questions, depth),
+        qrels=qrels,
+        run=lambda mode: retrieve(engine.retriever(mode), questions, depth, allowed),
     )
 
 
@@ -421,6 +437,9 @@ def parser() -> argparse.ArgumentParser:
         "--compare", nargs="+", choices=MODES, metavar="MODE", help="compare modes, first is the baseline"
     )
     eval_parser.add_argument("--run-dir", type=Path, help="write each mode's run as a TREC run file here")
+    eval_parser.add_argument(
+        "--interview", metavar="DOC_ID", help="score one interview: its questions, searched in it alone"
+    )
     eval_parser.add_argument("-k", type=int, default=10, help="passages listed per question (default 10)")
     eval_parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     _mode_arg(eval_parser)

@@ -100,9 +100,11 @@ def qrels_for(questions: list[EvalQuestion], passages: tuple[Passage, ...] | lis
     return qrels
 
 
-def retrieve(retriever: Retriever, questions: list[EvalQuestion], k: int) -> Run:
+def retrieve(retriever: Retriever, questions: list[EvalQuestion], k: int, allowed=None) -> Run:
+    """Each question's top k passages (of the `allowed` rows only, when given)."""
     return {
-        q.qid: {h.passage.passage_id: h.score for h in retriever.search(q.question, k)} for q in questions
+        q.qid: {h.passage.passage_id: h.score for h in retriever.search(q.question, k, allowed)}
+        for q in questions
     }
 
 

@@ -12,7 +12,17 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from qa.answers import ABSTAIN_MESSAGE, Answer, Card, Excerpt, answer_json, cards, contextual_question
+from qa.answers import (
+    ABSTAIN_MESSAGE,
+    Answer,
+    Card,
+    Excerpt,
+    answer_json,
+    cards,
+    clock,
+    contextual_question,
+    timespan,
+)
 from qa.documents import QAError
 from qa.engine import DEFAULT_K, Engine
 from qa.feedback import record
@@ -132,6 +142,9 @@ def card_html(
         for e in card.excerpts
     )
     meta = f"<strong>{html.escape(p.speaker)}</strong>"
+    said = timespan(document, min(e.start for e in card.excerpts), max(e.end for e in card.excerpts))
+    if said:
+        meta += f' <span class="qa-time">[{clock(said[0])}&ndash;{clock(said[1])}]</span>'
     if p.in_answer_to:
         meta += f" &middot; in answer to: <em>{html.escape(p.in_answer_to)}</em>"
     title = html.escape(document.get("title") or p.doc_id)

@@ -280,3 +280,17 @@ def test_filters_that_match_no_passage_say_so_and_show_nothing(tiny_corpus, tmp_
     assert only_her.count('<div class="qa-card">') == 1 and "<strong>Anna Berg</strong>" in only_her
     everyone = answer("summit", [], "hybrid", 5, [], [], engine=engine)
     assert everyone.count('<div class="qa-card">') == 3
+
+
+def test_a_card_from_subtitles_shows_when_the_words_were_said(tmp_path, keyword_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "talk.srt").write_text(
+        "1\n00:00:01,000 --> 00:00:02,000\nQ: Music?\n\n"
+        "2\n00:59:58,500 --> 01:00:04,000\nOla Lind: Music at\n\n"
+        "3\n01:00:04,000 --> 01:00:09,900\nthe border.\n",
+        encoding="utf-8",
+    )
+    engine = Engine(build(corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
+    reply = answer("music", [], "dense", 1, engine=engine)
+    assert '<strong>Ola Lind</strong> <span class="qa-time">[00:59:58&ndash;01:00:09]</span>' in reply

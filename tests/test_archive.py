@@ -128,3 +128,28 @@ def test_qa_build_keeps_an_archive_rather_than_rebuilding_it_from_the_bundled_in
     assert sorted(load(archive_dir).documents) == ["panel", "tiny"]
     code, out, _ = run(capsys, "list", "--json", "--index", str(archive_dir))
     assert [json.loads(line)["doc_id"] for line in out.splitlines()] == ["panel", "tiny"]
+
+
+def test_the_eval_can_be_scoped_to_one_interview(archive_dir, incoming, keyword_embedder, capsys, tmp_path):
+    add(archive_dir, [incoming / "panel.txt"])
+    eval_set = tmp_path / "set.jsonl"
+    eval_set.write_text(
+        '{"id": "p1", "question": "bread summit", "gold": ["about bread"]}\n'
+        '{"id": "t1", "question": "border treaty", "gold": ["The border treaty was signed."]}\n'
+    )
+    code, out, _ = run(
+        capsys,
+        "eval",
+        "--eval-set",
+        str(eval_set),
+        "--interview",
+        "panel",
+        "--json",
+        "--index",
+        str(archive_dir),
+    )
+    report = json.loads(out)
+    assert code == 0 and [q["id"] for q in report["per_question"]] == ["p1"]
+    assert report["per_question"][0]["retrieved"] == ["panel:1:0"]  # nothing from the other interview
+    code, _, err = run(capsys, "eval", "--derived", "--interview", "nope", "--index", str(archive_dir))
+    assert (code, err) == (2, "qa: no interview 'nope' in the index; there are: panel, tiny\n")
