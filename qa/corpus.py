@@ -45,8 +45,18 @@ def read_document(path: Path) -> Document:
     fields = {name: str(metadata.get(name, "") or "") for name in _METADATA_FIELDS}
     fields["title"] = fields["title"] or path.stem
     return Document(
-        doc_id=path.stem, path=str(path), text=source.text, format=source.kind, cues=source.cues, **fields
+        doc_id=doc_id_for(path),
+        path=str(path),
+        text=source.text,
+        format=source.kind,
+        cues=source.cues,
+        **fields,
     )
+
+
+def doc_id_for(path: Path) -> str:
+    """The file's name without its suffix, made safe for passage ids (`doc:turn:chunk`) and URLs."""
+    return re.sub(r"[^\w.-]+", "-", path.stem).strip("-.") or "interview"
 
 
 def metadata_from_text(text: str) -> dict:

@@ -61,6 +61,12 @@ class Engine:
             raise QAError(f"index at {index_dir} is stale ({reason}); run `qa build` to rebuild it")
         return cls(index, embedder, CrossEncoderReranker(reranker) if reranker else None)
 
+    def reload(self) -> None:
+        """Switch to the index now on disk at the same folder (after qa add / remove), in place, so
+        every part of the page that holds this engine searches the new one."""
+        fresh = Engine(load(self.index.folder), self.embedder, self.reranker)
+        self.__dict__.update(fresh.__dict__)
+
     def retriever(self, mode: str = DEFAULT_MODE) -> Retriever:
         if mode not in MODES:
             raise QAError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")

@@ -26,6 +26,7 @@ from qa.answers import (
 from qa.documents import QAError
 from qa.engine import DEFAULT_K, Engine
 from qa.feedback import record
+from qa.formats import MAX_FILE_BYTES
 from qa.retrievers import DEFAULT_MODE, MODES
 
 EXAMPLES = [
@@ -303,21 +304,38 @@ def build_app(engine: Engine):
         except (QAError, OSError) as error:
             raise gr.Error(str(error)) from None
 
-    from qa.eval_tab import build_tab
+    from qa import archive_tab, eval_tab
 
     with gr.Blocks(title="Interview QA", analytics_enabled=False) as app:
         with gr.Tabs():
             with gr.Tab("Chat"):
-                _chat(gr, engine)
+                filters = _chat(gr, engine)
             with gr.Tab("Evaluate"):
-                build_tab(gr, engine)
+                eval_tab.build_tab(gr, engine)
+            with gr.Tab("Archive"):
+                archive_tab.build_tab(gr, engine, filters)
         gr.api(search, api_name="search")
         gr.api(feedback, api_name="feedback")
     return app, theme
 
 
-def _chat(gr, engine: Engine):
-    return gr.ChatInterface(
+def _chat(gr, engine: Engine) -> tuple:
+    """The chat; returns its interview and speaker filters, which the Archive tab refreshes."""
+    interviews = gr.Dropdown(
+        interview_choices(engine),
+        value=[],
+        multiselect=True,
+        label="Interviews (none chosen: all)",
+        render=False,
+    )
+    speakers = gr.Dropdown(
+        sorted(engine.index.speaker_rows),
+        value=[],
+        multiselect=True,
+        label="Speakers (none chosen: all)",
+        render=False,
+    )
+    gr.ChatInterface(
         fn=functools.partial(stream, engine=engine),
         chatbot=gr.Chatbot(label="Answers", render_markdown=False, sanitize_html=True, height=560),
         textbox=gr.Textbox(placeholder=f"Ask the interview a question, e.g. {EXAMPLES[1]}", submit_btn=True),
@@ -327,26 +345,15 @@ def _chat(gr, engine: Engine):
             # render=False: inside the page's Blocks they would otherwise appear where they are made
             gr.Dropdown(list(MODES), value=DEFAULT_MODE, label="Retrieval mode", render=False),
             gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Excerpts per answer (k)", render=False),
-            gr.Dropdown(
-                interview_choices(engine),
-                value=[],
-                multiselect=True,
-                label="Interviews (none chosen: all)",
-                render=False,
-            ),
-            gr.Dropdown(
-                sorted(engine.index.speaker_rows),
-                value=[],
-                multiselect=True,
-                label="Speakers (none chosen: all)",
-                render=False,
-            ),
+            interviews,
+            speakers,
         ],
         additional_inputs_accordion=gr.Accordion("Settings", open=False, render=False),
         analytics_enabled=False,
         flagging_mode="never",
         api_name="chat",
     )
+    return interviews, speakers
 
 
 def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, reranker: Path | None = None) -> None:
@@ -365,4 +372,5 @@ def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, reranker: 
         js=PAGE_JS,
         show_error=False,
         quiet=False,
+        max_file_size=MAX_FILE_BYTES,
     )

@@ -153,3 +153,22 @@ def test_the_eval_can_be_scoped_to_one_interview(archive_dir, incoming, keyword_
     assert report["per_question"][0]["retrieved"] == ["panel:1:0"]  # nothing from the other interview
     code, _, err = run(capsys, "eval", "--derived", "--interview", "nope", "--index", str(archive_dir))
     assert (code, err) == (2, "qa: no interview 'nope' in the index; there are: panel, tiny\n")
+
+
+def test_the_archive_tab_adds_uploads_and_the_same_engine_searches_them_at_once(
+    archive_dir, incoming, keyword_embedder
+):
+    from qa.archive_tab import add_files, interviews, remove_interview
+
+    engine = Engine(load(archive_dir), keyword_embedder)
+    paths = [str(incoming / "panel.txt"), str(incoming / "empty.txt")]
+    assert add_files(engine, paths).splitlines() == [
+        "panel.txt: added as panel (1 passages)",
+        "empty.txt: the file is empty",
+        "Searchable now: 2 interviews, 3 passages.",
+    ]
+    assert {h.passage.doc_id for h in engine.ask("bread", 5, "bm25").hits} == {"panel"}
+    assert [row[0] for row in interviews(engine)] == ["panel", "tiny"]
+    assert remove_interview(engine, "panel") == "Removed panel: 1 interviews, 2 passages left."
+    assert engine.ask("bread", 5, "bm25").hits == ()
+    assert add_files(engine, []) == "Choose one or more transcript files first."

@@ -9,6 +9,8 @@ from urllib.parse import urlparse
 import pytest
 from test_app import DOC, running_app, server  # noqa: F401  (the running-app fixture)
 
+from qa.store import load
+
 CHROMIUM = Path("/usr/bin/chromium")
 MODES = ("dense", "bm25", "hybrid", "hybrid-rrf")
 QUESTION = "Where will the SCO summit be held in 2018?"
@@ -166,3 +168,35 @@ def test_a_speaker_filter_keeps_only_their_words_and_a_thumb_up_is_recorded(arch
         "festival:3:0",
         "up",
     )
+
+
+def test_an_uploaded_interview_is_searchable_as_soon_as_it_is_added(archive, browser, tmp_path):
+    url, index_dir = archive
+    upload = tmp_path / "harbour talk.txt"
+    upload.write_text(
+        "Question: What changed at the harbour this winter?\n\n"
+        "Lena Holm: The ferries stopped for six weeks because the ice closed the harbour.\n",
+        encoding="utf-8",
+    )
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(url)
+    page.get_by_role("tab", name="Archive").click()
+    page.locator("input[type=file][multiple]").set_input_files(str(upload))
+    page.get_by_text("harbour talk.txt").wait_for()  # uploaded: now it can be added
+    page.get_by_role("button", name="Add to the archive").click()
+    page.wait_for_function(
+        "[...document.querySelectorAll('textarea')]"
+        ".some(t => t.value.includes('Searchable now: 3 interviews'))",
+        timeout=120_000,
+    )
+    assert "harbour-talk" in page.inner_text("body")  # listed, under a doc id safe for passage ids
+    page.get_by_role("tab", name="Chat").click()
+    page.get_by_text("Settings", exact=True).first.click()
+    page.get_by_role("combobox", name="Speakers (none chosen: all)").click()
+    assert page.get_by_role("option", name="Lena Holm").count() == 1  # the filter knows her already
+    page.keyboard.press("Escape")
+    page.get_by_placeholder("Ask the interview a question").fill("Why did the ferries stop?")
+    page.keyboard.press("Enter")
+    page.locator(".qa-card").first.wait_for(timeout=60_000)
+    assert text_of(page.locator(".qa-card .qa-meta").first).startswith("Lena Holm · in answer to:")
+    assert sorted(load(index_dir).documents) == ["festival", "harbour-talk", "sco-alimov-tass-2017"]
