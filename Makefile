@@ -7,7 +7,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test index lint bench bench-quality quality-model screenshot clean
+.PHONY: run test index lint bench bench-quality bench-ingest quality-model screenshot clean
 
 # torch first and pinned: 2.13.0 is the CPU build on this disk; anything looser pulls a CUDA build.
 $(VENV)/.base: pyproject.toml
@@ -51,3 +51,7 @@ screenshot: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) index .pytest_cache
+
+# Adding 100 generated interviews of ~5,000 words to an archive, and adding them again.
+bench-ingest: $(VENV)/.dev
+	$(BIN)/python bench/ingest.py
