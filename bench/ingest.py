@@ -1,9 +1,9 @@
 """Ingest figures: adding 100 interviews of ~5,000 words to an archive, and adding them again.
 
 Run with `make bench-ingest` (or `python bench/ingest.py [--interviews N]`). The interviews are
-generated here, from a seeded shuffle of the bundled interview's own sentences with a few words swapped in each
-(real English, so tokenising and encoding cost what real text costs, and no two texts alike, so
-nothing is served from the embedding cache), and never committed. Writes
+generated here, from a seeded shuffle of the bundled interview's own sentences with a few words
+swapped in each (real English, so tokenising and encoding cost what real text costs, and no two
+texts alike, so nothing is served from the embedding cache), and never committed. Writes
 bench/results/ingest.json and prints a summary.
 
 Compared, in the same run and on the same machine:
@@ -112,7 +112,7 @@ def main() -> None:
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     results = {
-        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}",
+        "machine": f"{platform.machine()}, python {platform.python_version()}",
         "interviews": args.interviews,
         "words": words,
         "passages": len(passages),
