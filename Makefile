@@ -7,7 +7,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test index lint bench bench-quality bench-ingest bench-speed bench-scale quality-model fast-model screenshot clean
+.PHONY: run test index lint bench bench-quality bench-ingest bench-speed bench-scale bench-soak quality-model fast-model screenshot clean
 
 # torch first and pinned: 2.13.0 is the CPU build on this disk; anything looser pulls a CUDA build.
 $(VENV)/.base: pyproject.toml
@@ -72,3 +72,7 @@ bench-scale: $(VENV)/.dev
 # Adding 100 generated interviews of ~5,000 words to an archive, and adding them again.
 bench-ingest: $(VENV)/.dev
 	$(BIN)/python bench/ingest.py
+
+# 50 clients on the app's API for 60 s: errors, latency, the server's memory.
+bench-soak: $(VENV)/.dev
+	$(BIN)/python bench/soak.py

@@ -71,6 +71,48 @@ def start_app(index_dir: Path) -> tuple[subprocess.Popen, str, float]:
             time.sleep(0.05)
 
 
+def http_search(url: str, question: str) -> dict:
+    """The /search endpoint over plain HTTP (Gradio's REST form: POST the call, GET its result)."""
+    request = urllib.request.Request(
+        url + "gradio_api/call/search",
+        data=json.dumps({"data": [question, 5, "hybrid"]}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        event = json.load(response)["event_id"]
+    with urllib.request.urlopen(f"{url}gradio_api/call/search/{event}", timeout=60) as response:
+        body = response.read().decode()
+    if "event: complete" not in body:
+        raise RuntimeError(body[:200])
+    return json.loads(body.split("data: ", 1)[1].splitlines()[0])[0]
+
+
+def concurrent(call, asked: list[str]) -> tuple[list[float], list[str], float]:
+    """USERS threads, each asking 10 questions through `call(question)`: times, errors, wall."""
+    times: list[float] = []
+    errors: list[str] = []
+
+    def user(number: int) -> None:
+        for q in asked[number::USERS][:10]:
+            try:
+                times.append(timed(lambda q=q: call(number, q)))
+            except Exception as error:  # noqa: BLE001 - every failure is counted and reported
+                errors.append(repr(error))
+
+    threads = [threading.Thread(target=user, args=(n,)) for n in range(USERS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return times, errors, time.perf_counter() - started
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def model_floor() -> float:
     """A fresh process importing sentence-transformers and loading MiniLM, encoding one question."""
     code = "from qa.embedders import MiniLM; MiniLM().encode(['warm'])"
@@ -95,24 +137,14 @@ def app_figures(index_dir: Path, asked: list[str]) -> dict:
         client = Client(url, verbose=False)
         client.predict(asked[0], 5, "hybrid", api_name="/search")
         one = [timed(lambda q=q: client.predict(q, 5, "hybrid", api_name="/search")) for q in asked[:50]]
-        times: list[float] = []
-        errors: list[str] = []
-
-        def user(number: int) -> None:
-            own = Client(url, verbose=False)
-            for q in asked[number::USERS][:10]:
-                try:
-                    times.append(timed(lambda q=q: own.predict(q, 5, "hybrid", api_name="/search")))
-                except Exception as error:  # noqa: BLE001 - every failure is counted and reported
-                    errors.append(repr(error))
-
-        threads = [threading.Thread(target=user, args=(n,)) for n in range(USERS)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - started
+        one_http = [timed(lambda q=q: http_search(url, q)) for q in asked[:50]]
+        clients = [Client(url, verbose=False) for _ in range(USERS)]
+        server_cpu = cpu_seconds(process.pid)
+        times, errors, wall = concurrent(
+            lambda n, q: clients[n].predict(q, 5, "hybrid", api_name="/search"), asked
+        )
+        server_cpu = cpu_seconds(process.pid) - server_cpu
+        http_times, http_errors, http_wall = concurrent(lambda n, q: http_search(url, q), asked)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -127,6 +159,14 @@ def app_figures(index_dir: Path, asked: list[str]) -> dict:
             "requests": len(times) + len(errors),
         },
         f"{USERS}_users_wall_s": round(wall, 2),
+        f"{USERS}_users_server_cpu_ms_per_request": round(1000 * server_cpu / max(len(times), 1), 1),
+        "one_user_search_plain_http": spread(one_http),
+        f"{USERS}_users_search_plain_http": {
+            **spread(http_times),
+            "errors": len(http_errors),
+            "requests": len(http_times) + len(http_errors),
+            "wall_s": round(http_wall, 2),
+        },
     }
 
 
@@ -143,6 +183,7 @@ def main() -> None:
         for question in asked:
             floor.append(timed(lambda q=question: embedder.encode([q])))
             for mode in MODES:
+                engine.dense.encode_question.forget()  # each mode pays for its own encode
                 per_mode[mode].append(timed(lambda q=question, m=mode: engine.ask(q, 5, m)))
         report = {
             "questions": len(asked),

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import random
 import statistics
 import sys
 import time
@@ -124,11 +123,13 @@ def recall_of(found, truth) -> float:
     )
 
 
-def lexical_figures(size: int, rng: random.Random) -> dict:
-    vocabulary = [f"w{n}" for n in range(50_000)]
-    weights = [1 / (n + 1) for n in range(len(vocabulary))]  # Zipf-like, as words are
-    texts = [" ".join(rng.choices(vocabulary, weights, k=40)) for _ in range(size)]
-    questions = [" ".join(rng.choices(vocabulary[:20_000], k=6)) for _ in range(QUESTIONS)]
+def lexical_figures(size: int, rng: np.random.Generator) -> dict:
+    """Passages of 40 words and questions of 6, drawn from 50,000 terms with Zipf-like frequencies."""
+    vocabulary = np.array([f"w{n}" for n in range(50_000)])
+    weights = 1 / np.arange(1, len(vocabulary) + 1)
+    weights /= weights.sum()
+    texts = [" ".join(row) for row in vocabulary[rng.choice(len(vocabulary), (size, 40), p=weights)]]
+    questions = [" ".join(row) for row in vocabulary[rng.choice(len(vocabulary), (QUESTIONS, 6), p=weights)]]
     before = rss_mb()
     started = time.perf_counter()
     lexical = Lexical.build(texts, LexicalSettings())
@@ -158,7 +159,7 @@ def main() -> None:
         figures = {"dense": dense_figures(size, np.random.default_rng(size))}
         gc.collect()
         if not args.no_bm25:
-            figures["bm25"] = lexical_figures(size, random.Random(size))
+            figures["bm25"] = lexical_figures(size, np.random.default_rng(size))
             gc.collect()
         results["sizes"][str(size)] = figures
         print(size, json.dumps(figures), flush=True)

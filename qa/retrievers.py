@@ -39,9 +39,15 @@ class LastQuestion:
         self._last: tuple[str, np.ndarray] | None = None
 
     def __call__(self, question: str) -> np.ndarray:
-        if self._last is None or self._last[0] != question:
-            self._last = (question, self._encode(question))
-        return self._last[1]
+        last = self._last  # one read: the app answers several people at once, from threads
+        if last is None or last[0] != question:
+            last = (question, self._encode(question))
+            self._last = last
+        return last[1]
+
+    def forget(self) -> None:
+        """Drop the remembered question (benchmarks time a fresh encode with it)."""
+        self._last = None
 
 
 def hits_from(index: Index, rows: np.ndarray, scores: np.ndarray, k: int) -> list[Hit]:

@@ -304,7 +304,8 @@ def load(index_dir: Path) -> Index:
             multilingual = faiss.read_index(str(index_dir / MULTILINGUAL_FILE))
         passages = tuple(Passage.from_json(json.loads(line)) for line in _lines(index_dir / "passages.jsonl"))
         documents = {d["doc_id"]: d for d in map(json.loads, _lines(index_dir / "documents.jsonl"))}
-        sentence_vectors = np.load(index_dir / "sentences.npy", allow_pickle=False)
+        # memory-mapped: a large archive reads only the rows its searches touch
+        sentence_vectors = np.load(index_dir / "sentences.npy", allow_pickle=False, mmap_mode="r")
         sentence_starts = np.load(index_dir / "sentence_starts.npy", allow_pickle=False)
         scoring = Scoring(**manifest["scoring"])
         lexical = Lexical.load(index_dir / BM25_DIR, LexicalSettings(**manifest["lexical"]))

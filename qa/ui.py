@@ -28,6 +28,8 @@ from qa.feedback import record
 from qa.formats import MAX_FILE_BYTES
 from qa.retrievers import DEFAULT_MODE, MODES
 
+CONCURRENCY = 8  # requests each endpoint serves at once (bench/latency.py: 20 users)
+
 EXAMPLES = [
     "What does India and Pakistan joining mean for the SCO?",
     "Which countries have applied for membership?",
@@ -314,8 +316,10 @@ def build_app(live: LiveEngine):
                 eval_tab.build_tab(gr, live)
             with gr.Tab("Archive"):
                 archive_tab.build_tab(gr, live, filters)
-        gr.api(search, api_name="search")
-        gr.api(feedback, api_name="feedback")
+        # Several at once: most of a request is Gradio's own I/O, which overlaps; the search itself
+        # holds the GIL for ~10 ms. One at a time (Gradio's default) queued 20 users behind each other.
+        gr.api(search, api_name="search", concurrency_limit=CONCURRENCY)
+        gr.api(feedback, api_name="feedback", concurrency_limit=CONCURRENCY)
     return app, theme
 
 
@@ -357,6 +361,7 @@ def _chat(gr, live: LiveEngine) -> tuple:
         analytics_enabled=False,
         flagging_mode="never",
         api_name="chat",
+        concurrency_limit=CONCURRENCY,
     )
     return interviews, speakers
 

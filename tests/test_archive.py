@@ -2,6 +2,7 @@
 nothing to a bad file."""
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import snapshot
@@ -192,3 +193,18 @@ def test_a_live_engine_moves_to_a_new_complete_index_and_keeps_the_old_while_the
     (archive_dir / "passages.jsonl").write_text("damaged\n")  # a broken index never replaces a good one
     (archive_dir / "manifest.json").touch()
     assert live.get() is serving
+
+
+def test_an_upload_s_file_name_cannot_reach_outside_the_index(archive_dir, tmp_path, keyword_embedder):
+    from qa.corpus import doc_id_for
+
+    assert doc_id_for(Path("../../etc/passwd.txt")) == "passwd"
+    assert doc_id_for(Path("/abs/a b:c<d>.txt")) == "a-b-c-d"
+    assert doc_id_for(Path("....txt")) == "interview"
+    odd = tmp_path / "up" / "..%2F..%2Fevil:1.txt"
+    odd.parent.mkdir()
+    odd.write_text("Question: Bread?\n\nJo: Bread and music.\n", encoding="utf-8")
+    outside = sorted(p for p in tmp_path.parent.rglob("*") if archive_dir not in p.parents)
+    index, (outcome,) = add(archive_dir, [odd])
+    assert outcome.doc_id == "2F..-2Fevil-1" and outcome.doc_id in index.documents
+    assert sorted(p for p in tmp_path.parent.rglob("*") if archive_dir not in p.parents) == outside

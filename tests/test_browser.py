@@ -47,7 +47,8 @@ Festival director on the summer season
 
 Question: How many concerts will the festival hold this summer?
 
-Maria Petrova: We will hold forty concerts in twelve cities, most of them outdoors.
+Maria Petrova: We will hold forty concerts in twelve cities <img src=x onerror=alert(1)>, most of them \
+outdoors <script>alert(2)</script> [tickets](javascript:alert(3)) &amp; free.
 
 Question: Who opens the season?
 
@@ -145,6 +146,8 @@ def test_a_question_in_the_browser_shows_the_right_quote_card(server, browser, t
 def test_a_speaker_filter_keeps_only_their_words_and_a_thumb_up_is_recorded(archive, browser):
     url, index_dir = archive
     page = browser.new_page(viewport={"width": 1100, "height": 900})
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(url)
     box = page.get_by_placeholder("Ask the interview a question")
     box.wait_for()
@@ -160,6 +163,13 @@ def test_a_speaker_filter_keeps_only_their_words_and_a_thumb_up_is_recorded(arch
     card = page.locator(".qa-card").first
     assert "Young pianists from the conservatory" in text_of(card.locator(".qa-quote").first)
     assert text_of(card.locator(".qa-relevance")) in ("strong match", "good match", "weak match")
+    # the interview's markup is shown as the text it is, in the card and in its context, and never runs
+    shown = text_of(page.locator(".qa-card").nth(1).locator(".qa-quote").first)
+    assert "<img src=x onerror=alert(1)>" in shown and "<script>alert(2)</script>" in shown
+    assert "[tickets](javascript:alert(3)) &amp; free." in shown
+    page.locator(".qa-card").nth(1).locator("details.qa-context summary").click()
+    page.wait_for_timeout(500)
+    assert dialogs == [] and page.locator(".qa-card img").count() == 0
     card.locator(".qa-up").click()
     page.wait_for_function("document.querySelector('.qa-card .qa-up').classList.contains('qa-voted')")
     (vote,) = [json.loads(line) for line in (index_dir / "feedback.jsonl").read_text().splitlines()]
