@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import statistics
+import subprocess
+import sys
 import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def timed(fn) -> float:
@@ -29,3 +36,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_app(index_dir: Path) -> tuple[subprocess.Popen, str, float]:
+    """`python app.py` on a free loopback port: (process, url, when it was started), once it serves."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "app.py"), "--index", str(index_dir), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
+    )
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return process, url, started
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError("app exited before serving") from None
+            time.sleep(0.05)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(timeout=30)

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,7 +20,7 @@ RESULTS = REPO / "bench" / "results" / "foundation.json"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from common import free_port, spread, timed  # noqa: E402
+from common import spread, start_app, stop, timed  # noqa: E402
 
 from qa.corpus import BUNDLED_CORPUS  # noqa: E402
 from qa.embedders import MiniLM  # noqa: E402
@@ -33,30 +32,13 @@ from qa.store import build, load  # noqa: E402
 def app_start_to_first_answer(index_dir: Path, question: str) -> float:
     from gradio_client import Client
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "app.py"), "--index", str(index_dir), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
-    )
+    process, url, started = start_app(index_dir)
     try:
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=1)
-                break
-            except OSError:
-                if process.poll() is not None:
-                    raise RuntimeError("app exited before serving") from None
-                time.sleep(0.1)
         reply = Client(url, verbose=False).predict(question, api_name="/chat")
         assert "qa-card" in reply
         return time.perf_counter() - started
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
 
 
 def main() -> None:

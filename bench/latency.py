@@ -27,7 +27,7 @@ RESULTS = REPO / "bench" / "results" / "latency.json"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from common import free_port, spread, timed  # noqa: E402
+from common import spread, start_app, timed  # noqa: E402
 
 from qa.corpus import BUNDLED_CORPUS  # noqa: E402
 from qa.embedders import MiniLM  # noqa: E402
@@ -49,26 +49,6 @@ def questions() -> list[str]:
     for prefix in ("Tell me: ", "In short, ", "Briefly, ", "Please say: "):
         out += [prefix + q[0].lower() + q[1:] for q in pool]
     return out[:QUESTIONS]
-
-
-def start_app(index_dir: Path) -> tuple[subprocess.Popen, str, float]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "app.py"), "--index", str(index_dir), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
-    )
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return process, url, started
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError("app exited before serving") from None
-            time.sleep(0.05)
 
 
 def http_search(url: str, question: str) -> dict:

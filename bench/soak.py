@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,7 +23,7 @@ RESULTS = REPO / "bench" / "results" / "soak.json"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from common import free_port, spread  # noqa: E402
+from common import spread, start_app, stop  # noqa: E402
 from latency import questions  # noqa: E402
 
 from qa.corpus import BUNDLED_CORPUS  # noqa: E402
@@ -105,25 +102,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = Path(tmp) / "index"
         build(BUNDLED_CORPUS, index_dir, MiniLM(), multilingual=True)
-        port = free_port()
-        url = f"http://127.0.0.1:{port}/"
-        app = subprocess.Popen(
-            [sys.executable, str(REPO / "app.py"), "--index", str(index_dir), "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
-        )
+        app, url, _ = start_app(index_dir)
         try:
-            while True:
-                try:
-                    urllib.request.urlopen(url, timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.2)
             report = soak(url, app.pid, args.clients, args.seconds)
         finally:
-            app.terminate()
-            app.wait(timeout=30)
+            stop(app)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
