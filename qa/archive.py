@@ -138,13 +138,20 @@ def remove(index_dir: Path, doc_ids: list[str], *, progress: bool = False) -> In
     return _write(index_dir, kept, embedder, bool(index.manifest.get("multilingual")), progress)
 
 
-def refresh(index_dir: Path, *, progress: bool = False) -> Index:
-    """Rebuild an archive from its own sources (after a model or qa upgrade)."""
+def refresh(
+    index_dir: Path,
+    *,
+    embedder: Embedder | None = None,
+    multilingual: bool | None = None,
+    progress: bool = False,
+) -> Index:
+    """Rebuild an archive from its own sources (after a model or qa upgrade), with this embedder and
+    multilingual setting, or those it was built with."""
     index = load(index_dir)
-    embedder = get_embedder(index.manifest["embedder"]["name"])
-    return _write(
-        index_dir, documents_of(index), embedder, bool(index.manifest.get("multilingual")), progress
-    )
+    embedder = embedder or get_embedder(index.manifest["embedder"]["name"])
+    if multilingual is None:
+        multilingual = bool(index.manifest.get("multilingual"))
+    return _write(index_dir, documents_of(index), embedder, multilingual, progress)
 
 
 def _write(

@@ -74,7 +74,12 @@ def cmd_build(args: argparse.Namespace) -> int:
         if archive:  # interviews added with `qa add` live in the index itself: rebuild from them
             from qa.archive import refresh
 
-            return _report_built(index_dir, lambda: refresh(index_dir, progress=not args.quiet))
+            return _report_built(
+                index_dir,
+                lambda: refresh(
+                    index_dir, embedder=embedder, multilingual=args.multilingual, progress=not args.quiet
+                ),
+            )
     return _report_built(
         index_dir,
         lambda: build(corpus, index_dir, embedder, multilingual=args.multilingual, progress=not args.quiet),

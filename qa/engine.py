@@ -155,7 +155,10 @@ class LiveEngine:
         with self._lock:
             if stamp not in (self._stamp, self._refused):
                 try:
-                    fresh = Engine(load(engine.index.folder), engine.embedder, engine.reranker)
+                    index = load(engine.index.folder)
+                    name = index.manifest["embedder"]["name"]  # rebuilt with another model?
+                    embedder = engine.embedder if name == engine.embedder.name else get_embedder(name)
+                    fresh = Engine(index, embedder, engine.reranker)
                 except QAError:
                     self._refused = stamp  # damaged: keep answering from the old one
                     return self._engine

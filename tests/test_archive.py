@@ -208,3 +208,41 @@ def test_an_upload_s_file_name_cannot_reach_outside_the_index(archive_dir, tmp_p
     index, (outcome,) = add(archive_dir, [odd])
     assert outcome.doc_id == "2F..-2Fevil-1" and outcome.doc_id in index.documents
     assert sorted(p for p in tmp_path.parent.rglob("*") if archive_dir not in p.parents) == outside
+
+
+def test_qa_build_with_another_embedder_rebuilds_an_archive_from_its_own_interviews(
+    archive_dir, incoming, keyword_embedder, capsys, monkeypatch
+):
+    from conftest import KeywordEmbedder
+
+    from qa import embedders
+
+    class Other(KeywordEmbedder):
+        name = "test-keywords-2"
+
+    monkeypatch.setitem(embedders.EMBEDDERS, Other.name, Other)
+    add(archive_dir, [incoming / "panel.txt"])
+    args = ("build", "--index", str(archive_dir), "--quiet", "--no-multilingual", "--embedder", Other.name)
+    code, out, err = run(capsys, *args)
+    assert code == 0 and "built with embedder test-keywords 1, not test-keywords-2 1" in err
+    rebuilt = load(archive_dir)
+    assert rebuilt.manifest["embedder"]["name"] == Other.name and sorted(rebuilt.documents) == [
+        "panel",
+        "tiny",
+    ]
+    assert run(capsys, *args)[1] == f"index at {archive_dir} is up to date\n"
+
+
+def test_a_live_engine_takes_the_model_a_rebuilt_index_was_made_with(archive_dir, tiny_corpus, monkeypatch):
+    from conftest import KeywordEmbedder
+
+    from qa import embedders
+    from qa.engine import LiveEngine
+
+    class Other(KeywordEmbedder):
+        name = "test-keywords-2"
+
+    monkeypatch.setitem(embedders.EMBEDDERS, Other.name, Other)
+    live = LiveEngine(Engine(load(archive_dir), KeywordEmbedder()))
+    build(tiny_corpus, archive_dir, Other())
+    assert live.get().embedder.name == "test-keywords-2"
