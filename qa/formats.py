@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.documents import QAError
+from qa.parsing import SPEAKER_LABEL
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # far above any interview (a 5,000-word transcript is ~30 KB)
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -153,7 +154,6 @@ _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}")
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+(?P<name>[^>]+)>")
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>|\{\\[^}]*\}")
 PARAGRAPH_PAUSE = 2.0  # seconds
-_NAME_PREFIX = re.compile(r"^(?P<name>[A-Z][\w.'’\-]*(?: [A-Z][\w.'’\-]*){0,3}):\s+")
 
 
 def _seconds(groups: tuple) -> float:
@@ -188,8 +188,8 @@ def subtitles(path: Path, text: str) -> Source:
         voice = _VOICE.search(raw)
         speaker = voice["name"].strip() if voice else None
         words = " ".join(_TAG.sub("", raw).split())
-        if speaker is None and (prefix := _NAME_PREFIX.match(words)):
-            speaker, words = prefix["name"], words[prefix.end() :]
+        if speaker is None and (prefix := SPEAKER_LABEL.match(words)):
+            speaker, words = prefix["label"], words[prefix.end() :]
         if words:
             cues.append((start, end, speaker, words))
     if not cues:
@@ -259,7 +259,7 @@ def _pdf(path: Path, data: bytes) -> Source:
     for line in lines:
         if not line:
             continue
-        if out and not _NAME_PREFIX.match(line):
+        if out and not SPEAKER_LABEL.match(line):
             out[-1] += " " + line
         else:
             out.append(line)
