@@ -32,6 +32,15 @@ class Outcome:
     passages: int = 0
     note: str = ""
 
+    @property
+    def went_in(self) -> bool:
+        return self.status in ("added", "updated")
+
+    @property
+    def detail(self) -> str:
+        """For a file that went in: `as DOC_ID (N passages[; note])`."""
+        return f"as {self.doc_id} ({self.passages} passages{f'; {self.note}' if self.note else ''})"
+
 
 def files_under(paths: list[Path]) -> list[Path]:
     """The transcript files named, and those inside named folders (recursively, sorted)."""

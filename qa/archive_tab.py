@@ -31,12 +31,10 @@ def add_files(live: LiveEngine, paths: list[str], progress=None) -> str:
     lines: list[str] = []
 
     def report(outcome) -> None:
-        if outcome.status in ("failed", "skipped"):
+        if outcome.went_in:
+            lines.append(f"{Path(outcome.path).name}: {outcome.status} {outcome.detail}")
+        else:  # the note names the file by its upload path: the name alone reads better here
             lines.append(f"{Path(outcome.path).name}: {outcome.note.split(': ', 1)[-1]}")
-        else:
-            note = f"; {outcome.note}" if outcome.note else ""
-            added = f"{outcome.status} as {outcome.doc_id} ({outcome.passages} passages{note})"
-            lines.append(f"{Path(outcome.path).name}: {added}")
         if progress is not None:
             progress(len(lines) / (len(paths) + 1), desc=f"read {len(lines)} of {len(paths)} files")
 

@@ -101,25 +101,22 @@ def _report_built(index_dir: Path, build) -> int:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from qa.archive import add
+    from qa.formats import SUFFIXES
 
     index_dir = _index_dir(args)
 
     def report(outcome) -> None:
-        if outcome.status in ("failed", "skipped"):
-            print(f"qa: {outcome.note}", file=sys.stderr, flush=True)
+        if outcome.went_in:
+            print(f"{outcome.status} {outcome.path} {outcome.detail}", flush=True)
         else:
-            note = f"; {outcome.note}" if outcome.note else ""
-            print(
-                f"{outcome.status} {outcome.path} as {outcome.doc_id} ({outcome.passages} passages{note})",
-                flush=True,
-            )
+            print(f"qa: {outcome.note}", file=sys.stderr, flush=True)
 
     started = time.perf_counter()
     index, outcomes = add(
         index_dir, args.paths, multilingual=args.multilingual, progress=not args.quiet, report=report
     )
     if not outcomes:
-        raise QAError(f"no transcript files ({', '.join(_suffixes())}) in {', '.join(map(str, args.paths))}")
+        raise QAError(f"no transcript files ({', '.join(SUFFIXES)}) in {', '.join(map(str, args.paths))}")
     failed = sum(1 for o in outcomes if o.status == "failed")
     if index is None:
         print(f"index at {index_dir} unchanged")
@@ -131,12 +128,6 @@ def cmd_add(args: argparse.Namespace) -> int:
             f"{embedded['reused']} reused)"
         )
     return 1 if failed else 0
-
-
-def _suffixes() -> tuple[str, ...]:
-    from qa.formats import SUFFIXES
-
-    return SUFFIXES
 
 
 def cmd_list(args: argparse.Namespace) -> int:
