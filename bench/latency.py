@@ -27,7 +27,7 @@ RESULTS = REPO / "bench" / "results" / "latency.json"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from common import spread, start_app, timed  # noqa: E402
+from common import spread, start_app, stop, timed  # noqa: E402
 
 from qa.corpus import BUNDLED_CORPUS  # noqa: E402
 from qa.embedders import MiniLM  # noqa: E402
@@ -110,8 +110,7 @@ def app_figures(index_dir: Path, asked: list[str]) -> dict:
             Client(url, verbose=False).predict(asked[0], 5, "hybrid", api_name="/search")
             starts.append(time.perf_counter() - started)
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            stop(process)
     process, url, _ = start_app(index_dir)
     try:
         client = Client(url, verbose=False)
@@ -126,8 +125,7 @@ def app_figures(index_dir: Path, asked: list[str]) -> dict:
         server_cpu = cpu_seconds(process.pid) - server_cpu
         http_times, http_errors, http_wall = concurrent(lambda n, q: http_search(url, q), asked)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
     return {
         "start_to_first_answer": spread(starts),
         "start_floor_import_and_load_model": spread(floors),
