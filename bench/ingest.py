@@ -10,7 +10,9 @@ Compared, in the same run and on the same machine:
 - `qa add` of the folder into a new archive (MiniLM only, `--no-multilingual`), wall time;
 - the model's raw `encode` of exactly the passages that add produced (the floor the issue names),
   and of every text the index embeds (passages, their sentences, the interviewers' questions);
-- `qa add` of the same folder again (every file a duplicate: nothing is embedded).
+- `qa add` of the same folder again (every file a duplicate: nothing is embedded);
+- `qa add --sentences in-context` of the folder into another new archive (each passage read once,
+  its sentence vectors pooled from that reading).
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ from qa.corpus import BUNDLED_CORPUS, load_corpus  # noqa: E402
 from qa.embedders import MiniLM  # noqa: E402
 from qa.parsing import parse_turns, turn_text  # noqa: E402
 from qa.store import load  # noqa: E402
-from qa.vectors import passage_sentences  # noqa: E402
+from qa.vectors import Scoring, passage_sentences  # noqa: E402
+
+IN_CONTEXT = Scoring(sentences="in-context")
 
 WORDS_PER_INTERVIEW = 5000
 
@@ -110,6 +114,13 @@ def main() -> None:
         final = load(index_dir)
         assert len(final.passages) == len(passages)
 
+        started = time.perf_counter()
+        in_context, _ = add(
+            Path(tmp) / "in-context", [folder], embedder=model, multilingual=False, scoring=IN_CONTEXT
+        )
+        in_context_seconds = time.perf_counter() - started
+        assert len(in_context.passages) == len(passages)
+
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     results = {
         "machine": f"{platform.machine()}, python {platform.python_version()}",
@@ -124,6 +135,10 @@ def main() -> None:
         "ratio_add_to_raw_passages": round(raw_passages / add_seconds, 3),
         "raw_encode_all_texts_seconds": round(raw_all, 2),
         "ratio_add_to_raw_all_texts": round(raw_all / add_seconds, 3),
+        "in_context_add_seconds": round(in_context_seconds, 2),
+        "in_context_add_passages_per_second": round(len(passages) / in_context_seconds, 1),
+        "in_context_ratio_add_to_raw_passages": round(raw_passages / in_context_seconds, 3),
+        "in_context_texts_embedded": in_context.manifest["embedded"]["encoded"],
         "readd_seconds": round(readd_seconds, 2),
         "readd_share_of_add": round(readd_seconds / add_seconds, 4),
         "peak_memory_mb": round(peak_mb),

@@ -58,6 +58,16 @@ def lines() -> list[str]:
             f"- raw `encode` of the same passages: {i['raw_encode_passages_per_second']} passages/s; "
             f"ratio {i['ratio_add_to_raw_passages']} (the index also embeds every sentence and question: "
             f"against encoding all of those, {i['ratio_add_to_raw_all_texts']})",
+            *(
+                [
+                    f"- `qa add --sentences in-context` (each passage read once, its sentences pooled from "
+                    f"that reading): {i['in_context_add_seconds']} s, "
+                    f"{i['in_context_add_passages_per_second']} passages/s; ratio to raw "
+                    f"{i['in_context_ratio_add_to_raw_passages']}"
+                ]
+                if "in_context_add_seconds" in i
+                else []
+            ),
             f"- adding the same {i['interviews']} again: {i['readd_seconds']} s, "
             f"{100 * i['readd_share_of_add']:.2f}% of the first add",
             f"- peak memory: {i['peak_memory_mb']} MB",

@@ -19,7 +19,8 @@ from qa.documents import Document, QAError
 from qa.embedders import Embedder, get_embedder
 from qa.formats import SUFFIXES
 from qa.parsing import is_unlabelled, parse_turns
-from qa.store import ARCHIVE, Index, build_from, corpus_passages, documents_of, load
+from qa.store import ARCHIVE, DEFAULT_SCORING, Index, build_from, corpus_passages, documents_of, load
+from qa.vectors import Scoring
 
 
 @dataclass(frozen=True)
@@ -94,18 +95,21 @@ def add(
     *,
     embedder: Embedder | None = None,
     multilingual: bool = True,
+    scoring: Scoring = DEFAULT_SCORING,
     progress: bool = False,
     report: Callable[[Outcome], None] = lambda outcome: None,
 ) -> tuple[Index | None, list[Outcome]]:
     """Add transcript files (or folders of them) to the archive at index_dir, creating it if need
-    be. A file whose name (doc id) is already in the archive replaces that interview; one whose text
-    is already there is skipped. Returns the new index (None when nothing changed) and one outcome
-    per file, each also passed to `report` as soon as it is known."""
+        be. A file whose name (doc id) is already in the archive replaces that interview; one whose text
+        is already there is skipped. Returns the new index (None when nothing changed) and one outcome
+        per file, each also passed to `report` as soon as it is known. An existing archive keeps its own
+    embedder, multilingual and scoring settings; the arguments apply to a new one."""
     existing = load(index_dir) if index_dir.exists() else None
     documents = {d.doc_id: d for d in documents_of(existing)} if existing else {}
     if existing:
         embedder = get_embedder(existing.manifest["embedder"]["name"])
         multilingual = bool(existing.manifest.get("multilingual"))
+        scoring = existing.scoring
     embedder = embedder or get_embedder(None)
     hashes = {text_hash(d.text): doc_id for doc_id, d in documents.items()}
     outcomes, batch_ids = [], set()
@@ -131,7 +135,7 @@ def add(
         report(outcome)
     if not batch_ids:
         return None, outcomes
-    return _write(index_dir, list(documents.values()), embedder, multilingual, progress), outcomes
+    return _write(index_dir, list(documents.values()), embedder, multilingual, scoring, progress), outcomes
 
 
 def remove(index_dir: Path, doc_ids: list[str], *, progress: bool = False) -> Index:
@@ -144,7 +148,8 @@ def remove(index_dir: Path, doc_ids: list[str], *, progress: bool = False) -> In
     if not kept:
         raise QAError(f"removing {', '.join(doc_ids)} would leave the index at {index_dir} empty")
     embedder = get_embedder(index.manifest["embedder"]["name"])
-    return _write(index_dir, kept, embedder, bool(index.manifest.get("multilingual")), progress)
+    multilingual = bool(index.manifest.get("multilingual"))
+    return _write(index_dir, kept, embedder, multilingual, index.scoring, progress)
 
 
 def refresh(
@@ -152,19 +157,25 @@ def refresh(
     *,
     embedder: Embedder | None = None,
     multilingual: bool | None = None,
+    scoring: Scoring | None = None,
     progress: bool = False,
 ) -> Index:
-    """Rebuild an archive from its own sources (after a model or qa upgrade), with this embedder and
-    multilingual setting, or those it was built with."""
+    """Rebuild an archive from its own sources (after a model or qa upgrade), with this embedder,
+    multilingual and scoring settings, or those it was built with."""
     index = load(index_dir)
     embedder = embedder or get_embedder(index.manifest["embedder"]["name"])
     if multilingual is None:
         multilingual = bool(index.manifest.get("multilingual"))
-    return _write(index_dir, documents_of(index), embedder, multilingual, progress)
+    return _write(index_dir, documents_of(index), embedder, multilingual, scoring or index.scoring, progress)
 
 
 def _write(
-    index_dir: Path, documents: list[Document], embedder: Embedder, multilingual: bool, progress: bool
+    index_dir: Path,
+    documents: list[Document],
+    embedder: Embedder,
+    multilingual: bool,
+    scoring: Scoring,
+    progress: bool,
 ) -> Index:
     documents = sorted(documents, key=lambda d: d.doc_id)
     digest = hashlib.sha256("".join(text_hash(d.text) for d in documents).encode()).hexdigest()
@@ -175,6 +186,7 @@ def _write(
         index_dir,
         embedder,
         corpus=corpus,
+        scoring=scoring,
         multilingual=multilingual,
         progress=progress,
     )

@@ -2,8 +2,10 @@
 
 An index keeps, per model, the vector of every text it embedded (passages, their sentences, the
 interviewers' questions) under `cache/`: `MODEL.npy` and `MODEL.keys` (one SHA-1 of the text per
-row). Adding or removing an interview rebuilds FAISS, BM25 and the passage list together from these
-vectors plus the few new texts; the cache written back holds only what the new index uses.
+row; a sentence read within its passage is keyed by the passage's SHA-1 and its span,
+`SHA1@START-END`). Adding or removing an interview rebuilds FAISS, BM25 and the passage list
+together from these vectors plus the few new texts; the cache written back holds only what the new
+index uses.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+
+from qa.embedders import Spans, encode_spans_apart, split_rows
 
 CACHE_DIR = "cache"
 
@@ -45,6 +49,43 @@ class CachedEncoder:
         vectors = np.stack([self.known[key] for key in keys]) if keys else np.zeros((0, self.model.dims))
         self.used.update(zip(keys, vectors, strict=True))
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_spans(
+        self, texts: list[str], spans: list[Spans], *, progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector and its spans' vectors (Embedder.encode_spans where the model reads
+        spans in context, else every span encoded as a text of its own)."""
+        if not hasattr(self.model, "encode_spans"):
+            return encode_spans_apart(self, texts, spans, progress=progress)
+        keys = [text_key(t) for t in texts]
+        span_keys = [span_keys_of(key, own) for key, own in zip(keys, spans, strict=True)]
+        missing = {
+            key: (text, own)
+            for key, text, own, own_keys in zip(keys, texts, spans, span_keys, strict=True)
+            if key not in self.known or any(k not in self.known for k in own_keys)
+        }
+        if missing:
+            fresh_texts = [text for text, _ in missing.values()]
+            fresh_spans = [own for _, own in missing.values()]
+            fresh, fresh_pooled = self.model.encode_spans(fresh_texts, fresh_spans, progress=progress)
+            for key, vector, own, pooled in zip(missing, fresh, fresh_spans, fresh_pooled, strict=True):
+                self.known[key] = vector
+                self.known.update(zip(span_keys_of(key, own), pooled, strict=True))
+            self.encoded += len(missing)
+        self.reused += len(texts) - len(missing)
+        flat = [k for own in span_keys for k in own]
+        for key in keys + flat:
+            self.used[key] = self.known[key]
+        vectors = np.stack([self.known[k] for k in keys]) if keys else np.zeros((0, self.model.dims))
+        rows = np.stack([self.known[k] for k in flat]) if flat else np.zeros((0, self.model.dims))
+        return (
+            np.ascontiguousarray(vectors, dtype=np.float32),
+            split_rows(np.ascontiguousarray(rows, dtype=np.float32), spans),
+        )
+
+
+def span_keys_of(key: str, spans: Spans) -> list[str]:
+    return [f"{key}@{start}-{end}" for start, end in spans]
 
 
 def cache_name(model) -> str:

@@ -65,6 +65,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             reason = staleness(index, embedder, None if archive else corpus)
             if reason is None and bool(index.manifest.get("multilingual")) != args.multilingual:
                 reason = "multilingual vectors " + ("wanted" if args.multilingual else "not wanted")
+            if reason is None and index.scoring.sentences != args.sentences:
+                reason = f"sentences read {args.sentences}, not {index.scoring.sentences}"
         except QAError as error:
             archive, reason = False, str(error)
         if reason is None:
@@ -77,13 +79,30 @@ def cmd_build(args: argparse.Namespace) -> int:
             return _report_built(
                 index_dir,
                 lambda: refresh(
-                    index_dir, embedder=embedder, multilingual=args.multilingual, progress=not args.quiet
+                    index_dir,
+                    embedder=embedder,
+                    multilingual=args.multilingual,
+                    scoring=_scoring(args),
+                    progress=not args.quiet,
                 ),
             )
     return _report_built(
         index_dir,
-        lambda: build(corpus, index_dir, embedder, multilingual=args.multilingual, progress=not args.quiet),
+        lambda: build(
+            corpus,
+            index_dir,
+            embedder,
+            scoring=_scoring(args),
+            multilingual=args.multilingual,
+            progress=not args.quiet,
+        ),
     )
+
+
+def _scoring(args: argparse.Namespace):
+    from qa.vectors import Scoring
+
+    return Scoring(sentences=args.sentences)
 
 
 def _report_built(index_dir: Path, build) -> int:
@@ -113,7 +132,12 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     index, outcomes = add(
-        index_dir, args.paths, multilingual=args.multilingual, progress=not args.quiet, report=report
+        index_dir,
+        args.paths,
+        multilingual=args.multilingual,
+        scoring=_scoring(args),
+        progress=not args.quiet,
+        report=report,
     )
     if not outcomes:
         raise QAError(f"no transcript files ({', '.join(SUFFIXES)}) in {', '.join(map(str, args.paths))}")
@@ -360,6 +384,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sentences_arg(command: argparse.ArgumentParser, when: str = "") -> None:
+    from qa.vectors import ALONE, IN_CONTEXT
+
+    command.add_argument(
+        "--sentences",
+        choices=(ALONE, IN_CONTEXT),
+        default=ALONE,
+        help=f"{when}encode each sentence alone (default) or pool it from its passage's reading "
+        "(in-context: about twice as fast to build; eval/README.md has the ranking figures)",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="qa", description="Ask interview transcripts questions.")
     main_parser.add_argument("--version", action="version", version=f"qa {__version__}")
@@ -386,6 +422,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_false",
         help="skip the e5 vectors that answer questions in other languages (faster for large corpora)",
     )
+    _sentences_arg(build_parser)
     _index_arg(build_parser)
     build_parser.set_defaults(run=cmd_build)
 
@@ -400,6 +437,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_false",
         help="when this creates the index: skip the e5 vectors for questions in other languages",
     )
+    _sentences_arg(add_parser, "when this creates the index: ")
     _index_arg(add_parser)
     add_parser.set_defaults(run=cmd_add)
 

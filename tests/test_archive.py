@@ -246,3 +246,18 @@ def test_a_live_engine_takes_the_model_a_rebuilt_index_was_made_with(archive_dir
     live = LiveEngine(Engine(load(archive_dir), KeywordEmbedder()))
     build(tiny_corpus, archive_dir, Other())
     assert live.get().embedder.name == "test-keywords-2"
+
+
+def test_an_archive_keeps_its_way_of_reading_sentences(tmp_path, incoming, monkeypatch):
+    from conftest import InContext
+
+    from qa import embedders
+    from qa.vectors import Scoring
+
+    monkeypatch.setitem(embedders.EMBEDDERS, InContext.name, InContext)
+    archive = tmp_path / "archive"
+    in_context = Scoring(sentences="in-context")
+    add(archive, [incoming / "panel.txt"], embedder=InContext(), multilingual=False, scoring=in_context)
+    index, _ = add(archive, [incoming / "copy.txt"])  # no settings given: the archive's own
+    assert index.scoring == in_context and index.manifest["embedder"]["name"] == "test-in-context"
+    assert remove(archive, ["panel"]).scoring == in_context

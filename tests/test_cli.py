@@ -33,6 +33,18 @@ def test_build_reports_what_it_built_and_skips_an_up_to_date_index(
     assert code == 0 and "1 passages" in out and "changed since the index was built" in err
 
 
+def test_build_with_sentences_in_context_rebuilds_and_says_why(
+    tiny_corpus, tmp_path, keyword_embedder, capsys
+):
+    folder = tmp_path / "index"
+    build = ("build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet", "--no-multilingual")
+    run(capsys, *build)
+    code, out, err = run(capsys, *build, "--sentences", "in-context")
+    assert code == 0 and err == f"rebuilding index at {folder}: sentences read in-context, not alone\n"
+    assert json.loads((folder / "manifest.json").read_text())["scoring"]["sentences"] == "in-context"
+    assert run(capsys, *build, "--sentences", "in-context")[1] == f"index at {folder} is up to date\n"
+
+
 def test_ask_json_prints_the_documented_object(tiny_corpus, tmp_path, keyword_embedder, capsys):
     folder = tmp_path / "index"
     main(["build", "--corpus", str(tiny_corpus), "--index", str(folder), "--quiet"])

@@ -108,3 +108,33 @@ def test_a_russian_question_is_answered_in_the_interviews_own_words(engine):
     answer = engine.ask("Где пройдёт саммит ШОС в 2018 году?", 1)
     assert answer.hits[0].passage.passage_id == f"{DOC}:15:1"
     assert "Qingdao" in answer.hits[0].passage.text
+
+
+def test_a_passage_read_once_gives_its_vector_and_its_sentences_vectors(minilm):
+    import numpy as np
+
+    from qa.chunking import sentences
+
+    text = "The next summit is in Qingdao. India and Pakistan joined the organisation last year."
+    spans = sentences(text, 0, len(text))
+    vectors, (pooled,) = minilm.encode_spans([text], [spans])
+    assert vectors.shape == (1, 384) and pooled.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(pooled, axis=1), 1.0, atol=1e-5)
+    # the passage's vector is the model's own: the same tokens under the same mean pooling
+    assert float(vectors[0] @ minilm.encode([text])[0]) > 0.9999
+    # each sentence's vector, read within the passage, is nearest that sentence read alone
+    alone = minilm.encode([text[s:e] for s, e in spans])
+    similarity = pooled @ alone.T
+    assert similarity[0, 0] > similarity[0, 1] and similarity[1, 1] > similarity[1, 0]
+    assert similarity[0, 0] < 0.999  # ... but it is not the same: the passage around it counts
+
+
+def test_a_sentence_past_the_models_token_limit_is_encoded_alone(minilm):
+    from qa.chunking import sentences
+
+    last = "The summit will take place in Qingdao."
+    text = "Word after word follows here. " * 60 + last  # 300 words: the model reads about 256 tokens
+    spans = sentences(text, 0, len(text))
+    _, (pooled,) = minilm.encode_spans([text], [spans])
+    assert text[slice(*spans[-1])] == last
+    assert float(pooled[-1] @ minilm.encode([last])[0]) > 0.9999

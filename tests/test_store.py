@@ -4,11 +4,13 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import snapshot
+from conftest import InContext, snapshot
 
+from qa import embedders
 from qa.documents import QAError
 from qa.retrievers import DenseRetriever
 from qa.store import CORE_FILES, MANIFEST, build, load, staleness
+from qa.vectors import Scoring
 
 BM25_FILES = [
     f"bm25/{name}" for name in ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy")
@@ -122,6 +124,37 @@ def test_a_rebuild_embeds_only_text_it_has_not_embedded_before(tiny_corpus, tmp_
     assert DenseRetriever(second, keyword_embedder).search("bread music", 3) == DenseRetriever(
         fresh, keyword_embedder
     ).search("bread music", 3)
+
+
+IN_CONTEXT = Scoring(sentences="in-context")
+
+
+def test_sentences_read_in_context_embed_each_passage_once(tiny_corpus, tmp_path):
+    model = InContext()
+    index_dir = tmp_path / "index"
+    first = build(tiny_corpus, index_dir, model, scoring=IN_CONTEXT)
+    assert first.scoring == load(index_dir).scoring == IN_CONTEXT
+    # 2 passages (their sentences pooled from the same reading) and 2 interviewer questions
+    assert first.manifest["embedded"] == {"encoded": 4, "reused": 0}
+    assert model.read == [p.text for p in first.passages]
+    alone, passage = model.encode(["The border treaty was signed.", first.passages[0].text])
+    assert np.allclose(first.sentence_vectors[0], embedders.normalise([alone + passage])[0])
+    (tiny_corpus / "more.txt").write_text("Question: Bread?\n\nJo: Bread and music.\n")
+    model.read = []
+    second = build(tiny_corpus, index_dir, model, scoring=IN_CONTEXT)
+    assert model.read == ["Bread and music."]  # the old passages and their sentences come from the cache
+    # new: that passage and the question "Bread?"; reused: the 2 old passages and 2 old questions
+    assert second.manifest["embedded"] == {"encoded": 2, "reused": 4}
+    fresh = build(tiny_corpus, tmp_path / "fresh", InContext(), scoring=IN_CONTEXT)
+    assert np.array_equal(second.sentence_vectors, fresh.sentence_vectors)
+    assert np.array_equal(second.sentence_starts, fresh.sentence_starts)
+
+
+def test_by_default_each_sentence_is_encoded_alone_even_by_a_model_that_could_pool_it(tiny_corpus, tmp_path):
+    model = InContext()
+    index = build(tiny_corpus, tmp_path / "index", model)
+    assert model.read == [] and index.scoring.sentences == "alone"
+    assert np.allclose(index.sentence_vectors[0], model.encode(["The border treaty was signed."])[0])
 
 
 def test_past_the_flat_limit_the_index_is_an_hnsw_graph_that_finds_the_same_passages(
