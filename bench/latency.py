@@ -6,7 +6,8 @@ bench/results/latency.json. Every ratio compares figures measured in the same ru
   question (the floor), the two measured interleaved, question by question;
 - the app's `/search` endpoint through gradio_client on loopback: one user, then 20 at once;
 - `python app.py` to the first answered question, against the floor of importing
-  sentence-transformers and loading the model in a fresh process.
+  sentence-transformers and loading the model in a fresh process (and beside it, what loading qa's
+  own MiniLM costs: it runs the same model on transformers without importing sentence-transformers).
 """
 
 from __future__ import annotations
@@ -94,7 +95,18 @@ def cpu_seconds(pid: int) -> float:
 
 
 def model_floor() -> float:
-    """A fresh process importing sentence-transformers and loading MiniLM, encoding one question."""
+    """The issue's floor: a fresh process importing sentence-transformers, loading MiniLM with it
+    and encoding one question."""
+    code = (
+        "from sentence_transformers import SentenceTransformer; from qa.embedders import MiniLM; "
+        "SentenceTransformer(str(MiniLM().model_folder()), device='cpu').encode(['warm'])"
+    )
+    return timed(lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO))
+
+
+def own_model_start() -> float:
+    """What the app pays for the same: a fresh process loading qa's MiniLM (transformers and
+    tokenizers, no sentence-transformers) and encoding one question."""
     code = "from qa.embedders import MiniLM; MiniLM().encode(['warm'])"
     return timed(lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO))
 
@@ -102,9 +114,10 @@ def model_floor() -> float:
 def app_figures(index_dir: Path, asked: list[str]) -> dict:
     from gradio_client import Client
 
-    starts, floors = [], []
+    starts, floors, own = [], [], []
     for _ in range(3):
         floors.append(model_floor())
+        own.append(own_model_start())
         process, url, started = start_app(index_dir)
         try:
             Client(url, verbose=False).predict(asked[0], 5, "hybrid", api_name="/search")
@@ -130,6 +143,7 @@ def app_figures(index_dir: Path, asked: list[str]) -> dict:
         "start_to_first_answer": spread(starts),
         "start_floor_import_and_load_model": spread(floors),
         "start_ratio_to_floor": round(statistics.median(starts) / statistics.median(floors), 2),
+        "start_own_model_load": spread(own),
         "one_user_search": spread(one),
         f"{USERS}_users_search": {
             **spread(times),

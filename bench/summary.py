@@ -47,6 +47,14 @@ def lines() -> list[str]:
             f"- start to first answer: {_ms(app['start_to_first_answer'])}",
             "- floor (import sentence-transformers, load the model, encode once, in a fresh process): "
             f"{_ms(app['start_floor_import_and_load_model'])}; ratio {app['start_ratio_to_floor']}",
+            *(
+                [
+                    f"- qa's own MiniLM (no sentence-transformers), loaded and encoding once: "
+                    f"{_ms(app['start_own_model_load'])}"
+                ]
+                if "start_own_model_load" in app
+                else []
+            ),
             "",
         ]
     if i := _read("ingest"):

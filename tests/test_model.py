@@ -138,3 +138,24 @@ def test_a_sentence_past_the_models_token_limit_is_encoded_alone(minilm):
     _, (pooled,) = minilm.encode_spans([text], [spans])
     assert text[slice(*spans[-1])] == last
     assert float(pooled[-1] @ minilm.encode([last])[0]) > 0.9999
+
+
+def test_minilm_gives_sentence_transformers_own_vectors_without_importing_it(engine, minilm):
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+    texts = [p.text for p in engine.index.passages]
+    texts += ["", "Short.", "What is the SCO?", "Word after word follows here. " * 80]  # past 256 tokens
+    reference = SentenceTransformer(str(minilm.model_folder()), device="cpu")
+    expected = reference.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.abs(minilm.encode(texts) - expected).max() < 1e-5
+
+
+def test_answering_a_question_never_imports_sentence_transformers(bundled_index_dir):
+    code = (
+        "import sys; from qa.engine import Engine; "
+        f"Engine.open(__import__('pathlib').Path({str(bundled_index_dir)!r})).ask('Where is the summit?'); "
+        "print(sorted(m for m in ('sentence_transformers', 'sklearn') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout == "[]\n"
