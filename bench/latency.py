@@ -4,7 +4,8 @@ Run with `make bench` (this is one of its parts) or `python bench/latency.py`. W
 bench/results/latency.json. Every ratio compares figures measured in the same run:
 - warm query latency over 200 questions, per mode, against the embedder's own time to encode one
   question (the floor), the two measured interleaved, question by question;
-- the app's `/search` endpoint through gradio_client on loopback: one user, then 20 at once;
+- the app's `/search` endpoint through gradio_client on loopback: one user, then 20 at once (with
+  TLS verification off, as plain HTTP has no TLS; and again with gradio_client's defaults);
 - `python app.py` to the first answered question, against the floor of importing
   sentence-transformers and loading the model in a fresh process (and beside it, what loading qa's
   own MiniLM costs: it runs the same model on transformers without importing sentence-transformers).
@@ -28,7 +29,7 @@ RESULTS = REPO / "bench" / "results" / "latency.json"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from common import spread, start_app, stop, timed  # noqa: E402
+from common import loopback_client, spread, start_app, stop, timed  # noqa: E402
 
 from qa.corpus import BUNDLED_CORPUS  # noqa: E402
 from qa.embedders import MiniLM  # noqa: E402
@@ -120,22 +121,29 @@ def app_figures(index_dir: Path, asked: list[str]) -> dict:
         own.append(own_model_start())
         process, url, started = start_app(index_dir)
         try:
-            Client(url, verbose=False).predict(asked[0], 5, "hybrid", api_name="/search")
+            loopback_client(url).predict(asked[0], 5, "hybrid", api_name="/search")
             starts.append(time.perf_counter() - started)
         finally:
             stop(process)
     process, url, _ = start_app(index_dir)
     try:
-        client = Client(url, verbose=False)
+        client = loopback_client(url)
         client.predict(asked[0], 5, "hybrid", api_name="/search")
         one = [timed(lambda q=q: client.predict(q, 5, "hybrid", api_name="/search")) for q in asked[:50]]
         one_http = [timed(lambda q=q: http_search(url, q)) for q in asked[:50]]
-        clients = [Client(url, verbose=False) for _ in range(USERS)]
-        server_cpu = cpu_seconds(process.pid)
+        clients = [loopback_client(url) for _ in range(USERS)]
+        server_cpu, client_cpu = cpu_seconds(process.pid), cpu_seconds(os.getpid())
         times, errors, wall = concurrent(
             lambda n, q: clients[n].predict(q, 5, "hybrid", api_name="/search"), asked
         )
-        server_cpu = cpu_seconds(process.pid) - server_cpu
+        server_cpu, client_cpu = cpu_seconds(process.pid) - server_cpu, cpu_seconds(os.getpid()) - client_cpu
+        # the same with gradio_client's defaults (it verifies TLS certificates that plain HTTP lacks)
+        default_clients = [Client(url, verbose=False) for _ in range(USERS)]
+        default_cpu = cpu_seconds(os.getpid())
+        default_times, default_errors, default_wall = concurrent(
+            lambda n, q: default_clients[n].predict(q, 5, "hybrid", api_name="/search"), asked
+        )
+        default_cpu = cpu_seconds(os.getpid()) - default_cpu
         http_times, http_errors, http_wall = concurrent(lambda n, q: http_search(url, q), asked)
     finally:
         stop(process)
@@ -152,6 +160,14 @@ def app_figures(index_dir: Path, asked: list[str]) -> dict:
         },
         f"{USERS}_users_wall_s": round(wall, 2),
         f"{USERS}_users_server_cpu_ms_per_request": round(1000 * server_cpu / max(len(times), 1), 1),
+        f"{USERS}_users_client_cpu_ms_per_request": round(1000 * client_cpu / max(len(times), 1), 1),
+        f"{USERS}_users_search_default_client": {
+            **spread(default_times),
+            "errors": len(default_errors),
+            "requests": len(default_times) + len(default_errors),
+            "wall_s": round(default_wall, 2),
+            "client_cpu_ms_per_request": round(1000 * default_cpu / max(len(default_times), 1), 1),
+        },
         "one_user_search_plain_http": spread(one_http),
         f"{USERS}_users_search_plain_http": {
             **spread(http_times),

@@ -39,11 +39,14 @@ def lines() -> list[str]:
         users = next(k for k in app if k.endswith("_users_search"))
         out += [
             "",
-            "## The app on loopback (`/search` through gradio_client)",
+            "## The app on loopback (`/search` through gradio_client, TLS verification off: plain HTTP)",
             "",
             f"- one user: {_ms(app['one_user_search'])}",
             f"- {users.split('_')[0]} users at once: {_ms(app[users])}, {app[users]['errors']} errors in "
             f"{app[users]['requests']} requests",
+            *_default_client_line(app, users),
+            f"- over plain HTTP, one user: {_ms(app['one_user_search_plain_http'])}; "
+            f"{users.split('_')[0]} users: {_ms(app[users + '_plain_http'])}",
             f"- start to first answer: {_ms(app['start_to_first_answer'])}",
             "- floor (import sentence-transformers, load the model, encode once, in a fresh process): "
             f"{_ms(app['start_floor_import_and_load_model'])}; ratio {app['start_ratio_to_floor']}",
@@ -89,7 +92,7 @@ def lines() -> list[str]:
             "| SciFact subset nDCG@10 |",
             "|---|---|---|---|---|---|",
         ]
-        for label in ("float32", "bf16", "int8-onnx"):
+        for label in ("float32", "bf16", "int8-onnx", "int8-torch-dynamic"):
             if label in speed:
                 f = speed[label]
                 sci = f.get("scifact_subset_hybrid_ndcg@10", "-")
@@ -122,6 +125,18 @@ def lines() -> list[str]:
 def main() -> None:
     (RESULTS / "SUMMARY.md").write_text("\n".join(lines()) + "\n")
     print("\n".join(lines()))
+
+
+def _default_client_line(app: dict, users: str) -> list[str]:
+    default = app.get(users + "_default_client")
+    if not default:
+        return []
+    own_cpu = app[users.replace("search", "client_cpu_ms_per_request")]
+    return [
+        f"- the same with gradio_client's defaults (TLS certificates loaded on every call, "
+        f"{default['client_cpu_ms_per_request']} ms of the caller's CPU each, against {own_cpu} ms): "
+        f"{_ms(default)}, {default['errors']} errors"
+    ]
 
 
 if __name__ == "__main__":
