@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -112,6 +113,7 @@ class MeanPoolingModel:
     costs about 2.5 s here (it imports scikit-learn, pandas and its trainers)."""
 
     def __init__(self, folder: Path) -> None:
+        max_tokens = _mean_pooling_layout(folder)
         # Never reach for a hub: the weights are on disk, and many users are air-gapped.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -119,7 +121,6 @@ class MeanPoolingModel:
         from transformers import AutoModel
         from transformers.utils import logging as transformers_logging
 
-        max_tokens = _mean_pooling_layout(folder)
         transformers_logging.disable_progress_bar()  # "Loading weights" on every start is noise
         self.model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
@@ -148,18 +149,16 @@ class MeanPoolingModel:
 def _mean_pooling_layout(folder: Path) -> int:
     """The model's token limit, once the folder is checked to hold a transformer read out by mean
     pooling (and normalisation), the layout MeanPoolingModel computes."""
-    import json
-
     try:
-        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((folder / "modules.json").read_text())]
-        pooling_path = json.loads((folder / "modules.json").read_text())[1]["path"]
-        pooling = json.loads((folder / pooling_path / "config.json").read_text())
+        modules = json.loads((folder / "modules.json").read_text())
+        kinds = [module["type"].rsplit(".", 1)[-1] for module in modules]
+        pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text())
         config = json.loads((folder / "sentence_bert_config.json").read_text())
     except (OSError, ValueError, KeyError, IndexError) as error:
         raise QAError(f"{folder}: not a sentence-transformers model folder ({error})") from None
     modes = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v]
-    if modules[:2] != ["Transformer", "Pooling"] or modes != ["pooling_mode_mean_tokens"]:
-        raise QAError(f"{folder}: only a transformer with mean pooling is supported, not {modules} {modes}")
+    if kinds[:2] != ["Transformer", "Pooling"] or modes != ["pooling_mode_mean_tokens"]:
+        raise QAError(f"{folder}: only a transformer with mean pooling is supported, not {kinds} {modes}")
     return int(config.get("max_seq_length", 512))
 
 

@@ -35,3 +35,19 @@ def test_the_quality_model_embeds_when_installed(tmp_path, monkeypatch):
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert float(vectors[0] @ vectors[1]) > 0.4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["all-mpnet-base-v2-0.0.1"]  # unpacked once, whole
+
+
+def test_a_model_folder_read_out_other_than_by_mean_pooling_is_refused_by_name(tmp_path):
+    folder = tmp_path / "cls-model"
+    (folder / "1_Pooling").mkdir(parents=True)
+    (folder / "modules.json").write_text(
+        '[{"path": "", "type": "sentence_transformers.models.Transformer"},'
+        ' {"path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]'
+    )
+    (folder / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
+    (folder / "sentence_bert_config.json").write_text('{"max_seq_length": 512}')
+    with pytest.raises(QAError, match=r"only a transformer with mean pooling is supported, not .*cls_token"):
+        embedders.MeanPoolingModel(folder)
+    (folder / "modules.json").unlink()
+    with pytest.raises(QAError, match=r"cls-model: not a sentence-transformers model folder"):
+        embedders.MeanPoolingModel(folder)
