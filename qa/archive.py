@@ -100,9 +100,9 @@ def add(
     report: Callable[[Outcome], None] = lambda outcome: None,
 ) -> tuple[Index | None, list[Outcome]]:
     """Add transcript files (or folders of them) to the archive at index_dir, creating it if need
-        be. A file whose name (doc id) is already in the archive replaces that interview; one whose text
-        is already there is skipped. Returns the new index (None when nothing changed) and one outcome
-        per file, each also passed to `report` as soon as it is known. An existing archive keeps its own
+    be. A file whose name (doc id) is already in the archive replaces that interview; one whose text
+    is already there is skipped. Returns the new index (None when nothing changed) and one outcome
+    per file, each also passed to `report` as soon as it is known. An existing archive keeps its own
     embedder, multilingual and scoring settings; the arguments apply to a new one."""
     existing = load(index_dir) if index_dir.exists() else None
     documents = {d.doc_id: d for d in documents_of(existing)} if existing else {}

@@ -9,8 +9,8 @@ the sentence term is added to FAISS's candidates from the stored sentence vector
 The weights were chosen on the interview's own eval set (see eval/README.md).
 
 A sentence's vector is the sentence encoded alone, or (opt-in) pooled from its own tokens as the
-model read them within the passage (see SentenceTransformerEmbedder.encode_spans), so that embedding
-an index reads each passage once.
+model read them within the passage (see PooledEmbedder.encode_spans), so that embedding an index
+reads each passage once.
 """
 
 from __future__ import annotations
