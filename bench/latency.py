@@ -98,17 +98,19 @@ def cpu_seconds(pid: int) -> float:
 def model_floor() -> float:
     """The issue's floor: a fresh process importing sentence-transformers, loading MiniLM with it
     and encoding one question."""
-    code = (
+    return fresh_process(
         "from sentence_transformers import SentenceTransformer; from qa.embedders import MiniLM; "
         "SentenceTransformer(str(MiniLM().model_folder()), device='cpu').encode(['warm'])"
     )
-    return timed(lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO))
 
 
 def own_model_start() -> float:
     """What the app pays for the same: a fresh process loading qa's MiniLM (transformers and
     tokenizers, no sentence-transformers) and encoding one question."""
-    code = "from qa.embedders import MiniLM; MiniLM().encode(['warm'])"
+    return fresh_process("from qa.embedders import MiniLM; MiniLM().encode(['warm'])")
+
+
+def fresh_process(code: str) -> float:
     return timed(lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO))
 
 

