@@ -48,7 +48,9 @@ class CachedEncoder:
         self.reused += len(texts) - len(missing)
         vectors = np.stack([self.known[key] for key in keys]) if keys else np.zeros((0, self.model.dims))
         self.used.update(zip(keys, vectors, strict=True))
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        # a copy: `used` holds rows of `vectors`, and a caller that adds to what it gets back (as
+        # embed_passages adds the interviewer's question) must not change what the cache will save
+        return np.array(vectors, dtype=np.float32, copy=True)
 
     def encode_spans(
         self, texts: list[str], spans: list[Spans], *, progress: bool = False
@@ -88,8 +90,13 @@ def span_keys_of(key: str, spans: Spans) -> list[str]:
     return [f"{key}@{start}-{end}" for start, end in spans]
 
 
+# 2: caches written by qa 0.1.0 could hold passage vectors with the interviewer's question already
+# added (see CachedEncoder.encode); they are not read.
+CACHE_FORMAT = 2
+
+
 def cache_name(model) -> str:
-    return f"{model.name}-{model.version}".replace("/", "_")
+    return f"{model.name}-{model.version}-v{CACHE_FORMAT}".replace("/", "_")
 
 
 def read_cache(index_dir: Path, model) -> dict[str, np.ndarray]:

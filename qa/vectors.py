@@ -67,6 +67,7 @@ def embed_passages(
     questions = sorted({p.in_answer_to for p in passages if p.in_answer_to})
     if questions and scoring.question_weight:
         by_question = dict(zip(questions, embedder.encode(questions), strict=True))
+        vectors = vectors.copy()  # the encoder's vectors are the cache's: add to a copy
         for row, passage in enumerate(passages):
             if passage.in_answer_to:
                 vectors[row] += scoring.question_weight * by_question[passage.in_answer_to]

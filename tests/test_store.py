@@ -121,6 +121,10 @@ def test_a_rebuild_embeds_only_text_it_has_not_embedded_before(tiny_corpus, tmp_
     assert keyword_embedder.calls - calls == 2  # passages and questions in one call each (sentences cached)
     fresh = build(tiny_corpus, tmp_path / "fresh", keyword_embedder)
     assert np.array_equal(second.sentence_vectors, fresh.sentence_vectors)
+    # the same passage vectors too: the cache keeps each passage's own vector, never the one with
+    # its interviewer's question added (which a rebuild would then add again)
+    rows = np.arange(len(fresh.passages))
+    assert np.array_equal(second.faiss_index.reconstruct_batch(rows), fresh.faiss_index.reconstruct_batch(rows))
     assert DenseRetriever(second, keyword_embedder).search("bread music", 3) == DenseRetriever(
         fresh, keyword_embedder
     ).search("bread music", 3)
