@@ -16,7 +16,7 @@ BM25_FILES = [
     f"bm25/{name}" for name in ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy")
 ]
 BM25_FILES += ["bm25/params.index.json", "bm25/vocab.index.json"]
-CACHE_FILES = ["cache/test-keywords-1.keys", "cache/test-keywords-1.npy"]
+CACHE_FILES = ["cache/test-keywords-1-v2.keys", "cache/test-keywords-1-v2.npy"]
 DATA_FILES = sorted([*CORE_FILES, *BM25_FILES, *CACHE_FILES])
 
 
@@ -124,7 +124,9 @@ def test_a_rebuild_embeds_only_text_it_has_not_embedded_before(tiny_corpus, tmp_
     # the same passage vectors too: the cache keeps each passage's own vector, never the one with
     # its interviewer's question added (which a rebuild would then add again)
     rows = np.arange(len(fresh.passages))
-    assert np.array_equal(second.faiss_index.reconstruct_batch(rows), fresh.faiss_index.reconstruct_batch(rows))
+    assert np.array_equal(
+        second.faiss_index.reconstruct_batch(rows), fresh.faiss_index.reconstruct_batch(rows)
+    )
     assert DenseRetriever(second, keyword_embedder).search("bread music", 3) == DenseRetriever(
         fresh, keyword_embedder
     ).search("bread music", 3)
