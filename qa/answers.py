@@ -4,62 +4,74 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
 from qa.documents import Hit, QAError
-from qa.retrievers import Retriever
+from qa.quotes import Span
 
 MAX_QUESTION_CHARS = 1000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
-class Answer:
-    question: str
-    abstained: bool
-    hits: tuple[Hit, ...]
+class Source:
+    """What a card cites: the interview's title, outlet, date and link (empty where unknown)."""
 
+    doc_id: str
+    title: str = ""
+    outlet: str = ""
+    published: str = ""
+    url: str = ""
 
-@dataclass(frozen=True)
-class Excerpt:
-    """A verbatim stretch of the transcript: `text` is source[start:end]."""
-
-    start: int
-    end: int
-    text: str
+    @classmethod
+    def of(cls, doc_id: str, document: dict) -> Source:
+        return cls(doc_id, *(str(document.get(f) or "") for f in ("title", "outlet", "published", "url")))
 
 
 @dataclass(frozen=True)
 class Card:
-    """What one quote card shows: the hits from one answer turn, best first, and their text merged
-    into excerpts in transcript order (overlapping chunks become one excerpt, never two)."""
+    """One quote card, resolved once by the engine: the words to quote, a short excerpt of whole
+    sentences around them, the whole answer for context, and everything a renderer shows.
 
+    `quote` and `excerpt` are verbatim (`text == source[start:end]`); `context` is the whole answer
+    turn as stretches of text (pull quotes left out); `hits` are the passages it came from, best first.
+    """
+
+    rank: int
+    speaker: str
+    in_answer_to: str
+    quote: Span
+    excerpt: Span
+    context: tuple[Span, ...]
+    source: Source
+    label: str  # "strong match", "good match" or "weak match": the best passage's own similarity
+    score: float  # what orders the cards: see Engine.ask
+    timecode: tuple[float, float] | None  # when the quote was said (subtitle transcripts only)
     hits: tuple[Hit, ...]
-    excerpts: tuple[Excerpt, ...]
+
+    @property
+    def passage_ids(self) -> tuple[str, ...]:
+        return tuple(h.passage.passage_id for h in self.hits)
 
 
-def cards(hits: tuple[Hit, ...] | list[Hit]) -> list[Card]:
-    """Group hits by answer turn, in the order of each turn's best hit."""
+@dataclass(frozen=True)
+class Answer:
+    """A question's finished answer: the top-k passages (`hits`, as the retriever ranked them) and up
+    to k cards, one per answer turn, best first. An abstention has neither."""
+
+    question: str
+    abstained: bool
+    hits: tuple[Hit, ...]
+    cards: tuple[Card, ...] = ()
+    route: str = "english"  # "english", or "multilingual" for a question in another script
+
+
+def by_answer_turn(hits) -> list[list[Hit]]:
+    """Hits grouped by answer turn, in the order of each turn's best hit."""
     groups: dict[tuple[str, int], list[Hit]] = {}
     for hit in hits:
         groups.setdefault((hit.passage.doc_id, hit.passage.turn_index), []).append(hit)
-    return [Card(tuple(group), merged(h.passage for h in group)) for group in groups.values()]
-
-
-def merged(passages) -> tuple[Excerpt, ...]:
-    """Passages of one answer as excerpts in transcript order, overlapping ones joined."""
-    excerpts: list[Excerpt] = []
-    for p in sorted(passages, key=lambda p: p.start):
-        last = excerpts[-1] if excerpts else None
-        if last and p.start <= last.end:  # overlapping chunks of one answer: one stretch of text
-            if p.end > last.end:
-                excerpts[-1] = Excerpt(last.start, p.end, last.text + p.text[last.end - p.start :])
-        else:
-            excerpts.append(Excerpt(p.start, p.end, p.text))
-    return tuple(excerpts)
+    return list(groups.values())
 
 
 _FOLLOW_UP_OPENINGS = ("and ", "but ", "what about", "how about", "also", "then ", "what else", "why not")
@@ -102,24 +114,6 @@ def clean_question(question: str) -> str:
     return question
 
 
-def ask(
-    retriever: Retriever,
-    question: str,
-    k: int,
-    covers: Callable[[str, np.ndarray | None], bool],
-    allowed: np.ndarray | None = None,
-) -> Answer:
-    """Top-k passages (of the `allowed` rows only, when given), or an abstention when `covers` says
-    nothing there is about the question."""
-    question = clean_question(question)
-    if k < 1:
-        raise QAError(f"k must be at least 1, not {k}")
-    if not covers(question, allowed):
-        return Answer(question, True, ())
-    hits = retriever.search(question, k, allowed)
-    return Answer(question, not hits, tuple(hits))
-
-
 def timespan(document: dict, start: int, end: int) -> tuple[float, float] | None:
     """When the words at source[start:end] were said, from a subtitle file's cue times (None for
     transcripts without times)."""
@@ -147,11 +141,43 @@ def hit_json(hit: Hit) -> dict:
     }
 
 
+def span_json(span: Span) -> dict:
+    return {"text": span.text, "start": span.start, "end": span.end}
+
+
+def citation(card: Card) -> str:
+    """`"<quote>" - <speaker>, <outlet>, <date>`, whitespace (no-break spaces too) made plain."""
+    parts = [card.speaker, card.source.outlet, card.source.published]
+    return f'"{" ".join(card.quote.text.split())}" - ' + ", ".join(p for p in parts if p)
+
+
+def card_json(card: Card) -> dict:
+    record = {
+        "rank": card.rank,
+        "score": round(card.score, 6),
+        "label": card.label,
+        "speaker": card.speaker,
+        "in_answer_to": card.in_answer_to,
+        "doc_id": card.source.doc_id,
+        "passage_ids": list(card.passage_ids),
+        "quote": span_json(card.quote),
+        "excerpt": span_json(card.excerpt),
+        "context": [span_json(span) for span in card.context],
+        "source": {f: getattr(card.source, f) for f in ("title", "outlet", "published", "url")},
+        "citation": citation(card),
+    }
+    if card.timecode:
+        record["timecode"] = {"start": card.timecode[0], "end": card.timecode[1]}
+    return record
+
+
 def answer_json(answer: Answer) -> dict:
+    """What `qa ask --json` and the API's /search give: the passages as ranked (`hits`) and the cards."""
     return {
         "question": answer.question,
         "abstained": answer.abstained,
         "hits": [hit_json(hit) for hit in answer.hits],
+        "cards": [card_json(card) for card in answer.cards],
     }
 
 
@@ -159,17 +185,32 @@ ABSTAIN_MESSAGE = "Nothing in the interviews answers that question."
 
 
 def answer_text(answer: Answer) -> str:
-    """What the CLI prints: each excerpt with who said it and the question it answered."""
+    """What the CLI prints: each card's excerpt with its quote between » and «, who said it, the
+    question it answered and the source."""
     lines = [f"Q: {answer.question}"]
     if answer.abstained:
         lines.append(f"   {ABSTAIN_MESSAGE}")
-    for hit in answer.hits:
-        p = hit.passage
-        lines.append(f"[{hit.rank}] {hit.score:.3f}  {p.speaker}  ({p.passage_id})")
-        if p.in_answer_to:
-            lines.append(f"    in answer to: {_shorten(p.in_answer_to, 100)}")
-        for paragraph in p.text.replace("\xa0", " ").split("\n\n"):
+    for card in answer.cards:
+        when = f"  [{clock(card.timecode[0])}-{clock(card.timecode[1])}]" if card.timecode else ""
+        lines.append(f"[{card.rank}] {card.label}  {card.speaker}{when}  ({', '.join(card.passage_ids)})")
+        if card.in_answer_to:
+            lines.append(f"    in answer to: {_shorten(card.in_answer_to, 100)}")
+        excerpt, quote = card.excerpt, card.quote
+        text = (
+            excerpt.text[: quote.start - excerpt.start]
+            + "»"
+            + quote.text
+            + "«"
+            + excerpt.text[quote.end - excerpt.start :]
+        )
+        for paragraph in text.replace("\xa0", " ").split("\n\n"):
             lines.extend(textwrap.wrap(paragraph, 100, initial_indent="    ", subsequent_indent="    "))
+        source = ", ".join(
+            x
+            for x in (card.source.title or card.source.doc_id, card.source.outlet, card.source.published)
+            if x
+        )
+        lines.append(f"    source: {source}")
     return "\n".join(lines)
 
 

@@ -227,7 +227,7 @@ def _known(wanted: list[str] | None, present: dict, what: str) -> set[str] | Non
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from qa.compare import compare_runs, comparison_table, write_trec_run
-    from qa.evaluation import METRICS, report
+    from qa.evaluation import METRICS, QUOTE_METRICS, quote_table, report
 
     target = _eval_target(args)
     modes = args.compare or [args.mode]
@@ -236,25 +236,47 @@ def cmd_eval(args: argparse.Namespace) -> int:
         args.run_dir.mkdir(parents=True, exist_ok=True)
         for mode, run in runs.items():
             write_trec_run(run, args.run_dir / f"{mode}.trec", mode)
+    quotes = {mode: target.quotes(mode) for mode in modes} if target.quotes else {}
+    quotes = {mode: found for mode, found in quotes.items() if found["n"]}
     if len(modes) > 1:
         comparison = {"set": target.name, **compare_runs(target.qrels, runs)}
-        print(
-            json.dumps(comparison)
-            if args.json
-            else f"eval set: {target.name}\n{comparison_table(comparison)}"
-        )
+        if quotes:
+            comparison["quotes"] = {mode: found["metrics"] for mode, found in quotes.items()}
+        if args.json:
+            print(json.dumps(comparison))
+        else:
+            print(f"eval set: {target.name}\n{comparison_table(comparison)}")
+            if quotes:
+                print(quote_table(quotes))
         return 0
     result = {
         "set": target.name,
         "mode": args.mode,
         **report(target.questions, target.qrels, runs[args.mode], args.k),
     }
+    if quotes:
+        result["quotes"] = quotes[args.mode]
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0
     print(f"eval set: {target.name} ({result['n']} questions), mode {args.mode}")
     for metric in METRICS:
         print(f"  {metric:<10} {result['metrics'][metric]:.4f}")
+    if quotes:
+        found = quotes[args.mode]
+        print(f"quotes ({found['n']} questions with gold quotes; cards as `qa ask` shows them):")
+        for metric in QUOTE_METRICS:
+            value = found["metrics"][metric]
+            print(
+                f"  {metric:<21} {value:.0f} words"
+                if metric.startswith("excerpt")
+                else f"  {metric:<21} {value:.4f}"
+            )
+        quote_misses = [q for q in found["per_question"] if q["quote_rank"] != 1]
+        if quote_misses:
+            print(f"quote not first ({len(quote_misses)}):")
+            for q in quote_misses[:50]:
+                print(f"  {q['id']}: quote rank {q['quote_rank'] or '-'}  {q['question'][:100]}")
     misses = [q for q in result["per_question"] if q["first_relevant_rank"] != 1]
     if misses:
         print(f"not first ({len(misses)}):")
@@ -269,9 +291,11 @@ def _eval_target(args: argparse.Namespace):
     from qa.evaluation import (
         DEFAULT_EVAL_SET,
         EvalTarget,
+        answer_all,
         derived_eval_set,
         load_eval_set,
         qrels_for,
+        quote_report,
         retrieve,
     )
 
@@ -307,6 +331,7 @@ def _eval_target(args: argparse.Namespace):
         questions={q.qid: q.question for q in questions},
         qrels=qrels,
         run=lambda mode: retrieve(engine.retriever(mode), questions, depth, allowed),
+        quotes=lambda mode: quote_report(questions, answer_all(engine, questions, mode, doc_ids)),
     )
 
 

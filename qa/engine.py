@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from qa import multilingual as e5
-from qa.answers import Answer, ask, merged
-from qa.chunking import sentences
-from qa.documents import Passage, QAError
+from qa import quotes
+from qa.answers import Answer, Card, Source, by_answer_turn, clean_question, timespan
+from qa.documents import Hit, QAError
 from qa.embedders import Embedder, get_embedder
 from qa.multilingual import E5, is_foreign
+from qa.question_types import NAME, asked_words, capitalised, kinds_held, question_type
 from qa.rerank import CrossEncoderReranker, RerankingRetriever
 from qa.retrievers import (
     DEFAULT_MODE,
@@ -36,6 +38,40 @@ LEXICAL_COVERAGE = 0.6
 # eval questions scored 0.52 or more, 95% 0.375 or more; of the irrelevant ones in the same top 10s,
 # 25% scored 0.46 or more.
 STRONG_ABOVE, GOOD_ABOVE = 0.24, 0.12
+# Cards are made from this many of the best passages (or 3k), so that k cards can be filled from
+# distinct answers and ordered by their quotes.
+CANDIDATES = 20
+# Cards are resolved for the first k + CARD_SPARE answers among those passages, then ordered.
+CARD_SPARE = 3
+LAYOUTS_KEPT = 4096  # answer turns an engine keeps laid out (a few MB)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """One model's scale: below `abstain_below` its best passage does not cover the question; a
+    card's label is "strong match" from `strong_from`, "good match" from `good_from`."""
+
+    abstain_below: float
+    good_from: float
+    strong_from: float
+
+    def label(self, score: float) -> str:
+        return (
+            "strong match"
+            if score >= self.strong_from
+            else "good match"
+            if score >= self.good_from
+            else "weak match"
+        )
+
+
+def english_thresholds(embedder: Embedder) -> Thresholds:
+    return Thresholds(
+        embedder.abstain_below, embedder.abstain_below + GOOD_ABOVE, embedder.abstain_below + STRONG_ABOVE
+    )
+
+
+MULTILINGUAL_THRESHOLDS = Thresholds(e5.ABSTAIN_BELOW, e5.GOOD_FROM, e5.STRONG_FROM)
 
 
 class Engine:
@@ -50,6 +86,9 @@ class Engine:
         self._retrievers: dict[str, Retriever] = {}
         self.multilingual = MultilingualRetriever(index, E5()) if index.multilingual is not None else None
         self._rows = {p.passage_id: row for row, p in enumerate(index.passages)}
+        self.thresholds = english_thresholds(embedder)
+        self._layouts: dict[tuple[str, int], Layout] = {}
+        self._layout_lock = threading.Lock()
         self.passage_ids = self._rows.keys()
 
     @classmethod
@@ -63,61 +102,57 @@ class Engine:
         return cls(index, embedder, CrossEncoderReranker(reranker) if reranker else None)
 
     def retriever(self, mode: str = DEFAULT_MODE) -> Retriever:
-        if mode not in MODES:
-            raise QAError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        """The retriever for a mode that routes each question by its script (what eval runs use)."""
+        self._check(mode)
         if mode not in self._retrievers:
-            retriever = make_retriever(mode, self.dense, self.bm25)
+            retriever = self._english(mode)
             if self.multilingual and mode != "bm25":  # bm25 is asked for words, not meaning
-                retriever = LanguageRouter(retriever, self.multilingual)
-            if self.reranker:
-                retriever = RerankingRetriever(retriever, self.reranker)
+                retriever = LanguageRouter(retriever, self._foreign())
             self._retrievers[mode] = retriever
         return self._retrievers[mode]
 
-    def covers(self, question: str, allowed: np.ndarray | None = None) -> bool:
+    def _check(self, mode: str) -> None:
+        if mode not in MODES:
+            raise QAError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+
+    def _english(self, mode: str) -> Retriever:
+        key = f"english:{mode}"
+        if key not in self._retrievers:
+            retriever = make_retriever(mode, self.dense, self.bm25)
+            self._retrievers[key] = (
+                RerankingRetriever(retriever, self.reranker) if self.reranker else retriever
+            )
+        return self._retrievers[key]
+
+    def _foreign(self) -> Retriever:
+        if "foreign" not in self._retrievers:
+            retriever = self.multilingual
+            self._retrievers["foreign"] = (
+                RerankingRetriever(retriever, self.reranker) if self.reranker else retriever
+            )
+        return self._retrievers["foreign"]
+
+    def route(self, question: str, mode: str = DEFAULT_MODE) -> str:
+        """ "multilingual" for a question in another script when the index has e5 vectors (bm25 mode
+        excepted: it is asked for words, not meaning), else "english"."""
+        foreign = self.multilingual is not None and mode != "bm25" and is_foreign(question)
+        return "multilingual" if foreign else "english"
+
+    def covers(self, question: str, allowed: np.ndarray | None = None, route: str | None = None) -> bool:
         """Whether anything in the index (or its `allowed` rows) is about the question; else the
-        answer abstains."""
-        if self.multilingual and is_foreign(question):
+        answer abstains. Each route judges by its own model's threshold."""
+        route = route or self.route(question)
+        if route == "multilingual":
             best = self.multilingual.search(question, 1, allowed)
-            return bool(best) and best[0].score >= e5.ABSTAIN_BELOW
+            return bool(best) and best[0].score >= MULTILINGUAL_THRESHOLDS.abstain_below
         best = self.dense.search(question, 1, allowed)
-        if best and best[0].score >= self.embedder.abstain_below:
+        if best and best[0].score >= self.thresholds.abstain_below:
             return True
         lexical = self.bm25.search(question, 1, allowed)
         if not lexical:
             return False
         row = self._rows[lexical[0].passage.passage_id]
         return self.index.lexical.matched_share(question, row) >= LEXICAL_COVERAGE
-
-    def relevance(self, question: str, hits) -> list[str]:
-        """A readable label per hit: "strong match", "good match" or "weak match", from the hit's
-        own dense score (the fused score of a hybrid search is relative to the other hits)."""
-        rows = np.array([self._rows[h.passage.passage_id] for h in hits], dtype=np.int64)
-        if not len(rows):
-            return []
-        if self.multilingual and is_foreign(question):
-            scores = self.multilingual.scores_of(question, rows)
-            strong, good = e5.STRONG_FROM, e5.GOOD_FROM
-        else:
-            scores = self.dense.scores_of(question, rows)
-            strong, good = (self.embedder.abstain_below + above for above in (STRONG_ABOVE, GOOD_ABOVE))
-        return [_label(score, strong, good) for score in scores]
-
-    def answer_turn(self, doc_id: str, turn_index: int) -> tuple:
-        """The whole answer a passage belongs to, as merged excerpts (pull quotes left out)."""
-        rows = self.index.doc_rows.get(doc_id, ())
-        return merged(p for p in (self.index.passages[r] for r in rows) if p.turn_index == turn_index)
-
-    def best_sentence(self, question: str, passage: Passage) -> tuple[int, int] | None:
-        """Where in passage.text the sentence closest to the question lies (None for questions in
-        another script, which the English sentence vectors cannot judge)."""
-        if is_foreign(question):
-            return None
-        row = self._rows[passage.passage_id]
-        start, end = self.index.sentence_starts[row], self.index.sentence_starts[row + 1]
-        sims = self.index.sentence_vectors[start:end] @ self.dense.encode_question(question)[0]
-        spans = sentences(passage.text, 0, len(passage.text))
-        return spans[int(np.argmax(sims))] if len(spans) == len(sims) and len(spans) else None
 
     def ask(
         self,
@@ -127,10 +162,140 @@ class Engine:
         doc_ids: set[str] | None = None,
         speakers: set[str] | None = None,
     ) -> Answer:
-        """The answer from the interviews in doc_ids, in the words of these speakers (all when None).
-        Filters that match no passage give no hits, never every passage."""
+        """The finished answer from the interviews in doc_ids, in the words of these speakers (all
+        when None): the top k passages and up to k cards, or an abstention when nothing there is
+        about the question. Filters that match no passage give no hits, never every passage."""
+        question = clean_question(question)
+        if not isinstance(k, int) or isinstance(k, bool):
+            raise QAError(f"k must be a whole number, not {k!r}")
+        if k < 1:
+            raise QAError(f"k must be at least 1, not {k}")
+        self._check(mode)
+        route = self.route(question, mode)
         allowed = self.index.rows_where(doc_ids, speakers)
-        return ask(self.retriever(mode), question, k, self.covers, allowed)
+        if not self.covers(question, allowed, route):
+            return Answer(question, True, (), (), route)
+        retriever = self._foreign() if route == "multilingual" else self._english(mode)
+        hits = retriever.search(question, max(CANDIDATES, 3 * k), allowed)
+        if not hits:
+            return Answer(question, True, (), (), route)
+        return Answer(question, False, tuple(hits[:k]), self._cards(question, hits, k, route), route)
+
+    def _cards(self, question: str, hits: list[Hit], k: int, route: str) -> tuple[Card, ...]:
+        """One card per answer turn among the hits (the first k + CARD_SPARE turns): each answer's
+        quote and excerpt chosen (see qa/quotes.py), labelled by its best passage's own similarity
+        to the question; the cards ordered by their quote's score plus PASSAGE_WEIGHT times that
+        similarity (a question in another script: by e5's similarity alone), the best k kept."""
+        index = self.index
+        groups = by_answer_turn(hits)[: k + CARD_SPARE]
+        layouts = [self._layout(group[0].passage.doc_id, group[0].passage.turn_index) for group in groups]
+        held, weights = index.lexical.held(question, [stems for layout in layouts for stems in layout.stems])
+        kind = question_type(question) if route == "english" else None
+        asked = asked_words(question) if kind == NAME else frozenset()
+        typed = np.array(
+            [
+                bool(names - asked) if kind == NAME else kind in held_kinds
+                for layout in layouts
+                for held_kinds, names in zip(layout.kinds, layout.names, strict=True)
+            ],
+            dtype=np.float32,
+        )
+        rows = np.array([self._rows[group[0].passage.passage_id] for group in groups], dtype=np.int64)
+        if route == "multilingual":
+            similarity, thresholds = self.multilingual.scores_of(question, rows), MULTILINGUAL_THRESHOLDS
+        else:
+            similarity, thresholds = self.dense.scores_of(question, rows), self.thresholds
+            meaning = self.dense.encode_question(question)[0]
+        vectors = np.concatenate([layout.vectors for layout in layouts])
+        if route == "multilingual":
+            # English sentence vectors cannot judge a question in another script: the sentences
+            # closest to what each passage as a whole says (which e5 judged) stand for it
+            meanings = index.faiss_index.reconstruct_batch(rows)
+            sizes = [len(layout.sentences) for layout in layouts]
+            toward = np.einsum("ij,ij->i", vectors, np.repeat(meanings, sizes, axis=0))
+        else:
+            toward = vectors @ meaning
+        chosen = quotes.choose_quotes(
+            [layout.windows for layout in layouts], vectors, toward, held, weights, typed
+        )
+        made, offset = [], 0
+        for group, layout, own, (first, last, score) in zip(groups, layouts, similarity, chosen, strict=True):
+            found = layout.sentences
+            each = toward[offset : offset + len(found)]
+            offset += len(found)
+            quote = quotes.span_of(found, layout.stretches, first, last)
+            excerpt = quotes.span_of(found, layout.stretches, *quotes.grow_excerpt(found, each, first, last))
+            passage = group[0].passage
+            document = index.documents.get(passage.doc_id, {})
+            card = Card(
+                rank=0,
+                speaker=passage.speaker,
+                in_answer_to=passage.in_answer_to,
+                quote=quote,
+                excerpt=excerpt,
+                context=layout.stretches,
+                source=Source.of(passage.doc_id, document),
+                label=thresholds.label(float(own)),
+                score=0.0,
+                timecode=timespan(document, quote.start, quote.end),
+                hits=_came_from(group, quote, excerpt),
+            )
+            # a question in another script is judged by e5 alone: its passages' order stands
+            order = float(own) if route == "multilingual" else score + quotes.PASSAGE_WEIGHT * float(own)
+            made.append((order, card))
+        made.sort(key=lambda pair: -pair[0])
+        return tuple(
+            replace(card, rank=rank, score=round(score, 6))
+            for rank, (score, card) in enumerate(made[:k], start=1)
+        )
+
+    def _layout(self, doc_id: str, turn_index: int) -> Layout:
+        """An answer turn as the quote chooser reads it, worked out once per engine (see Layout)."""
+        key = (doc_id, turn_index)
+        layout = self._layouts.get(key)
+        if layout is None:
+            index = self.index
+            rows = [int(r) for r in index.doc_rows[doc_id] if index.passages[r].turn_index == turn_index]
+            stretches, found = quotes.answer_sentences(
+                [(r, index.passages[r]) for r in rows], index.sentence_starts
+            )
+            # one vector per sentence: the mean of its rows (a sentence two chunks share has two)
+            counts = np.array([len(s.vector_rows) for s in found])
+            flat = np.asarray(
+                index.sentence_vectors[np.concatenate([s.vector_rows for s in found])], dtype=np.float32
+            )
+            vectors = np.add.reduceat(flat, np.cumsum(counts) - counts) / counts[:, None]
+            stems = index.lexical.content_stems([s.text for s in found])
+            layout = Layout(
+                stretches,
+                found,
+                quotes.windows(found),
+                vectors,
+                stems,
+                [kinds_held(s.text) for s in found],
+                [capitalised(s.text) for s in found],
+            )
+            with self._layout_lock:  # the app answers several people at once, from threads
+                if len(self._layouts) >= LAYOUTS_KEPT:
+                    self._layouts.pop(next(iter(self._layouts)))  # the oldest first
+                self._layouts[key] = layout
+        return layout
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One answer turn for choosing quotes: its stretches of text, its sentences, the quote windows
+    over them, one vector per sentence, and each sentence's content-word stems, the kinds of thing
+    it holds and its capitalised words (see qa/question_types.py). It depends on the index alone, so
+    an engine keeps the ones it has used (a new index gets a new engine)."""
+
+    stretches: tuple
+    sentences: tuple
+    windows: list
+    vectors: np.ndarray
+    stems: list
+    kinds: list
+    names: list
 
 
 class LiveEngine:
@@ -174,5 +339,11 @@ def _stamp(folder: Path) -> tuple[int, int] | None:
     return found.st_ino, found.st_mtime_ns
 
 
-def _label(score: float, strong: float, good: float) -> str:
-    return "strong match" if score >= strong else "good match" if score >= good else "weak match"
+def _came_from(group: list[Hit], quote, excerpt) -> tuple[Hit, ...]:
+    """The hits a card shows and votes on: those holding its quote, else those its excerpt overlaps,
+    else the answer's best hit (a quote can lie in a passage of the answer that was not retrieved)."""
+    for span in (quote, excerpt):
+        found = [h for h in group if h.passage.start < span.end and span.start < h.passage.end]
+        if found:
+            return tuple(found)
+    return (group[0],)

@@ -9,7 +9,18 @@ from pathlib import Path
 
 from qa.compare import MAX_P, compare_runs
 from qa.engine import Engine, LiveEngine
-from qa.evaluation import EVAL_DIR, METRICS, derived_eval_set, load_eval_set, qrels_for, retrieve, score
+from qa.evaluation import (
+    EVAL_DIR,
+    METRICS,
+    QUOTE_METRICS,
+    answer_all,
+    derived_eval_set,
+    load_eval_set,
+    qrels_for,
+    quote_report,
+    retrieve,
+    score,
+)
 from qa.retrievers import DEFAULT_MODE, MODES
 
 DERIVED = "derived from the interviewers' questions"
@@ -22,7 +33,8 @@ def eval_sets() -> list[str]:
 
 
 def run_eval(engine: Engine, set_name: str, modes: list[str], progress=None) -> tuple[list, object, list]:
-    """(metrics rows, bar chart figure, misses of the first mode) for the tab's three outputs."""
+    """(metrics rows, bar chart figure, misses of the first mode) for the tab's three outputs. A set
+    with gold quotes is also answered as a person would ask it, and its cards judged (quote@1, ...)."""
     modes = [m for m in MODES if m in (modes or [])] or [DEFAULT_MODE]
     if set_name == DERIVED:
         questions = derived_eval_set(engine.index.passages)
@@ -34,6 +46,7 @@ def run_eval(engine: Engine, set_name: str, modes: list[str], progress=None) -> 
         if progress is not None:
             progress(step / len(modes), desc=f"{mode}: {len(questions)} questions")
         runs[mode] = retrieve(engine.retriever(mode), questions, 10)
+    quotes = {mode: quote_report(questions, answer_all(engine, questions, mode)) for mode in modes}
     comparison = compare_runs(qrels, runs) if len(modes) > 1 else None
     rows = []
     for mode in modes:
@@ -41,8 +54,22 @@ def run_eval(engine: Engine, set_name: str, modes: list[str], progress=None) -> 
             means, p_values = comparison["metrics"][mode], comparison["p_values"].get(mode, {})
         else:
             means, p_values = score(qrels, runs[mode])[0], {}
-        rows.append([mode] + [f"{means[m]:.3f}{'*' if p_values.get(m, 1) < MAX_P else ''}" for m in METRICS])
+        judged = quotes[mode]["metrics"]
+        rows.append(
+            [mode]
+            + [f"{means[m]:.3f}{'*' if p_values.get(m, 1) < MAX_P else ''}" for m in METRICS]
+            + [_quote_cell(judged, m) for m in QUOTE_METRICS]
+        )
     return rows, _chart(rows), _misses(engine, questions, qrels, runs[modes[0]])
+
+
+def _quote_cell(metrics: dict, name: str) -> str:
+    if name not in metrics:
+        return "-"  # a set without gold quotes (the derived set) has nothing to judge quotes by
+    return f"{metrics[name]:.0f}" if name.startswith("excerpt") else f"{metrics[name]:.3f}"
+
+
+CHARTED = METRICS + QUOTE_METRICS[:3]  # the shares; excerpt lengths are words, only in the table
 
 
 def _chart(rows: list):
@@ -51,14 +78,14 @@ def _chart(rows: list):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(8, 3.2))
+    figure, axes = plt.subplots(figsize=(9, 3.2))
     width = 0.8 / len(rows)
     for i, row in enumerate(rows):
-        values = [float(cell.rstrip("*")) for cell in row[1:]]
+        values = [float(cell.rstrip("*")) if cell != "-" else 0.0 for cell in row[1 : 1 + len(CHARTED)]]
         axes.bar(
-            [x + (i - (len(rows) - 1) / 2) * width for x in range(len(METRICS))], values, width, label=row[0]
+            [x + (i - (len(rows) - 1) / 2) * width for x in range(len(CHARTED))], values, width, label=row[0]
         )
-    axes.set_xticks(range(len(METRICS)), METRICS)
+    axes.set_xticks(range(len(CHARTED)), CHARTED, fontsize=8)
     axes.set_ylim(0, 1)
     axes.legend(fontsize=8, ncols=len(rows))
     figure.tight_layout()
@@ -86,7 +113,10 @@ def build_tab(gr, live: LiveEngine) -> None:
         chosen = gr.Dropdown(eval_sets(), value="interview_questions.jsonl", label="Eval set")
         modes = gr.CheckboxGroup(list(MODES), value=list(MODES), label="Modes (the first is the baseline)")
     run = gr.Button("Run evaluation", variant="primary")
-    table = gr.Dataframe(headers=["mode", *METRICS], label=f"Metrics (* differs from the first, p < {MAX_P})")
+    table = gr.Dataframe(
+        headers=["mode", *METRICS, *QUOTE_METRICS],
+        label=f"Metrics (* differs from the first, p < {MAX_P}; quote@k and excerpt words judge the cards)",
+    )
     chart = gr.Plot(label="Comparison")
     misses = gr.Dataframe(headers=["id", "question", "gold", "first passage"], label="Not first", wrap=True)
 

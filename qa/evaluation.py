@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.answers import Answer
 from qa.documents import Passage, QAError
 from qa.retrievers import Retriever
 
@@ -26,6 +28,8 @@ class EvalTarget:
     questions: dict[str, str]
     qrels: Qrels
     run: Callable[[str], Run]
+    # for sets with gold quotes: a mode's quote report (see quote_report); None for the rest
+    quotes: Callable[[str], dict] | None = None
 
 
 @dataclass(frozen=True)
@@ -195,3 +199,68 @@ def report(questions: dict[str, str], qrels: Qrels, run: Run, k: int = 10) -> di
             }
         )
     return {"n": len(per_question), "k": k, "metrics": means, "per_question": per_question}
+
+
+QUOTE_METRICS = ("quote@1", "quote@3", "card@1", "excerpt_words_median", "excerpt_words_max")
+
+
+def quote_report(questions: list[EvalQuestion], answers: dict[str, Answer]) -> dict:
+    """The cards judged against the gold quotes (only questions that have them), as a person reads
+    them: `quote@1` the first card's quote contains a gold quote (case and whitespace folded),
+    `quote@3` one of the first three cards' quotes does, `card@1` the first card's whole answer
+    does, and the first card's excerpt length in words (median and maximum over the questions)."""
+    judged = [q for q in questions if q.gold and q.qid in answers]
+    if not judged:
+        return {"n": 0, "metrics": {}, "per_question": []}
+    per_question = []
+    for q in judged:
+        cards = answers[q.qid].cards
+        gold = [fold(quote) for quote in q.gold]
+
+        def holds(text: str, gold=gold) -> bool:
+            return any(quote in fold(text) for quote in gold)
+
+        found = next((c.rank for c in cards[:3] if holds(c.quote.text)), None)
+        first = cards[0] if cards else None
+        per_question.append(
+            {
+                "id": q.qid,
+                "question": q.question,
+                "gold": list(q.gold),
+                "quote": first.quote.text if first else "",
+                "quote_rank": found,
+                "card@1": bool(first) and holds(" ".join(span.text for span in first.context)),
+                "excerpt_words": len(first.excerpt.text.split()) if first else 0,
+            }
+        )
+    words = sorted(item["excerpt_words"] for item in per_question)
+    n = len(per_question)
+    metrics = {
+        "quote@1": sum(item["quote_rank"] == 1 for item in per_question) / n,
+        "quote@3": sum(item["quote_rank"] is not None for item in per_question) / n,
+        "card@1": sum(item["card@1"] for item in per_question) / n,
+        "excerpt_words_median": float(statistics.median(words)),
+        "excerpt_words_max": float(words[-1]),
+    }
+    return {"n": n, "metrics": metrics, "per_question": per_question}
+
+
+def answer_all(engine, questions: list[EvalQuestion], mode: str, doc_ids=None, k: int = 5) -> dict:
+    """Each gold-quoted question answered as a person would ask it (k cards): the finished answers."""
+    return {q.qid: engine.ask(q.question, k, mode, doc_ids) for q in questions if q.gold}
+
+
+def quote_table(reports: dict[str, dict]) -> str:
+    """Plain-text table of each mode's quote metrics."""
+    lines = [f"{'mode':<12}" + "".join(f"{m:>22}" for m in QUOTE_METRICS)]
+    for mode, report in reports.items():
+        cells = "".join(
+            f"{report['metrics'][m]:>22.0f}" if m.startswith("excerpt") else f"{report['metrics'][m]:>22.4f}"
+            for m in QUOTE_METRICS
+        )
+        lines.append(f"{mode:<12}{cells}")
+    n = next(iter(reports.values()))["n"]
+    lines.append(
+        f"quotes judged on the {n} questions with gold quotes; excerpt lengths of the first card, in words"
+    )
+    return "\n".join(lines)

@@ -11,6 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
+from qa import lexical as lexicon
 from qa.documents import Hit
 from qa.embedders import Embedder
 from qa.multilingual import E5, is_foreign
@@ -121,6 +122,12 @@ class BM25Retriever:
 
     def __init__(self, index: Index) -> None:
         self.index = index
+        self._rows = {p.passage_id: row for row, p in enumerate(index.passages)}
+
+    def terms_shared(self, question: str, hits: list[Hit]) -> tuple[np.ndarray, int]:
+        """(how many of the question's distinct terms each hit's passage holds, how many it has)."""
+        rows = np.array([self._rows[hit.passage.passage_id] for hit in hits], dtype=np.int64)
+        return self.index.lexical.matched_terms(question, rows)
 
     def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
         scores = self.index.lexical.scores(question)
@@ -147,14 +154,29 @@ class HybridRetriever:
         depth = max(self.depth, k)
         lists = (self.dense.search(question, depth, allowed), self.lexical.search(question, depth, allowed))
         weights = (self.dense_weight, 1.0 - self.dense_weight)
+        normalised = (self._normalised(lists[0]), self._lexical_normalised(question, lists[1]))
         fused: dict[str, float] = {}
         passages = {}
-        for hits, weight in zip(lists, weights, strict=True):
-            for hit, value in zip(hits, self._normalised(hits), strict=True):
+        for hits, weight, values in zip(lists, weights, normalised, strict=True):
+            for hit, value in zip(hits, values, strict=True):
                 passages[hit.passage.passage_id] = hit.passage
                 fused[hit.passage.passage_id] = fused.get(hit.passage.passage_id, 0.0) + weight * value
         ranked = sorted(fused.items(), key=lambda item: -item[1])[:k]
         return [Hit(passages[pid], score, rank) for rank, (pid, score) in enumerate(ranked, start=1)]
+
+    def _lexical_normalised(self, question: str, hits: list[Hit]) -> list[float]:
+        """BM25 scores min-max normalised, but a passage sharing a single term with a question of
+        several counts half: min-max alone gives the best lexical hit full weight even when all it
+        shares is one common word ("a century" in a question about bridges lasting a century)."""
+        values = self._normalised(hits)
+        if self.fusion == "rrf" or not hits or not hasattr(self.lexical, "terms_shared"):
+            return values
+        counts, terms = self.lexical.terms_shared(question, hits)
+        needed = min(lexicon.SHARED_TERMS, terms)
+        return [
+            value * min(1.0, float(count) / needed) if needed else value
+            for value, count in zip(values, counts, strict=True)
+        ]
 
     def _normalised(self, hits: list[Hit]) -> list[float]:
         if self.fusion == "rrf":

@@ -15,17 +15,16 @@ from qa.answers import (
     ABSTAIN_MESSAGE,
     Answer,
     Card,
-    Excerpt,
     answer_json,
-    cards,
+    citation,
     clock,
     contextual_question,
-    timespan,
 )
 from qa.documents import QAError
 from qa.engine import DEFAULT_K, Engine, LiveEngine
 from qa.feedback import record
 from qa.formats import MAX_FILE_BYTES
+from qa.quotes import Span
 from qa.retrievers import DEFAULT_MODE, MODES
 
 CONCURRENCY = 8  # requests each endpoint serves at once (bench/latency.py: 20 users)
@@ -37,6 +36,7 @@ EXAMPLES = [
 ]
 
 CSS = """
+#qa-answers .bubble-wrap { padding-top: 44px; scroll-padding-top: 44px; }
 .qa-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 14px; margin: 0 0 12px 0; }
 .qa-quote { margin: 0 0 8px 0; padding-left: 10px; border-left: 3px solid #6e7781; white-space: pre-wrap; }
 .qa-meta, .qa-source { font-size: 0.9em; color: #57606a; }
@@ -48,6 +48,9 @@ CSS = """
 .qa-id { font-family: ui-monospace, monospace; font-size: 0.85em; }
 .qa-relevance { font-weight: 600; }
 .qa-vote { font-size: 0.85em; margin: 6px 0 0 6px; padding: 2px 8px; border: 1px solid #d0d7de; }
+.qa-vote { color: #57606a; }
+.qa-vote .qa-icon { vertical-align: -2px; }
+.qa-more { color: #57606a; }
 .qa-vote.qa-voted { background: #dbeafe; border-color: #0969da; }
 .qa-vote-question, .qa-vote-id { display: none; }
 """
@@ -57,37 +60,34 @@ def _safe_url(url: str) -> str | None:
     return url if url.lower().startswith(("http://", "https://")) else None
 
 
-def _marked_html(excerpt: Excerpt, ranges: list[tuple[int, int]], css: str) -> str:
-    """The excerpt escaped, with the parts inside these source ranges marked."""
-    pieces, cursor = [], excerpt.start
+def _marked_html(span: Span, ranges: list[tuple[int, int]], css: str) -> str:
+    """The span's text escaped, with the parts inside these source ranges marked."""
+    pieces, cursor = [], span.start
     for start, end in sorted(ranges):
-        start, end = max(start, cursor), min(end, excerpt.end)
+        start, end = max(start, cursor), min(end, span.end)
         if start >= end:
             continue
-        pieces.append(html.escape(excerpt.text[cursor - excerpt.start : start - excerpt.start]))
-        inside = excerpt.text[start - excerpt.start : end - excerpt.start]
+        pieces.append(html.escape(span.text[cursor - span.start : start - span.start]))
+        inside = span.text[start - span.start : end - span.start]
         pieces.append(f'<mark class="{css}">{html.escape(inside)}</mark>')
         cursor = end
-    pieces.append(html.escape(excerpt.text[cursor - excerpt.start :]))
+    pieces.append(html.escape(span.text[cursor - span.start :]))
     return "".join(pieces)
 
 
-def context_html(card: Card, turn: tuple[Excerpt, ...]) -> str:
+def context_html(card: Card) -> str:
     """A closed "Show context" section: the question, then the whole answer with the excerpt marked."""
-    question = card.hits[0].passage.in_answer_to
-    shown = [(e.start, e.end) for e in card.excerpts]
+    shown = [(card.excerpt.start, card.excerpt.end)]
     answer = "".join(
-        f'<blockquote class="qa-quote qa-whole">{_marked_html(e, shown, "qa-excerpt")}</blockquote>'
-        for e in turn
+        f'<blockquote class="qa-quote qa-whole">{_marked_html(span, shown, "qa-excerpt")}</blockquote>'
+        for span in card.context
     )
-    asked = f'<p class="qa-asked"><strong>Question:</strong> {html.escape(question)}</p>' if question else ""
+    asked = (
+        f'<p class="qa-asked"><strong>Question:</strong> {html.escape(card.in_answer_to)}</p>'
+        if card.in_answer_to
+        else ""
+    )
     return f'<details class="qa-context"><summary>Show context</summary>{asked}{answer}</details>'
-
-
-def citation(quote: str, speaker: str, document: dict) -> str:
-    """`"<quote>" - <speaker>, <outlet>, <date>`, whitespace (no-break spaces too) made plain."""
-    parts = [speaker] + [document[f] for f in ("outlet", "published") if document.get(f)]
-    return f'"{" ".join(quote.split())}" - ' + ", ".join(p for p in parts if p)
 
 
 # The cards' buttons, delegated because cards arrive later: "Copy citation" copies the citation
@@ -124,83 +124,74 @@ PAGE_JS = """
 }
 """
 
+# Thumbs drawn as inline SVG: Debian's chromium has no emoji font, and an emoji thumb shows as a box.
+_THUMB = (
+    '<svg class="qa-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true"{turn}>'
+    '<path d="M2 7h3v8H2zM6 7l3-6c1.2 0 2 .9 2 2v3h3.2c.9 0 1.6.8 1.4 1.7l-1.2 6.1c-.1.7-.7 1.2-1.4 1.2H6z"'
+    ' fill="currentColor"/></svg>'
+)
+THUMB_UP, THUMB_DOWN = _THUMB.format(turn=""), _THUMB.format(turn=' style="transform: rotate(180deg)"')
 
-def card_html(
-    card: Card,
-    document: dict,
-    highlight: tuple[int, int] | None = None,
-    turn: tuple[Excerpt, ...] = (),
-    label: str = "",
-    question: str = "",
-) -> str:
-    """One quote card: the verbatim excerpts of one answer (the best-matching sentence marked), who
-    said it, the question it answered, the source, how well it matches, and buttons to cite it and
-    to vote on it (for `question`). `highlight` is in source offsets."""
-    best = card.hits[0]
-    p = best.passage
-    marks = [highlight] if highlight else []
-    quotes = "".join(
-        f'<blockquote class="qa-quote">{_marked_html(e, marks, "qa-best")}</blockquote>'
-        for e in card.excerpts
-    )
-    meta = f"<strong>{html.escape(p.speaker)}</strong>"
-    said = timespan(document, min(e.start for e in card.excerpts), max(e.end for e in card.excerpts))
-    if said:
-        meta += f' <span class="qa-time">[{clock(said[0])}&ndash;{clock(said[1])}]</span>'
-    if p.in_answer_to:
-        meta += f" &middot; in answer to: <em>{html.escape(p.in_answer_to)}</em>"
-    title = html.escape(document.get("title") or p.doc_id)
-    url = _safe_url(document.get("url", ""))
+
+def _excerpt_html(card: Card) -> str:
+    """The excerpt with its quote marked, and an ellipsis where the answer goes on beyond it."""
+    stretch = next(s for s in card.context if s.start <= card.excerpt.start and card.excerpt.end <= s.end)
+    before = '<span class="qa-more">&hellip; </span>' if card.excerpt.start > stretch.start else ""
+    after = '<span class="qa-more"> &hellip;</span>' if card.excerpt.end < stretch.end else ""
+    marked = _marked_html(card.excerpt, [(card.quote.start, card.quote.end)], "qa-best")
+    return f'<blockquote class="qa-quote">{before}{marked}{after}</blockquote>'
+
+
+def card_html(card: Card, question: str = "") -> str:
+    """One quote card: the excerpt with the words to quote marked, who said it (and when, for timed
+    transcripts), the question it answered, the whole answer on demand, the source, how well it
+    matches, and buttons to copy the citation and to vote on it (for `question`)."""
+    meta = f"<strong>{html.escape(card.speaker)}</strong>"
+    if card.timecode:
+        meta += f' <span class="qa-time">[{clock(card.timecode[0])}&ndash;{clock(card.timecode[1])}]</span>'
+    if card.in_answer_to:
+        meta += f" &middot; in answer to: <em>{html.escape(card.in_answer_to)}</em>"
+    title = html.escape(card.source.title or card.source.doc_id)
+    url = _safe_url(card.source.url)
     source = (
         f'<a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
         if url
         else title
     )
-    details = ", ".join(html.escape(document[f]) for f in ("outlet", "published") if document.get(f))
+    details = ", ".join(html.escape(x) for x in (card.source.outlet, card.source.published) if x)
     if details:
         source += f" ({details})"
-    ids = ", ".join(html.escape(h.passage.passage_id) for h in card.hits)
-    cited = p.text[highlight[0] - p.start : highlight[1] - p.start] if highlight else card.excerpts[0].text
+    ids = ", ".join(html.escape(pid) for pid in card.passage_ids)
     buttons = (
         '<div class="qa-cite"><button type="button" class="qa-copy">Copy citation</button>'
-        f'<span class="qa-citation">{html.escape(citation(cited, p.speaker, document))}</span>'
-        '<button type="button" class="qa-vote qa-up" title="This answers the question">&#128077;</button>'
-        '<button type="button" class="qa-vote qa-down" title="This does not answer it">&#128078;</button>'
+        f'<span class="qa-citation">{html.escape(citation(card))}</span>'
+        f'<button type="button" class="qa-vote qa-up" title="This answers the question"'
+        f' aria-label="This answers the question">{THUMB_UP}</button>'
+        f'<button type="button" class="qa-vote qa-down" title="This does not answer it"'
+        f' aria-label="This does not answer it">{THUMB_DOWN}</button>'
         f'<span class="qa-vote-question">{html.escape(question)}</span>'
-        f'<span class="qa-vote-id">{html.escape(p.passage_id)}</span></div>'
+        f'<span class="qa-vote-id">{html.escape(card.passage_ids[0])}</span></div>'
     )
-    relevance = (
-        f'<span class="qa-relevance" title="score {best.score:.2f}">{html.escape(label)}</span>'
-        if label
-        else f"score {best.score:.2f}"
-    )
+    relevance = f'<span class="qa-relevance" title="score {card.score:.2f}">{html.escape(card.label)}</span>'
     return (
         '<div class="qa-card">'
-        f"{quotes}"
+        f"{_excerpt_html(card)}"
         f'<div class="qa-meta">{meta}</div>'
-        f"{context_html(card, turn) if turn else ''}"
-        f'<div class="qa-source">#{best.rank} &middot; {relevance} &middot; {source}'
+        f"{context_html(card)}"
+        f'<div class="qa-source">#{card.rank} &middot; {relevance} &middot; {source}'
         f' &middot; <span class="qa-id">{ids}</span></div>'
         f"{buttons}"
         "</div>"
     )
 
 
-def cards_html(answer: Answer, engine: Engine) -> Iterator[str]:
-    """The reply's cards, one per answer turn, each as soon as it is drawn; its best passage's
-    closest sentence marked."""
+def cards_html(answer: Answer) -> Iterator[str]:
+    """The reply's cards as the engine resolved them, one at a time."""
     if answer.abstained:
         yield f"<p>{html.escape(ABSTAIN_MESSAGE)} Try asking about something the interview covers.</p>"
         return
-    grouped = cards(answer.hits)
-    labels = engine.relevance(answer.question, [card.hits[0] for card in grouped])
-    for card, label in zip(grouped, labels, strict=True):
-        best = card.hits[0].passage
-        span = engine.best_sentence(answer.question, best)
-        highlight = (best.start + span[0], best.start + span[1]) if span else None
-        document = engine.index.documents.get(best.doc_id, {})
-        turn = engine.answer_turn(best.doc_id, best.turn_index)
-        yield card_html(card, document, highlight, turn, label, answer.question)
+    for card in answer.cards:
+        yield card_html(card, answer.question)
 
 
 NO_MATCHING_PASSAGE = "No passage matches the filters: widen the interviews or speakers in Settings."
@@ -232,7 +223,7 @@ def reply_parts(
     if allowed is not None and not len(allowed):
         yield f"<p>{html.escape(NO_MATCHING_PASSAGE)}</p>"
         return
-    yield from cards_html(reply, engine)
+    yield from cards_html(reply)
 
 
 def answer(message: str, history: list, *settings, engine: Engine) -> str:
@@ -346,7 +337,16 @@ def _chat(gr, live: LiveEngine) -> tuple:
     )
     gr.ChatInterface(
         fn=chat,
-        chatbot=gr.Chatbot(label="Answers", render_markdown=False, sanitize_html=True, height=560),
+        # no "share" button (it posts to Hugging Face; users may be offline); the first question is
+        # pushed below the toolbar (CSS #qa-answers), which it otherwise ran under
+        chatbot=gr.Chatbot(
+            label="Answers",
+            render_markdown=False,
+            sanitize_html=True,
+            height=560,
+            elem_id="qa-answers",
+            buttons=["copy", "copy_all"],
+        ),
         textbox=gr.Textbox(placeholder=f"Ask the interview a question, e.g. {EXAMPLES[1]}", submit_btn=True),
         title="Interview QA",
         description=_description(engine),

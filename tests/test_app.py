@@ -51,20 +51,23 @@ def test_problems_are_a_plain_message_not_an_error_page(tiny_corpus, tmp_path, k
 
 
 @pytest.mark.model
-def test_answer_shows_quote_cards_with_speaker_question_score_and_source(engine):
-    reply = answer("Who decides on admitting a new member state?", [], engine=engine)
-    hits = engine.ask("Who decides on admitting a new member state?").hits
-    # one card per answer turn: the five hits come from three answers
-    assert reply.count('<div class="qa-card"') == len({h.passage.turn_index for h in hits}) == 3
+def test_answer_shows_the_engine_s_cards_with_quote_speaker_question_label_and_source(engine):
+    question = "Who decides on admitting a new member state?"
+    reply = answer(question, [], engine=engine)
+    resolved = engine.ask(question)
+    # the page renders the engine's cards, one per answer turn, in its order, and asks nothing more
+    assert reply.count('<div class="qa-card"') == len(resolved.cards) == 5
+    assert len({(c.source.doc_id, c.hits[0].passage.turn_index) for c in resolved.cards}) == 5
     first = reply.split('<div class="qa-card"')[1]
-    assert f'<span class="qa-id">{DOC}:13:2, ' in first
-    assert "A final decision on\xa0granting the status of\xa0a SCO member state" in first
+    card = resolved.cards[0]
+    assert card.passage_ids == (f"{DOC}:13:2",) and f'<span class="qa-id">{DOC}:13:2</span>' in first
+    assert card.quote.text.startswith("A final decision on\xa0granting the status of\xa0a SCO member state")
+    assert f'<mark class="qa-best">{card.quote.text}</mark>' in first
     assert (
         "<strong>Rashid Alimov</strong> &middot; in answer to: <em>Naturally, we are interested in" in first
     )
     assert '<a href="http://tass.ru/opinions/interviews/4821092"' in first and "(TASS, 2017-12)" in first
-    label = engine.relevance("Who decides on admitting a new member state?", hits[:1])[0]
-    assert f'<span class="qa-relevance" title="score {hits[0].score:.2f}">{label}</span>' in first
+    assert f'<span class="qa-relevance" title="score {card.score:.2f}">{card.label}</span>' in first
 
 
 def free_port() -> int:
@@ -120,7 +123,7 @@ def test_the_running_app_answers_through_gradio_client(server):
 
     client = Client(server, verbose=False)
     reply = client.predict("Where will the SCO summit be held in 2018?", api_name="/chat")
-    assert f'<span class="qa-id">{DOC}:15:1, ' in reply.split('<div class="qa-card"')[1]
+    assert f'<span class="qa-id">{DOC}:15:1</span>' in reply.split('<div class="qa-card"')[1]
     assert "Qingdao" in reply
 
 
@@ -159,13 +162,17 @@ def test_the_search_api_returns_what_qa_ask_json_prints(server, engine):
     assert (reply["question"], reply["abstained"], len(reply["hits"])) == (question, False, 3)
 
 
-def test_the_sentence_closest_to_the_question_is_marked(tiny_corpus, tmp_path, keyword_embedder):
+def test_the_card_shows_the_excerpt_with_the_sentence_to_quote_marked(
+    tiny_corpus, tmp_path, keyword_embedder
+):
     engine = Engine(build(tiny_corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
     reply = answer("music", [], "dense", 1, engine=engine)
-    # "The summit had music." holds the only keyword of the question; "The summit ended late." none
+    # "The summit had music." holds the only keyword of the question; "The summit ended late." none.
+    # The excerpt is the whole four-word answer (under 50 words: nothing more to add).
     marked = '<mark class="qa-best">The summit had music.</mark> The summit ended late.'
-    assert f'<blockquote class="qa-quote">{marked}' in reply
-    assert engine.best_sentence("Где саммит?", engine.index.passages[1]) is None  # not judged in English
+    assert f'<blockquote class="qa-quote">{marked}</blockquote>' in reply
+    # thumbs are drawn, not emoji: Debian's chromium has no emoji font
+    assert "&#128077;" not in reply and reply.count('<svg class="qa-icon"') == 2
 
 
 @pytest.mark.model
@@ -193,9 +200,8 @@ def test_show_context_holds_the_question_and_the_whole_answer_with_the_excerpt_m
 ):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    long_answer = " ".join(
-        f"Sentence {i} is about the border treaty and nothing else at all." for i in range(30)
-    )
+    said = [f"Sentence {i} is about the border treaty and nothing else at all." for i in range(30)]
+    long_answer = " ".join(said)
     (corpus / "x.txt").write_text(
         f"Question: Tell me <all>?\n\nGuest: {long_answer}\n\nQuestion: Q2?\n\nGuest: No."
     )
@@ -206,24 +212,35 @@ def test_show_context_holds_the_question_and_the_whole_answer_with_the_excerpt_m
     context = reply.split('<details class="qa-context"><summary>Show context</summary>')[1].split(
         "</details>"
     )[0]
-    assert context.startswith('<p class="qa-asked"><strong>Question:</strong> Tell me &lt;all&gt;?</p>')
-    # the whole answer, with the card's one chunk marked inside it
-    unmarked = context.replace('<mark class="qa-excerpt">', "").replace("</mark>", "")
     asked = '<p class="qa-asked"><strong>Question:</strong> Tell me &lt;all&gt;?</p>'
+    assert context.startswith(asked)
+    # the whole answer, with the card's excerpt marked inside it: every sentence scores alike, so the
+    # quote is the first one (12 words), grown by the next ones to 50 words or more: five sentences
+    unmarked = context.replace('<mark class="qa-excerpt">', "").replace("</mark>", "")
     assert unmarked == f'{asked}<blockquote class="qa-quote qa-whole">{long_answer}</blockquote>'
-    (hit,) = engine.ask("border", 1, "dense").hits
-    assert f'<mark class="qa-excerpt">{hit.passage.text}</mark>' in context
-
-
-def test_a_citation_names_speaker_outlet_and_date_with_plain_spaces():
-    from qa.ui import citation
-
-    document = {"outlet": "TASS", "published": "2017-12"}
+    excerpt = " ".join(said[:5])
     assert (
-        citation("in\xa0Qingdao,\n a city", "Rashid Alimov", document)
-        == '"in Qingdao, a city" - Rashid Alimov, TASS, 2017-12'
+        f'<blockquote class="qa-quote qa-whole"><mark class="qa-excerpt">{excerpt}</mark> {said[5]}'
+        in context
     )
-    assert citation("Yes.", "Jo", {}) == '"Yes." - Jo'
+    # the card itself shows that excerpt, its first sentence marked, and an ellipsis: the answer goes on
+    shown = f'<mark class="qa-best">{said[0]}</mark> {" ".join(said[1:5])}'
+    assert f'<blockquote class="qa-quote">{shown}<span class="qa-more"> &hellip;</span></blockquote>' in reply
+
+
+def test_a_citation_quotes_the_quote_and_names_speaker_outlet_and_date_with_plain_spaces():
+    from qa.answers import Card, Source, citation
+    from qa.quotes import Span
+
+    def card(quote: str, speaker: str, source: Source) -> Card:
+        span = Span(0, len(quote), quote)
+        return Card(1, speaker, "", span, span, (span,), source, "good match", 1.0, None, ())
+
+    tass = Source("doc", outlet="TASS", published="2017-12")
+    assert citation(card("in\xa0Qingdao,\n a city", "Rashid Alimov", tass)) == (
+        '"in Qingdao, a city" - Rashid Alimov, TASS, 2017-12'
+    )
+    assert citation(card("Yes.", "Jo", Source("doc"))) == '"Yes." - Jo'
 
 
 @pytest.mark.model
@@ -233,6 +250,7 @@ def test_the_eval_tab_runs_the_same_scoring_as_qa_eval(engine):
 
     assert eval_sets() == [
         "interview_questions.jsonl",
+        "interview_questions_heldout.jsonl",
         "interview_questions_ru.jsonl",
         "interview_questions_zh.jsonl",
         DERIVED,
@@ -243,7 +261,19 @@ def test_the_eval_tab_runs_the_same_scoring_as_qa_eval(engine):
         engine.retriever("hybrid"), load_eval_set(DEFAULT_EVAL_SET), engine.index.passages
     )
     assert rows[1][4].rstrip("*") == f"{report['metrics']['mrr@10']:.3f}"
-    assert len(figure.axes[0].patches) == 2 * 5  # two modes, five metrics
+    assert len(figure.axes[0].patches) == 2 * 8  # two modes, five passage metrics and three quote shares
+    # and the cards judged as `qa eval` judges them: quote@1, quote@3, card@1, excerpt words
+    from qa.evaluation import answer_all, quote_report
+
+    questions = load_eval_set(DEFAULT_EVAL_SET)
+    quotes = quote_report(questions, answer_all(engine, questions, "hybrid"))["metrics"]
+    assert rows[1][6:] == [
+        f"{quotes['quote@1']:.3f}",
+        f"{quotes['quote@3']:.3f}",
+        f"{quotes['card@1']:.3f}",
+        f"{quotes['excerpt_words_median']:.0f}",
+        f"{quotes['excerpt_words_max']:.0f}",
+    ]
     dense_first = evaluate_retriever(
         engine.retriever("dense"), load_eval_set(DEFAULT_EVAL_SET), engine.index.passages
     )
@@ -333,7 +363,7 @@ def test_the_api_answers_hostile_questions_with_a_clear_error_not_a_crash(server
     with pytest.raises(AppError, match="the question is empty"):
         client.predict(" \x00 ", 3, "hybrid", api_name="/search")
     reply = client.predict("\u202e😀 '; DROP TABLE passages; -- summit?", 3, "hybrid", api_name="/search")
-    assert set(reply) == {"question", "abstained", "hits"}
+    assert set(reply) == {"question", "abstained", "hits", "cards"}
     chat = client.predict("x" * 100_000, api_name="/chat")
     assert chat == "<p>The question is 100000 characters long; ask in at most 1000.</p>"
 

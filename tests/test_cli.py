@@ -86,15 +86,17 @@ def test_ask_prints_readable_text(tiny_corpus, tmp_path, keyword_embedder, capsy
     capsys.readouterr()
     code, out, _ = run(capsys, "ask", "border", "-k", "1", "--mode", "dense", "--index", str(folder))
     assert code == 0
-    # dense: passage border 1/2 + question 0.25, best sentence 1/sqrt2 at half weight, over 1.75
-    assert out.splitlines()[:3] == [
+    # dense: passage border 1/2 + question 0.25, best sentence 1/sqrt2 at half weight, over 1.75:
+    # 0.63, a strong match (0.2 + 0.24 or more). The quote is the sentence naming the border, between
+    # » and «; the rest of the answer is its excerpt.
+    assert out.splitlines() == [
         "Q: border",
-        f"[1] {((1 / 2 + 0.25) + 0.5 / 2**0.5) / 1.75:.3f}  Guest Speaker  (tiny:1:0)",
+        "[1] strong match  Guest Speaker  (tiny:1:0)",
         "    in answer to: What about the border?",
+        "    »The border treaty was signed.« India and Pakistan were not part of it.",
+        "    source: Tiny <b>talk</b>, Test Post, 2020-01",
+        "",
     ]
-    code, out, _ = run(capsys, "ask", "border", "-k", "1", "--index", str(folder))
-    # hybrid, the default: first in both lists, so 0.6 * 1 + 0.4 * 1
-    assert out.splitlines()[1] == "[1] 1.000  Guest Speaker  (tiny:1:0)"
 
 
 @pytest.mark.parametrize(
@@ -142,6 +144,20 @@ def test_eval_json_reports_the_documented_metrics(tiny_corpus, tmp_path, keyword
         "ndcg@10": 1.0,
     }
     assert [q["first_relevant_rank"] for q in report["per_question"]] == [1, 1]
+    # the one question with a gold quote is also answered as a person asks it: its first card quotes
+    # "The summit ended late." (cosine 1 with "summit", against 0.707 for "The summit had music.")
+    # and its excerpt is the whole eight-word answer
+    assert report["quotes"]["n"] == 1
+    assert report["quotes"]["metrics"] == {
+        "quote@1": 1.0,
+        "quote@3": 1.0,
+        "card@1": 1.0,
+        "excerpt_words_median": 8.0,
+        "excerpt_words_max": 8.0,
+    }
+    assert report["quotes"]["per_question"][0]["quote"] == "The summit ended late."
+    code, out, _ = run(capsys, "eval", "--eval-set", str(eval_set), "--index", str(folder))
+    assert "  quote@1               1.0000" in out.splitlines()
 
 
 def test_the_installed_command_runs_as_a_subprocess():

@@ -154,3 +154,50 @@ def test_comparison_uses_a_paired_t_test_against_the_first_run():
     assert (
         comparison_table(result).splitlines()[-1] == "* differs from first (paired t-test, p < 0.05); n = 4"
     )
+
+
+def test_cards_are_judged_by_their_quotes_their_answers_and_their_excerpt_lengths():
+    from qa.answers import Answer, Card, Source
+    from qa.evaluation import EvalQuestion, quote_report
+    from qa.quotes import Span
+
+    def card(rank: int, quote: str, excerpt_words: int, answer: str = "") -> Card:
+        span = Span(0, len(quote), quote)
+        excerpt = Span(0, 1, " ".join(["w"] * excerpt_words))
+        return Card(
+            rank, "S", "", span, excerpt, (Span(0, 1, answer or quote),), Source("d"), "", 0.0, None, ()
+        )
+
+    questions = [
+        EvalQuestion("a", "?", gold=("in Qingdao",)),
+        EvalQuestion("b", "?", gold=("Iran and Afghanistan",)),
+        EvalQuestion("c", "?", gold=("ten years",)),
+        EvalQuestion("d", "?", relevant=("x:1:0",)),  # no gold quote: not judged here
+    ]
+    answers = {
+        # first card's quote holds the gold (case and spacing folded): quote@1, quote@3, card@1
+        "a": Answer("?", False, (), (card(1, "The summit is IN\xa0 qingdao.", 60),)),
+        # the first card's answer holds it but its quote does not; the second card's quote does
+        "b": Answer(
+            "?",
+            False,
+            (),
+            (
+                card(1, "Two applications.", 40, "Two applications. From Iran and Afghanistan."),
+                card(2, "Iran and Afghanistan applied.", 90),
+            ),
+        ),
+        # nothing holds it
+        "c": Answer("?", False, (), (card(1, "A long time.", 100),)),
+        "d": Answer("?", False, (), (card(1, "x", 10),)),
+    }
+    report = quote_report(questions, answers)
+    assert report["n"] == 3
+    assert report["metrics"] == {
+        "quote@1": 1 / 3,
+        "quote@3": 2 / 3,
+        "card@1": 2 / 3,
+        "excerpt_words_median": 60.0,  # of 60, 40 and 100: the first cards'
+        "excerpt_words_max": 100.0,
+    }
+    assert [q["quote_rank"] for q in report["per_question"]] == [1, 2, None]

@@ -174,3 +174,104 @@ def test_an_index_with_sentences_read_in_context_keeps_the_foundation_targets(tm
     metrics = evaluate_retriever(retriever, load_eval_set(DEFAULT_EVAL_SET), index.passages)["metrics"]
     # measured (eval/README.md): recall@5 0.98, MRR@10 0.872, against 0.98 and 0.885 with sentences alone
     assert metrics["recall@5"] >= 0.95 and metrics["mrr@10"] >= 0.85
+
+
+FIVE_INTERVIEWS = {
+    "bridges": (
+        "Maria Keller",
+        [
+            (
+                "What makes a bridge last for a hundred years?",
+                "Keeping water out, above all. Water that stands on a deck finds its way into the concrete "
+                "and rusts the steel inside. We design every deck so that rain runs off within minutes, and "
+                "we inspect the bearings every two years.",
+            ),
+            (
+                "Which project are you proudest of?",
+                "The crossing over the Rhine at Basel. It opened in 2009 and still has its original cables.",
+            ),
+        ],
+    ),
+    "coral": (
+        "Tom Okafor",
+        [
+            (
+                "How fast are the reefs dying?",
+                "On the reefs I have studied, half of the living coral has disappeared in thirty years. "
+                "Some reefs that had stood for a century were bleached white in a single summer.",
+            ),
+            (
+                "Can reefs recover?",
+                "They can, if the water stays cool for a decade or so. We have seen young coral settle on "
+                "dead reef within five years of a bad bleaching.",
+            ),
+        ],
+    ),
+    "bakery": (
+        "Lena Fischer",
+        [
+            (
+                "When does your day start?",
+                "At three in the morning. The dough for the rye bread has rested overnight, and the first "
+                "loaves go into the oven at four.",
+            ),
+            (
+                "What is the secret of a good crust?",
+                "Steam in the first ten minutes, then a very hot, dry oven. Without steam the crust sets too "
+                "early and the loaf cannot rise.",
+            ),
+        ],
+    ),
+    "chess": (
+        "Arjun Rao",
+        [
+            (
+                "How did you learn to play?",
+                "My grandfather taught me on a board with two missing pawns. We used coins instead.",
+            ),
+            (
+                "How do you prepare for a tournament?",
+                "I study my opponents' recent games for weeks, and I run every morning. A five-hour game is "
+                "as much about stamina as about openings.",
+            ),
+        ],
+    ),
+    "orchestra": (
+        "Clara Weiss",
+        [
+            (
+                "How do you choose a programme for a season?",
+                "We look for pieces that talk to each other across the centuries. A symphony from 1820 next "
+                "to a work written this year lets both sound new.",
+            ),
+            (
+                "What does the audience expect from you?",
+                "To be surprised, and to be moved. Nobody comes to the concert hall to hear a recording "
+                "played live.",
+            ),
+        ],
+    ),
+}
+
+
+def test_in_a_small_archive_a_one_word_match_does_not_outrank_the_answers(tmp_path, minilm, monkeypatch):
+    """Five short interviews, asked in other words than the engineer was: the orchestra answer shares
+    one word with the question ("centuries"), yet min-max fusion gave that lone BM25 hit full weight
+    and ranked it first. Counting such a hit half keeps both bridge answers above it."""
+    from qa import lexical
+    from qa.engine import Engine
+    from qa.store import build
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, (speaker, turns) in FIVE_INTERVIEWS.items():
+        text = "\n\n".join(f"Question: {q}\n\n{speaker}: {a}" for q, a in turns)
+        (corpus / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
+    engine = Engine(build(corpus, tmp_path / "index", minilm), minilm)
+    question = "What is the secret to making bridges last a century?"
+    answer = engine.ask(question, 3)
+    assert [h.passage.passage_id for h in answer.hits] == ["bridges:3:0", "bridges:1:0", "orchestra:1:0"]
+    assert answer.cards[0].speaker == "Maria Keller"
+    monkeypatch.setattr(lexical, "SHARED_TERMS", 1)  # min-max alone, as before
+    first = engine.retriever("hybrid").search(question, 1)[0]
+    assert first.passage.passage_id == "orchestra:1:0"

@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 
 from qa.answers import MAX_QUESTION_CHARS, answer_json, clean_question
@@ -100,7 +101,7 @@ def test_k_larger_than_the_index_returns_every_passage_once(engine):
 def test_an_off_topic_question_abstains_with_no_hits(engine):
     answer = engine.ask("bread", 5)
     assert answer.abstained and answer.hits == ()
-    assert answer_json(answer) == {"question": "bread", "abstained": True, "hits": []}
+    assert answer_json(answer) == {"question": "bread", "abstained": True, "hits": [], "cards": []}
 
 
 def test_words_the_model_cannot_place_still_count_when_a_passage_holds_most_of_them(engine):
@@ -169,9 +170,10 @@ def test_questions_written_mostly_in_another_script_go_to_the_multilingual_model
     assert is_foreign(text) is foreign
 
 
-def test_hits_from_one_answer_become_one_card_with_overlaps_merged():
-    from qa.answers import Excerpt, cards
+def test_hits_from_one_answer_are_grouped_and_its_passages_merged_into_stretches():
+    from qa.answers import by_answer_turn
     from qa.documents import Hit, Passage
+    from qa.quotes import Span, merged
 
     def hit(pid, start, text, rank):
         doc, turn, chunk = pid.split(":")
@@ -186,12 +188,12 @@ def test_hits_from_one_answer_become_one_card_with_overlaps_merged():
     a = hit("d:1:1", 109, "Three four. Five six.", 1)
     other = hit("d:3:0", 500, "Elsewhere.", 2)
     b = hit("d:1:0", 100, "One two. Three four.", 3)
-    first, second = cards([a, other, b])
-    assert [h.passage.passage_id for h in first.hits] == ["d:1:1", "d:1:0"]  # best first
-    assert first.excerpts == (Excerpt(100, 130, "One two. Three four. Five six."),)
-    assert second.excerpts == (Excerpt(500, 510, "Elsewhere."),)
-    apart = cards([hit("d:1:0", 100, "One.", 1), hit("d:1:2", 200, "Two.", 2)])
-    assert [e.text for e in apart[0].excerpts] == ["One.", "Two."]  # not touching: two excerpts, one card
+    first, second = by_answer_turn([a, other, b])
+    assert [h.passage.passage_id for h in first] == ["d:1:1", "d:1:0"]  # best first
+    assert merged(h.passage for h in first) == (Span(100, 130, "One two. Three four. Five six."),)
+    assert merged(h.passage for h in second) == (Span(500, 510, "Elsewhere."),)
+    apart = merged([hit("d:1:0", 100, "One.", 1).passage, hit("d:1:2", 200, "Two.", 2).passage])
+    assert [s.text for s in apart] == ["One.", "Two."]  # not touching: two stretches
 
 
 @pytest.mark.parametrize(
@@ -210,7 +212,7 @@ def test_a_follow_up_is_searched_with_the_question_before_it(message, searched):
     assert contextual_question(message, None) == message
 
 
-def test_relevance_labels_come_from_each_hit_s_own_dense_score(engine):
+def test_relevance_labels_come_from_each_card_s_own_dense_score(engine):
     hits = engine.retriever("hybrid").search("music summit", 2)
     dense = {h.passage.passage_id: h.score for h in engine.retriever("dense").search("music", 2)}
     rows = [engine.index.passages.index(h.passage) for h in hits]
@@ -218,5 +220,46 @@ def test_relevance_labels_come_from_each_hit_s_own_dense_score(engine):
     # the music answer: (cos 0.447 passage + 0 question + 0.5 x 0.707 sentence) / 1.75 = 0.458,
     # over 0.2 + 0.24; the border answer shares no keyword with "music": 0
     assert dense == pytest.approx({"tiny:3:0": (5**-0.5 + 0.5 * 2**-0.5) / 1.75, "tiny:1:0": 0.0})
-    assert engine.relevance("music", hits) == ["strong match", "weak match"]
-    assert engine.relevance("music", []) == []
+    # the cards carry the same labels: 0.458 is over the strong line (0.2 + 0.24), 0 is weak
+    cards = engine.ask("music summit", 2, "hybrid").cards
+    assert [(c.passage_ids, c.label) for c in cards] == [
+        (("tiny:3:0",), "strong match"),
+        (("tiny:1:0",), "weak match"),
+    ]
+
+
+def test_a_lexical_hit_sharing_one_term_of_several_weighs_half_in_hybrid_fusion():
+    from qa.documents import Hit, Passage
+    from qa.retrievers import HybridRetriever
+
+    def hits(*scored):
+        return [
+            Hit(Passage(pid, "d", i, 0, "S", "", pid, 0, 1), score, rank)
+            for rank, (i, (pid, score)) in enumerate(enumerate(scored), start=1)
+        ]
+
+    class Fixed:
+        def __init__(self, found, shared=None):
+            self.found, self.shared = found, shared
+
+        def search(self, question, k, allowed=None):
+            return self.found
+
+        def terms_shared(self, question, found):
+            return np.array([self.shared[h.passage.passage_id] for h in found]), 3
+
+    dense = Fixed(hits(("bridge", 0.6), ("other", 0.4), ("reef", 0.2)))
+    # BM25: the reef passage scores best but holds one of the question's three terms ("centuri"),
+    # the bridge passage holds two of them
+    lexical = Fixed(
+        hits(("reef", 2.0), ("bridge", 1.5), ("other", 1.0)), {"reef": 1, "bridge": 2, "other": 2}
+    )
+    fused = HybridRetriever(dense, lexical, "convex", 0.6).search("q", 3)
+    # min-max: dense bridge 1, other 0.5, reef 0; BM25 reef 1 (halved: 0.5), bridge 0.5, other 0
+    # bridge 0.6 + 0.4 x 0.5 = 0.8; reef 0 + 0.4 x 0.5 = 0.2; other 0.6 x 0.5 = 0.3
+    assert [(h.passage.passage_id, round(h.score, 6)) for h in fused] == [
+        ("bridge", 0.8),
+        ("other", 0.3),
+        ("reef", 0.2),
+    ]
+    # without the halving the reef passage would have scored 0.4, above "other"

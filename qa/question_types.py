@@ -1,0 +1,88 @@
+"""What kind of answer an English question asks for, and whether a sentence holds one.
+
+A sentence that repeats the question's words often names the topic while the one beside it gives
+the answer: "How long did it take?" is answered by "It took almost ten years", which shares none of
+its terms. Classic factoid QA types its questions by their opening words; the quote chooser gives a
+sentence holding the asked-for kind of thing (a time, a number, a place, a name) a small bonus.
+"""
+
+from __future__ import annotations
+
+import re
+
+TIME, NUMBER, PLACE, NAME = "time", "number", "place", "name"
+
+_OPENINGS = (
+    (
+        TIME,
+        re.compile(
+            r"^(when|since when|until when|how long|how soon|what year|in what year|"
+            r"which year|in which year|what date|how old)\b"
+        ),
+    ),
+    (
+        NUMBER,
+        re.compile(
+            r"^(how many|how much|what share|what percentage|what proportion|"
+            r"what part|how large|how big|what number)\b"
+        ),
+    ),
+    (
+        PLACE,
+        re.compile(
+            r"^(where|in which (city|country|place)|which (city|country|place)|"
+            r"in what (city|country|place))\b"
+        ),
+    ),
+    (NAME, re.compile(r"^(who|whom|whose|which|name)\b")),
+)
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
+    "fifty|hundred|thousand|million|billion|dozen|dozens|half|quarter|third|percent|per cent"
+)
+_HAS = {
+    TIME: re.compile(
+        rf"\b(1[89]\d\d|20\d\d|{_MONTHS}|year|years|month|months|decade|decades|week|weeks|"
+        r"yesterday|today|tomorrow|spring|summer|autumn|winter|century)\b",
+        re.IGNORECASE,
+    ),
+    NUMBER: re.compile(rf"(\d|\b({_NUMBER_WORDS})\b)", re.IGNORECASE),
+    # a capitalised word after a preposition of place, not opening the sentence
+    PLACE: re.compile(r"\b(in|at|to|from|near)\s+(the\s+)?[A-Z][\w-]+"),
+}
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w-]+")
+
+
+def question_type(question: str) -> str | None:
+    """TIME, NUMBER, PLACE or NAME from the question's opening words; None for any other question."""
+    opening = " ".join(question.lower().split())
+    for kind, pattern in _OPENINGS:
+        if pattern.match(opening):
+            return kind
+    return None
+
+
+def kinds_held(sentence: str) -> frozenset[str]:
+    """The kinds of thing a sentence holds whatever the question: TIME, NUMBER, PLACE."""
+    return frozenset(kind for kind, pattern in _HAS.items() if pattern.search(sentence))
+
+
+def capitalised(sentence: str) -> frozenset[str]:
+    """The sentence's capitalised words (not opening it), lower-cased: the names it may hold."""
+    return frozenset(word.lower() for word in _CAPITALISED.findall(sentence))
+
+
+def asked_words(question: str) -> frozenset[str]:
+    return frozenset(word.lower() for word in re.findall(r"[\w-]+", question))
+
+
+def holds(kind: str | None, sentence: str, question: str) -> bool:
+    """Whether the sentence holds the kind of thing asked for; for NAME, a capitalised word (not
+    opening the sentence) that the question does not already say."""
+    if kind is None:
+        return False
+    if kind == NAME:
+        return bool(capitalised(sentence) - asked_words(question))
+    return kind in kinds_held(sentence)
