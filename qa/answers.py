@@ -162,7 +162,6 @@ def card_json(card: Card) -> dict:
         "passage_ids": list(card.passage_ids),
         "quote": span_json(card.quote),
         "excerpt": span_json(card.excerpt),
-        "context": [span_json(span) for span in card.context],
         "source": {f: getattr(card.source, f) for f in ("title", "outlet", "published", "url")},
         "citation": citation(card),
     }

@@ -478,7 +478,7 @@ def parser() -> argparse.ArgumentParser:
     ask_parser = commands.add_parser("ask", help="answer a question (or one per line on stdin)")
     ask_parser.add_argument("question", nargs="?", help="the question; omit to read questions from stdin")
     ask_parser.add_argument(
-        "-k", type=int, default=DEFAULT_K, help=f"excerpts per answer (default {DEFAULT_K})"
+        "-k", type=int, default=DEFAULT_K, help=f"cards (answers quoted) per question (default {DEFAULT_K})"
     )
     ask_parser.add_argument("--json", action="store_true", help="one JSON object per question")
     ask_parser.add_argument(

@@ -87,7 +87,7 @@ def _chart(rows: list):
         )
     axes.set_xticks(range(len(CHARTED)), CHARTED, fontsize=8)
     axes.set_ylim(0, 1)
-    axes.legend(fontsize=8, ncols=len(rows))
+    axes.legend(fontsize=8, ncols=len(rows), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     figure.tight_layout()
     plt.close(figure)
     return figure
@@ -114,8 +114,9 @@ def build_tab(gr, live: LiveEngine) -> None:
         modes = gr.CheckboxGroup(list(MODES), value=list(MODES), label="Modes (the first is the baseline)")
     run = gr.Button("Run evaluation", variant="primary")
     table = gr.Dataframe(
-        headers=["mode", *METRICS, *QUOTE_METRICS],
-        label=f"Metrics (* differs from the first, p < {MAX_P}; quote@k and excerpt words judge the cards)",
+        headers=["mode", *METRICS, "quote@1", "quote@3", "card@1", "excerpt words", "at most"],
+        label=f"Metrics (* differs from the first, p < {MAX_P}); quote@k, card@1 and the first card's "
+        "excerpt words (median, at most) judge the cards",
     )
     chart = gr.Plot(label="Comparison")
     misses = gr.Dataframe(headers=["id", "question", "gold", "first passage"], label="Not first", wrap=True)

@@ -353,7 +353,7 @@ def _chat(gr, live: LiveEngine) -> tuple:
         additional_inputs=[
             # render=False: inside the page's Blocks they would otherwise appear where they are made
             gr.Dropdown(list(MODES), value=DEFAULT_MODE, label="Retrieval mode", render=False),
-            gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Excerpts per answer (k)", render=False),
+            gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Cards per answer (k)", render=False),
             interviews,
             speakers,
         ],

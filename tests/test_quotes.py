@@ -157,7 +157,7 @@ def test_every_span_of_an_answer_is_verbatim_from_its_transcript(tiny_corpus, tm
 
 
 def assert_verbatim(engine: Engine, questions: list[str]) -> None:
-    """`text == source[start:end]` for every hit, quote, excerpt and context stretch, in the JSON that
+    """`text == source[start:end]` for every hit, quote and excerpt, in the JSON that
     `qa ask --json` and /search give; and each card's quote lies inside its excerpt."""
     sources = {d.doc_id: d.text for d in documents_of(engine.index)}
     for question in questions:
@@ -167,7 +167,7 @@ def assert_verbatim(engine: Engine, questions: list[str]) -> None:
             assert sources[hit["doc_id"]][hit["start"] : hit["end"]] == hit["text"]
         for card in reply["cards"]:
             source = sources[card["doc_id"]]
-            for span in [card["quote"], card["excerpt"], *card["context"]]:
+            for span in [card["quote"], card["excerpt"]]:
                 assert source[span["start"] : span["end"]] == span["text"]
             assert (
                 card["excerpt"]["start"]
@@ -197,13 +197,6 @@ def test_the_answer_json_adds_cards_to_today_s_fields(tiny_corpus, tmp_path, key
             "start": 75,
             "end": 144,
         },
-        "context": [
-            {
-                "text": "The border treaty was signed. India and Pakistan were not part of it.",
-                "start": 75,
-                "end": 144,
-            }
-        ],
         "source": {
             "title": "Tiny <b>talk</b>",
             "outlet": "Test Post",
