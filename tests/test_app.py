@@ -325,6 +325,12 @@ def test_a_card_from_subtitles_shows_when_the_words_were_said(tmp_path, keyword_
     engine = Engine(build(corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
     reply = answer("music", [], "dense", 1, engine=engine)
     assert '<strong>Ola Lind</strong> <span class="qa-time">[00:59:58&ndash;01:00:09]</span>' in reply
+    # the quote is the whole one-sentence answer, said over cues 2 and 3; the JSON gives its seconds
+    from qa.answers import answer_json
+
+    (card,) = answer_json(engine.ask("music", 1, "dense"))["cards"]
+    assert card["quote"]["text"] == "Music at the border."  # cues joined into one turn
+    assert card["timecode"] == {"start": 3598.5, "end": 3609.9}
 
 
 HOSTILE = [
