@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from qa.boilerplate import is_back_channel, is_boilerplate
 from qa.documents import INTERVIEWEE, INTERVIEWER, Document, QAError, Turn
 
 _NAME = r"[A-ZА-ЯЁ][\w.'’\-]*(?: [A-ZА-ЯЁ][\w.'’\-]*){0,3}"  # Latin or Cyrillic capitals
@@ -133,7 +134,8 @@ def parse_turns(document: Document) -> list[Turn]:
     """Split a transcript into speaker turns; unlabelled text becomes one turn per paragraph,
     said by the metadata's interviewee (or an unknown speaker)."""
     text = document.text
-    spans = paragraphs(text)
+    # page furniture (rights lines, captions, player text, bylines) is in the text but nobody said it
+    spans = [(s, e) for s, e in paragraphs(text) if not is_boilerplate(text[s:e])]
     labels = [_label_at(text, start, end) for start, end in spans]
     speakers = _speakers(document, spans, labels)
     if not speakers:
@@ -150,7 +152,10 @@ def parse_turns(document: Document) -> list[Turn]:
         elif raw:
             raw[-1][1].append((start, end))
     raw = [(label, turn_spans) for label, turn_spans in raw if turn_spans]
-    asker = _asker(document, raw)
+    # who asks is judged on what was said, not on "Uh-huh." and "Thank you."
+    asker = _asker(
+        document, [(label, spans) for label, spans in raw if not is_back_channel(_said(text, spans))]
+    )
 
     _drop_trailer(raw, text)
     # Before the first question come the headline and standfirst, even when a headline reads
@@ -166,12 +171,20 @@ def parse_turns(document: Document) -> list[Turn]:
         if not kept:
             continue
         speaker, role = _role(label, document, asker)
+        asked = turns[-1].role == INTERVIEWER and _said(text, turns[-1]).endswith("?") if turns else False
+        if is_back_channel(_said(text, kept), answers_a_question=asked and role == INTERVIEWEE):
+            continue  # "Uh-huh.", "Right.": nothing to quote, and no question to answer
         index = len(turns)
         asked_by = last_question if role == INTERVIEWEE else None
         turns.append(Turn(document.doc_id, index, speaker, role, tuple(kept), asked_by))
         if role == INTERVIEWER:
             last_question = index
     return turns
+
+
+def _said(text: str, turn_or_spans) -> str:
+    spans = turn_or_spans.spans if isinstance(turn_or_spans, Turn) else turn_or_spans
+    return " ".join(text[s:e] for s, e in spans).rstrip()
 
 
 def _drop_trailer(raw: list[tuple[str, list[tuple[int, int]]]], text: str) -> None:

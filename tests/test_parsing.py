@@ -163,3 +163,81 @@ def test_headline_and_byline_stand_in_for_missing_metadata(tmp_path):
     turns = parse_turns(document)
     assert [(t.speaker, t.role) for t in turns] == [("Ann Asker", INTERVIEWER), ("Jo Smith", INTERVIEWEE)]
     assert turn_text(document, turns[-1]) == "Because."
+
+
+NEWS_PAGE = """\
+Minister says the harbour will reopen in spring
+
+By Jane Holm
+
+Watch: the minister on the harbour closure
+
+Holm: When will the harbour reopen?
+
+Petersen: In April, if the ice allows it. The dredging starts in March.
+
+Holm: And the ferries.
+
+Petersen: Uh-huh.
+
+Holm: The ferries stop until then.
+
+Petersen: Right.
+
+Petersen: They stop, yes. We will run buses along the coast instead.
+
+Subtitles unavailable
+
+Holm: Will the port fees rise?
+
+Petersen: No.
+
+Holm: Thank you.
+
+© 2024 Example Herald. All rights reserved.
+"""
+
+
+def test_page_furniture_and_back_channel_are_left_out_of_the_turns_with_offsets_kept():
+    document = Document("news", "news.txt", NEWS_PAGE)
+    turns = parse_turns(document)
+    said = [(t.speaker, t.role, turn_text(document, t)) for t in turns]
+    # the byline, the player line, the caption notice and the rights line are nobody's words; the
+    # interviewer's "Thank you." and the minister's "Uh-huh." and "Right." acknowledge, nothing more;
+    # "No." answers a question and stays
+    assert said == [
+        ("Holm", INTERVIEWER, "When will the harbour reopen?"),
+        ("Petersen", INTERVIEWEE, "In April, if the ice allows it. The dredging starts in March."),
+        ("Holm", INTERVIEWER, "And the ferries."),
+        ("Holm", INTERVIEWER, "The ferries stop until then."),
+        ("Petersen", INTERVIEWEE, "They stop, yes. We will run buses along the coast instead."),
+        ("Holm", INTERVIEWER, "Will the port fees rise?"),
+        ("Petersen", INTERVIEWEE, "No."),
+    ]
+    assert turns[4].asked_by == 3  # the answer knows the statement before it, not an "Uh-huh."
+    for turn in turns:  # still offsets into the unchanged text
+        for start, end in turn.spans:
+            assert NEWS_PAGE[start:end] in turn_text(document, turn)
+
+
+@pytest.mark.parametrize(
+    ("line", "furniture"),
+    [
+        ("© 2019 The Example Times. All rights reserved.", True),
+        ("Copyright 2019 Example Media", True),
+        ("Subtitles unavailable", True),
+        ("Watch: Putin on sanctions", True),
+        ("Read more: the full text", True),
+        ("By Jane Doe, Moscow", True),
+        ("Sign up for our newsletter", True),
+        ("Photo: Reuters", True),
+        ("By and large, the economy grew.", False),
+        ("Copyright is a big issue for us, and we have spent years fighting piracy.", False),
+        ("Related to that, I think we can.", False),
+        ("Listen, I told them no.", False),
+    ],
+)
+def test_page_furniture_is_told_from_speech(line, furniture):
+    from qa.boilerplate import is_boilerplate
+
+    assert is_boilerplate(line) is furniture
