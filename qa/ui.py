@@ -242,15 +242,24 @@ def stream(message: str, history: list, *settings, engine: Engine) -> Iterator[s
 
 
 def _previous_question(history: list) -> str | None:
-    """The last question the person asked in this chat (history holds role/content messages)."""
+    """The last question the person asked in this chat. History holds role/content messages, whose
+    content Gradio gives as a string or as a list of parts ({"type": "text", "text": ...})."""
     for message in reversed(history or []):
-        if (
-            isinstance(message, dict)
-            and message.get("role") == "user"
-            and isinstance(message.get("content"), str)
-        ):
-            return message["content"]
+        if isinstance(message, dict) and message.get("role") == "user":
+            text = _text_of(message.get("content"))
+            if text:
+                return text
     return None
+
+
+def _text_of(content) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return content.get("text") if isinstance(content.get("text"), str) else ""
+    if isinstance(content, list | tuple):
+        return " ".join(part for part in map(_text_of, content) if part)
+    return ""
 
 
 def interview_choices(engine: Engine) -> list[tuple[str, str]]:
@@ -347,7 +356,11 @@ def _chat(gr, live: LiveEngine) -> tuple:
             elem_id="qa-answers",
             buttons=["copy", "copy_all"],
         ),
-        textbox=gr.Textbox(placeholder=f"Ask the interview a question, e.g. {EXAMPLES[1]}", submit_btn=True),
+        textbox=gr.Textbox(
+            placeholder=f"Ask the interview a question, e.g. {EXAMPLES[1]}",
+            submit_btn=True,
+            elem_id="qa-question",
+        ),
         title="Interview QA",
         description=_description(engine),
         additional_inputs=[

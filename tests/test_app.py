@@ -422,3 +422,17 @@ def test_the_app_answers_from_an_interview_added_by_another_process_once_it_is_i
         assert added.returncode == 0, added.stderr
         after = client.predict("Why was the harbour closed?", 3, "hybrid", api_name="/search")
         assert after["hits"][0]["doc_id"] == "harbour"
+
+
+def test_the_previous_question_is_read_from_gradio_s_message_parts():
+    from qa.ui import _previous_question
+
+    # Gradio 6 gives a message's content as a list of parts; older ones as a string
+    parts = [
+        {"role": "user", "content": [{"type": "text", "text": "Where is the summit?"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "<div>...</div>"}]},
+    ]
+    assert _previous_question(parts) == "Where is the summit?"
+    assert _previous_question([{"role": "user", "content": "Who decides?"}]) == "Who decides?"
+    assert _previous_question([{"role": "assistant", "content": "x"}]) is None
+    assert _previous_question([]) is None

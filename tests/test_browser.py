@@ -119,6 +119,12 @@ def test_a_question_in_the_browser_shows_the_right_quote_card(server, browser, t
     assert page.evaluate("navigator.clipboard.readText()") == (
         f'"{" ".join(quote.split())}" - Rashid Alimov, TASS, 2017-12'
     )
+    # a follow-up is searched with the question before it, and the reply says so
+    page.locator("#qa-question textarea").fill("And what about the presidency?")
+    page.keyboard.press("Enter")
+    searched = page.locator(".qa-searched")
+    searched.wait_for(timeout=60_000)
+    assert text_of(searched) == f"Searched: {QUESTION} And what about the presidency?"
     # "Show context" opens the whole answer with the question before it
     context = card.locator("details.qa-context")
     assert not context.locator(".qa-asked").is_visible()
