@@ -232,9 +232,9 @@ def _docx(path: Path, data: bytes) -> Source:
         raise QAError(f"{path}: not a readable Word document ({error})") from None
     paragraphs = [" ".join(p.text.split()) for p in document.paragraphs]
     props = document.core_properties
+    # Not the file's created date: the template or program that made the file stamps it, and it is
+    # not when the interview was published (a sidecar or front matter gives that).
     metadata = {"title": props.title or "", "interviewee": "", "published": ""}
-    if props.created:
-        metadata["published"] = props.created.date().isoformat()
     return Source(
         "\n\n".join(p for p in paragraphs if p) + "\n", {k: v for k, v in metadata.items() if v}, kind="docx"
     )

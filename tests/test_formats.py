@@ -116,15 +116,19 @@ def test_subtitles_naming_no_one_become_paragraphs_at_pauses(tmp_path):
 
 
 def test_word_documents_read_as_paragraphs(tmp_path):
+    import datetime
+
     import docx
 
     word = docx.Document()
     word.core_properties.title = "A Word interview"
+    word.core_properties.created = datetime.datetime(2013, 12, 23, 23, 15)  # as a template stamps it
     for line in ("Q: Why Word?", "Jo Doe: Because the office uses it.", "And it prints well."):
         word.add_paragraph(line)
     word.save(tmp_path / "talk.docx")
     document, turns = turns_of(tmp_path / "talk.docx")
     assert document.title == "A Word interview" and document.format == "docx"
+    assert document.published == ""  # the file's created date is not when the interview appeared
     assert turns == [
         ("Q", "interviewer", "Why Word?"),
         ("Jo Doe", "interviewee", "Because the office uses it.\n\nAnd it prints well."),
