@@ -44,10 +44,20 @@ def is_boilerplate(line: str) -> bool:
     if not line or len(line.split()) > MAX_BOILERPLATE_WORDS:
         return False
     if _BYLINE.match(line):
-        # "By Jane Doe": the words after "By" up to a comma are a name, each capitalised
-        name = re.split(r"\s*[,|–—-]\s*", line[3:], maxsplit=1)[0].split()
-        return 1 <= len(name) <= 4 and all(_NAME_WORD.match(word) for word in name)
+        return byline_name(line) is not None
     return bool(_BOILERPLATE.match(line))
+
+
+def byline_name(line: str) -> str | None:
+    """The name in a byline, "By Jane Doe" or "By Jane Doe, Moscow": one to four capitalised words
+    after "By", up to a comma or dash; None for any other line ("By and large, ...")."""
+    line = " ".join(line.split())
+    if not _BYLINE.match(line) or len(line.split()) > MAX_BOILERPLATE_WORDS:
+        return None
+    name = re.split(r"\s*[,|–—-]\s*", line[3:], maxsplit=1)[0].split()
+    if 1 <= len(name) <= 4 and all(_NAME_WORD.match(word) for word in name):
+        return " ".join(name)
+    return None
 
 
 def is_back_channel(text: str, answers_a_question: bool = False) -> bool:

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+from qa.boilerplate import byline_name
 from qa.documents import Document, QAError
 from qa.formats import SUFFIXES, read_source
 from qa.parsing import SPEAKER_LABEL
@@ -61,12 +62,18 @@ def doc_id_for(path: Path) -> str:
 
 def metadata_from_text(text: str) -> dict:
     """What a transcript says of itself when no sidecar does: its headline (a first line that is
-    not already someone speaking) and byline."""
+    not already someone speaking) and byline ("Interviewed by ...", or a news byline "By ...", whose
+    writer is taken to be the interviewer)."""
     first = text.strip().splitlines()[0].strip()
     metadata = {} if SPEAKER_LABEL.match(first) else {"title": first}
     byline = _BYLINE.search(text)
     if byline:
         metadata["interviewer"] = byline["name"].strip()
+    else:  # a news byline, "By Jane Doe", on a line of its own
+        named = (byline_name(line) for line in text.splitlines() if line.strip()[:3].lower() == "by ")
+        name = next((n for n in named if n), None)
+        if name:
+            metadata["interviewer"] = name
     return metadata
 
 

@@ -75,15 +75,20 @@ def _label_at(text: str, start: int, end: int) -> _Label | None:
 def _role(label: str, document: Document, asker: str | None = None) -> tuple[str, str]:
     """(speaker, role) for a label, using the document's metadata to name generic labels."""
     folded = label.lower()
-    if (
-        folded in _INTERVIEWER_LABELS
-        or (document.interviewer and label == document.interviewer)
-        or label == asker
-    ):
+    if folded in _INTERVIEWER_LABELS or names(label, document.interviewer) or label == asker:
         return (document.interviewer or label), INTERVIEWER
     if folded in _INTERVIEWEE_LABELS:
         return (document.interviewee or label), INTERVIEWEE
     return label, INTERVIEWEE
+
+
+def names(label: str, person: str) -> bool:
+    """Whether a speaker label names this person: the full name or the surname, in any case
+    ("Jane Holm", "HOLM", "Holm")."""
+    if not person:
+        return False
+    label, person = " ".join(label.lower().split()), " ".join(person.lower().split())
+    return label == person or label == person.split()[-1]
 
 
 def _speakers(document: Document, spans, labels) -> set[str]:

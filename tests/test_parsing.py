@@ -241,3 +241,37 @@ def test_page_furniture_is_told_from_speech(line, furniture):
     from qa.boilerplate import is_boilerplate
 
     assert is_boilerplate(line) is furniture
+
+
+STATEMENTS = """\
+The president on history
+
+By Tom Varga
+
+VARGA: Mr President. History.
+
+KOVACS: History is what we leave to our children, and we owe them the truth about it.
+
+VARGA: And the border.
+
+KOVACS: The border was drawn in 1920 and it will not be redrawn by us.
+
+VARGA: The treaty, then.
+
+KOVACS: The treaty stands. We signed it and we keep it.
+"""
+
+
+def test_a_byline_names_the_interviewer_who_asks_without_question_marks(tmp_path):
+    from qa.corpus import read_document
+
+    (tmp_path / "president.txt").write_text(STATEMENTS, encoding="utf-8")
+    document = read_document(tmp_path / "president.txt")
+    assert document.interviewer == "Tom Varga"  # from "By Tom Varga"
+    turns = parse_turns(document)
+    # no turn ends in "?", so only the byline says who asks: "VARGA" is his surname, in capitals
+    assert [(t.speaker, t.role) for t in turns] == [("Tom Varga", INTERVIEWER), ("KOVACS", INTERVIEWEE)] * 3
+    assert [t.asked_by for t in turns if t.role == INTERVIEWEE] == [0, 2, 4]
+    # without the byline nothing tells them apart, and both speakers' words would be answers
+    bare = Document("x", "x.txt", STATEMENTS.replace("By Tom Varga\n\n", ""))
+    assert {t.role for t in parse_turns(bare)} == {INTERVIEWEE}
