@@ -64,6 +64,8 @@ class Answer:
     hits: tuple[Hit, ...]
     cards: tuple[Card, ...] = ()
     route: str = "english"  # "english", or "multilingual" for a question in another script
+    # the interviewees the question names, whose words alone were searched (none: everyone's)
+    named: tuple[str, ...] = ()
 
 
 def by_answer_turn(hits) -> list[list[Hit]]:
@@ -177,6 +179,7 @@ def answer_json(answer: Answer) -> dict:
         "abstained": answer.abstained,
         "hits": [hit_json(hit) for hit in answer.hits],
         "cards": [card_json(card) for card in answer.cards],
+        **({"named": list(answer.named)} if answer.named else {}),
     }
 
 

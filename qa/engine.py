@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -173,13 +174,36 @@ class Engine:
         self._check(mode)
         route = self.route(question, mode)
         allowed = self.index.rows_where(doc_ids, speakers)
+        named = self.named_speakers(question) if speakers is None else ()
+        if named:
+            # "What did Obama say about Congress?": that person's words first, if they cover it
+            theirs = self.index.rows_where(doc_ids, set(named))
+            if len(theirs) and self.covers(question, theirs, route):
+                allowed = theirs
+            else:
+                named = ()
         if not self.covers(question, allowed, route):
             return Answer(question, True, (), (), route)
         retriever = self._foreign() if route == "multilingual" else self._english(mode)
         hits = retriever.search(question, max(CANDIDATES, 3 * k), allowed)
         if not hits:
             return Answer(question, True, (), (), route)
-        return Answer(question, False, tuple(hits[:k]), self._cards(question, hits, k, route), route)
+        return Answer(question, False, tuple(hits[:k]), self._cards(question, hits, k, route), route, named)
+
+    def named_speakers(self, question: str) -> tuple[str, ...]:
+        """The interviewees a question names, by full name or by surname (a capitalised word of
+        three letters or more), in the index's spelling; () when it names none of them."""
+        words = set(re.findall(r"[\w'’-]+", question))
+        folded = " " + " ".join(re.findall(r"[\w'’-]+", question.lower())) + " "
+        found = []
+        for speaker in self.index.speaker_rows:
+            parts = speaker.split()
+            surname = parts[-1] if parts else ""
+            if len(parts) > 1 and f" {' '.join(parts).lower()} " in folded:
+                found.append(speaker)
+            elif len(surname) >= 3 and (surname in words or surname.capitalize() in words):
+                found.append(speaker)
+        return tuple(found) if len(found) < len(self.index.speaker_rows) else ()
 
     def _cards(self, question: str, hits: list[Hit], k: int, route: str) -> tuple[Card, ...]:
         """One card per answer turn among the hits (the first k + CARD_SPARE turns): each answer's

@@ -223,6 +223,12 @@ def reply_parts(
     if allowed is not None and not len(allowed):
         yield f"<p>{html.escape(NO_MATCHING_PASSAGE)}</p>"
         return
+    if reply.named:
+        who = " and ".join(html.escape(name) for name in reply.named)
+        yield (
+            f'<p class="qa-named">From the words of {who}, whom the question names '
+            "(choose speakers in Settings to search others).</p>"
+        )
     yield from cards_html(reply)
 
 

@@ -263,3 +263,24 @@ def test_a_lexical_hit_sharing_one_term_of_several_weighs_half_in_hybrid_fusion(
         ("reef", 0.2),
     ]
     # without the halving the reef passage would have scored 0.4, above "other"
+
+
+def test_a_question_naming_an_interviewee_is_answered_from_their_words_first(archive):
+    assert archive.named_speakers("What did Anna Berg say about the summit?") == ("Anna Berg",)
+    assert archive.named_speakers("what did BERG say?") == ()  # a surname must be capitalised...
+    assert archive.named_speakers("What did Berg say?") == ("Anna Berg",)  # ...as names are
+    answer = archive.ask("What did Berg say about the summit?", 5, "hybrid")
+    assert answer.named == ("Anna Berg",) and ids(answer.hits) == ["panel:1:0"]
+    assert answer_json(answer)["named"] == ["Anna Berg"]
+    # not naming her, the same question finds every summit passage
+    assert len(archive.ask("What was said about the summit?", 5, "hybrid").hits) > 1
+    # when her words do not cover the question, everyone's are searched, and the answer says none
+    # was named: "music" is in nothing she said
+    music = archive.ask("What did Berg say about music?", 5, "hybrid")
+    assert music.named == () and ids(music.hits)[0] == "tiny:3:0"
+    # a speaker filter the user chose wins over the name in the question
+    assert archive.ask("What did Berg say about the summit?", 5, "hybrid", speakers={"Ola Lind"}).named == ()
+    from qa.ui import answer as page_reply
+
+    shown = page_reply("What did Berg say about the summit?", [], "hybrid", 5, engine=archive)
+    assert shown.startswith('<p class="qa-named">From the words of Anna Berg, whom the question names')
