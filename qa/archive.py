@@ -18,7 +18,7 @@ from qa.corpus import read_document
 from qa.documents import Document, QAError
 from qa.embedders import Embedder, get_embedder
 from qa.formats import SUFFIXES
-from qa.parsing import is_unlabelled, parse_turns
+from qa.parsing import is_unlabelled, parse_turns, roles_uncertain
 from qa.store import ARCHIVE, DEFAULT_SCORING, Index, build_from, corpus_passages, documents_of, load
 from qa.vectors import Scoring
 
@@ -66,10 +66,12 @@ class Duplicate(QAError):
     """The file's interview is already in the archive."""
 
 
-def _check(path: Path, hashes: dict[str, str]) -> tuple[Document, int, str]:
-    """The document read from path, its passage count and a note for the report; QAError when it
-    cannot be added."""
+def _check(path: Path, hashes: dict[str, str], interviewer: str = "") -> tuple[Document, int, str]:
+    """The document read from path (with this interviewer, when given), its passage count and a note
+    for the report; QAError when it cannot be added."""
     document = read_document(path)
+    if interviewer:
+        document = replace(document, interviewer=interviewer)
     duplicate = hashes.get(text_hash(document.text))
     if duplicate:
         raise Duplicate(f"{path}: the same interview is already in the archive as {duplicate!r}; skipped")
@@ -77,6 +79,8 @@ def _check(path: Path, hashes: dict[str, str]) -> tuple[Document, int, str]:
     if not passages:
         raise QAError(f"{path}: no answer passages found (only questions?)")
     note = "no speaker labels: one turn per paragraph" if is_unlabelled(document) else ""
+    if roles_uncertain(document):
+        note = "who asks is unclear, so every turn is indexed as an answer: give the interviewer's name"
     return document, len(passages), note
 
 
@@ -98,12 +102,14 @@ def add(
     scoring: Scoring = DEFAULT_SCORING,
     progress: bool = False,
     report: Callable[[Outcome], None] = lambda outcome: None,
+    interviewer: str = "",
 ) -> tuple[Index | None, list[Outcome]]:
     """Add transcript files (or folders of them) to the archive at index_dir, creating it if need
     be. A file whose name (doc id) is already in the archive replaces that interview; one whose text
     is already there is skipped. Returns the new index (None when nothing changed) and one outcome
     per file, each also passed to `report` as soon as it is known. An existing archive keeps its own
-    embedder, multilingual and scoring settings; the arguments apply to a new one."""
+    embedder, multilingual and scoring settings; the arguments apply to a new one. `interviewer`
+    names who asks in every file added (a label with that name or surname is theirs)."""
     existing = load(index_dir) if index_dir.exists() else None
     documents = {d.doc_id: d for d in documents_of(existing)} if existing else {}
     if existing:
@@ -115,7 +121,7 @@ def add(
     outcomes, batch_ids = [], set()
     for path in files_under(paths):
         try:
-            document, count, note = _check(path, hashes)
+            document, count, note = _check(path, hashes, interviewer)
         except QAError as error:
             status = "skipped" if isinstance(error, Duplicate) else "failed"
             outcome = Outcome(path, status=status, note=str(error))

@@ -23,7 +23,7 @@ def interviews(engine: Engine) -> list[list]:
     ]
 
 
-def add_files(live: LiveEngine, paths: list[str], progress=None) -> str:
+def add_files(live: LiveEngine, paths: list[str], progress=None, interviewer: str = "") -> str:
     """Add uploaded files to the served index (the next question searches the result); the report,
     one line per file."""
     if not paths:
@@ -39,7 +39,13 @@ def add_files(live: LiveEngine, paths: list[str], progress=None) -> str:
             progress(len(lines) / (len(paths) + 1), desc=f"read {len(lines)} of {len(paths)} files")
 
     folder = live.get().index.folder
-    index, _ = add(folder, [Path(p) for p in paths], progress=progress is not None, report=report)
+    index, _ = add(
+        folder,
+        [Path(p) for p in paths],
+        progress=progress is not None,
+        report=report,
+        interviewer=" ".join((interviewer or "").split()),
+    )
     if index is not None:
         lines.append(f"Searchable now: {len(index.documents)} interviews, {len(index.passages)} passages.")
     return "\n".join(lines)
@@ -63,6 +69,10 @@ def build_tab(gr, live: LiveEngine, filters: tuple) -> None:
     upload = gr.File(
         file_count="multiple", file_types=list(SUFFIXES), label=f"Add transcripts ({', '.join(SUFFIXES)})"
     )
+    interviewer = gr.Textbox(
+        label="Interviewer (who asks, as labelled in the files; only when a file does not say)",
+        max_lines=1,
+    )
     add_button = gr.Button("Add to the archive", variant="primary")
     with gr.Row():
         chosen = gr.Dropdown([d for d in sorted(engine.index.documents)], label="Interview to remove")
@@ -80,9 +90,9 @@ def build_tab(gr, live: LiveEngine, filters: tuple) -> None:
             gr.Dropdown(choices=sorted(engine.index.speaker_rows)),
         )
 
-    def on_add(paths, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (gradio's idiom)
+    def on_add(paths, asker, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (gradio's idiom)
         try:
-            return refreshed(add_files(live, paths or [], progress))
+            return refreshed(add_files(live, paths or [], progress, asker or ""))
         except QAError as error:
             return refreshed(str(error))
 
@@ -93,5 +103,5 @@ def build_tab(gr, live: LiveEngine, filters: tuple) -> None:
             return refreshed(str(error))
 
     outputs = [log, table, chosen, *filters]
-    add_button.click(on_add, [upload], outputs, api_visibility="private")
+    add_button.click(on_add, [upload, interviewer], outputs, api_visibility="private")
     remove_button.click(on_remove, [chosen], outputs, api_visibility="private")

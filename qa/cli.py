@@ -127,6 +127,12 @@ def cmd_add(args: argparse.Namespace) -> int:
     def report(outcome) -> None:
         if outcome.went_in:
             print(f"{outcome.status} {outcome.path} {outcome.detail}", flush=True)
+            if outcome.note.startswith("who asks is unclear"):
+                print(
+                    f"qa: {outcome.path}: to say who asks, `qa remove {outcome.doc_id}` and add it again "
+                    "with --interviewer NAME",
+                    file=sys.stderr,
+                )
         else:
             print(f"qa: {outcome.note}", file=sys.stderr, flush=True)
 
@@ -138,6 +144,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         scoring=_scoring(args),
         progress=not args.quiet,
         report=report,
+        interviewer=" ".join((args.interviewer or "").split()),
     )
     if not outcomes:
         raise QAError(f"no transcript files ({', '.join(SUFFIXES)}) in {', '.join(map(str, args.paths))}")
@@ -460,6 +467,11 @@ def parser() -> argparse.ArgumentParser:
     )
     add_parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     add_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_parser.add_argument(
+        "--interviewer",
+        metavar="NAME",
+        help="who asks in these files (their label: the full name or the surname), when a file does not say",
+    )
     _multilingual_arg(add_parser, "when this creates the index: ")
     _sentences_arg(add_parser, "when this creates the index: ")
     _index_arg(add_parser)

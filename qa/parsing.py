@@ -129,6 +129,26 @@ def _asker(document: Document, raw: list[tuple[str, list[tuple[int, int]]]]) -> 
     return best if share[best] >= 0.5 and sorted(share.values())[-2] < share[best] else None
 
 
+def roles_uncertain(document: Document) -> bool:
+    """True when two or more people speak and nothing says who asks: no Question/Q label, no
+    interviewer in the metadata or a byline, and no speaker whose turns are mostly questions. Every
+    turn is then taken as an answer, and `qa add --interviewer NAME` should settle it."""
+    text = document.text
+    spans = [(s, e) for s, e in paragraphs(text) if not is_boilerplate(text[s:e])]
+    labels = [_label_at(text, start, end) for start, end in spans]
+    speakers = _speakers(document, spans, labels)
+    if len(speakers) < 2 or any(_role(label, document)[1] == INTERVIEWER for label in speakers):
+        return False
+    raw: list[tuple[str, list[tuple[int, int]]]] = []
+    for (start, end), match in zip(spans, labels, strict=True):
+        if match and match.label in speakers:
+            raw.append((match.label, [(match.end, end)] if match.end < end else []))
+        elif raw:
+            raw[-1][1].append((start, end))
+    said = [(label, spans) for label, spans in raw if spans and not is_back_channel(_said(text, spans))]
+    return _asker(document, said) is None
+
+
 def is_unlabelled(document: Document) -> bool:
     """True when the text has no speaker labels, so each paragraph is taken as a turn."""
     spans = paragraphs(document.text)

@@ -261,3 +261,45 @@ def test_an_archive_keeps_its_way_of_reading_sentences(tmp_path, incoming, monke
     index, _ = add(archive, [incoming / "copy.txt"])  # no settings given: the archive's own
     assert index.scoring == in_context and index.manifest["embedder"]["name"] == "test-in-context"
     assert remove(archive, ["panel"]).scoring == in_context
+
+
+UNCLEAR = (
+    "VARGA: Mr President. History.\n\nKOVACS: History is what we leave to our children.\n\n"
+    "VARGA: And the border.\n\nKOVACS: The border was drawn in 1920 and stays.\n"
+)
+
+
+def test_a_transcript_whose_asker_is_unclear_says_so_and_interviewer_settles_it(
+    archive_dir, tmp_path, keyword_embedder, capsys
+):
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "president.txt").write_text(UNCLEAR, encoding="utf-8")
+    code, out, err = run(capsys, "add", str(incoming), "--index", str(archive_dir), "--quiet")
+    # nothing says who asks (no Q: label, no byline, no question marks): all four turns are answers
+    assert code == 0
+    assert out.splitlines()[0] == (
+        f"added {incoming / 'president.txt'} as president (4 passages; who asks is unclear, so every "
+        "turn is indexed as an answer: give the interviewer's name)"
+    )
+    assert err == (
+        f"qa: {incoming / 'president.txt'}: to say who asks, `qa remove president` and add it again with "
+        "--interviewer NAME\n"
+    )
+    code, out, err = run(
+        capsys, "add", str(incoming), "--index", str(archive_dir), "--quiet", "--interviewer", "Tom Varga"
+    )
+    # the same text is already there, so it is skipped; replace it by removing it first
+    assert code == 0 and "already in the archive" in err
+    run(capsys, "remove", "president", "--index", str(archive_dir))
+    code, out, err = run(
+        capsys, "add", str(incoming), "--index", str(archive_dir), "--quiet", "--interviewer", "Tom Varga"
+    )
+    assert out.splitlines()[0] == f"added {incoming / 'president.txt'} as president (2 passages)"
+    index = load(archive_dir)
+    theirs = [p for p in index.passages if p.doc_id == "president"]
+    assert [(p.speaker, p.in_answer_to) for p in theirs] == [
+        ("KOVACS", "Mr President. History."),
+        ("KOVACS", "And the border."),
+    ]
+    assert index.documents["president"]["interviewer"] == "Tom Varga"
