@@ -198,6 +198,9 @@ def _write(
     )
 
 
+CITED = ("outlet", "published", "interviewer")
+
+
 def listing(index: Index) -> list[dict]:
     """One row per interview: id, title, format, passages, speakers (interviewees quoted)."""
     rows = []
@@ -213,6 +216,8 @@ def listing(index: Index) -> list[dict]:
                 "speakers": speakers,
                 "published": record.get("published", ""),
                 "path": record.get("path", ""),
+                # what a citation cannot say (a sidecar NAME.json, front matter or a byline gives it)
+                "missing": [f for f in CITED if not record.get(f)],
             }
         )
     return rows

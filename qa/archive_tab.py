@@ -13,12 +13,19 @@ from qa.documents import QAError
 from qa.engine import Engine, LiveEngine
 from qa.formats import SUFFIXES
 
-COLUMNS = ["doc id", "title", "format", "passages", "speakers"]
+COLUMNS = ["doc id", "title", "format", "passages", "speakers", "not known (for citations)"]
 
 
 def interviews(engine: Engine) -> list[list]:
     return [
-        [row["doc_id"], row["title"], row["format"], row["passages"], ", ".join(row["speakers"])]
+        [
+            row["doc_id"],
+            row["title"],
+            row["format"],
+            row["passages"],
+            ", ".join(row["speakers"]),
+            ", ".join(row["missing"]),
+        ]
         for row in listing(engine.index)
     ]
 

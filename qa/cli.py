@@ -173,7 +173,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     width = max(len("DOC_ID"), *(len(r["doc_id"]) for r in rows))
     print(f"{'DOC_ID':<{width}}  PASSAGES  FORMAT     TITLE")
     for row in rows:
-        print(f"{row['doc_id']:<{width}}  {row['passages']:>8}  {row['format']:<9}  {row['title']}")
+        missing = f"  (no {', '.join(row['missing'])})" if row["missing"] else ""
+        print(f"{row['doc_id']:<{width}}  {row['passages']:>8}  {row['format']:<9}  {row['title']}{missing}")
     return 0
 
 

@@ -68,9 +68,9 @@ def test_qa_add_reports_each_file_goes_on_past_bad_ones_and_indexes_the_good(
     code, out, _ = run(capsys, "list", "--index", str(archive_dir))
     assert out.splitlines() == [
         "DOC_ID  PASSAGES  FORMAT     TITLE",
-        "panel          1  text       panel",
-        "talk           1  subtitles  talk",
-        "tiny           2  text       Tiny <b>talk</b>",
+        "panel          1  text       panel  (no outlet, published, interviewer)",
+        "talk           1  subtitles  talk  (no outlet, published, interviewer)",
+        "tiny           2  text       Tiny <b>talk</b>",  # its sidecar says all three
     ]
 
 
