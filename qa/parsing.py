@@ -129,6 +129,18 @@ def _asker(document: Document, raw: list[tuple[str, list[tuple[int, int]]]]) -> 
     return best if share[best] >= 0.5 and sorted(share.values())[-2] < share[best] else None
 
 
+def _labelled_turns(spans, labels, speakers: set[str]) -> list[tuple[str, list[tuple[int, int]]]]:
+    """(label, paragraph spans) per turn: a speaker's label opens one, unlabelled paragraphs continue
+    it; turns with no words after their label are dropped."""
+    raw: list[tuple[str, list[tuple[int, int]]]] = []
+    for (start, end), match in zip(spans, labels, strict=True):
+        if match and match.label in speakers:
+            raw.append((match.label, [(match.end, end)] if match.end < end else []))
+        elif raw:
+            raw[-1][1].append((start, end))
+    return [(label, turn_spans) for label, turn_spans in raw if turn_spans]
+
+
 def roles_uncertain(document: Document) -> bool:
     """True when two or more people speak and nothing says who asks: no Question/Q label, no
     interviewer in the metadata or a byline, and no speaker whose turns are mostly questions. Every
@@ -139,13 +151,8 @@ def roles_uncertain(document: Document) -> bool:
     speakers = _speakers(document, spans, labels)
     if len(speakers) < 2 or any(_role(label, document)[1] == INTERVIEWER for label in speakers):
         return False
-    raw: list[tuple[str, list[tuple[int, int]]]] = []
-    for (start, end), match in zip(spans, labels, strict=True):
-        if match and match.label in speakers:
-            raw.append((match.label, [(match.end, end)] if match.end < end else []))
-        elif raw:
-            raw[-1][1].append((start, end))
-    said = [(label, spans) for label, spans in raw if spans and not is_back_channel(_said(text, spans))]
+    raw = _labelled_turns(spans, labels, speakers)
+    said = [(label, spans) for label, spans in raw if not is_back_channel(_said(text, spans))]
     return _asker(document, said) is None
 
 
@@ -170,13 +177,7 @@ def parse_turns(document: Document) -> list[Turn]:
             raise QAError(f"{document.path}: no text to index")
         return [Turn(document.doc_id, i, speaker, INTERVIEWEE, (span,)) for i, span in enumerate(kept)]
 
-    raw: list[tuple[str, list[tuple[int, int]]]] = []  # (label, paragraph spans)
-    for (start, end), match in zip(spans, labels, strict=True):
-        if match and match.label in speakers:
-            raw.append((match.label, [(match.end, end)] if match.end < end else []))
-        elif raw:
-            raw[-1][1].append((start, end))
-    raw = [(label, turn_spans) for label, turn_spans in raw if turn_spans]
+    raw = _labelled_turns(spans, labels, speakers)
     # who asks is judged on what was said, not on "Uh-huh." and "Thank you."
     asker = _asker(
         document, [(label, spans) for label, spans in raw if not is_back_channel(_said(text, spans))]
