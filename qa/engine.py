@@ -15,7 +15,7 @@ from qa.answers import Answer, Card, Source, by_answer_turn, clean_question, tim
 from qa.documents import Hit, QAError
 from qa.embedders import Embedder, get_embedder
 from qa.multilingual import E5, is_foreign
-from qa.question_types import NAME, asked_words, capitalised, kinds_held, question_type
+from qa.question_types import NAME, answers_kind, asked_words, capitalised, kinds_held, question_type
 from qa.rerank import CrossEncoderReranker, RerankingRetriever
 from qa.retrievers import (
     DEFAULT_MODE,
@@ -86,11 +86,11 @@ class Engine:
         self.bm25 = BM25Retriever(index)
         self._retrievers: dict[str, Retriever] = {}
         self.multilingual = MultilingualRetriever(index, E5()) if index.multilingual is not None else None
-        self._rows = {p.passage_id: row for row, p in enumerate(index.passages)}
         self.thresholds = english_thresholds(embedder)
         self._layouts: dict[tuple[str, int], Layout] = {}
         self._layout_lock = threading.Lock()
-        self.passage_ids = self._rows.keys()
+        self._names: tuple[dict, dict, int] | None = None
+        self.passage_ids = index.rows.keys()
 
     @classmethod
     def open(cls, index_dir: Path, reranker: Path | None = None) -> Engine:
@@ -152,7 +152,7 @@ class Engine:
         lexical = self.bm25.search(question, 1, allowed)
         if not lexical:
             return False
-        row = self._rows[lexical[0].passage.passage_id]
+        row = self.index.rows[lexical[0].passage.passage_id]
         return self.index.lexical.matched_share(question, row) >= LEXICAL_COVERAGE
 
     def ask(
@@ -175,15 +175,14 @@ class Engine:
         route = self.route(question, mode)
         allowed = self.index.rows_where(doc_ids, speakers)
         named = self.named_speakers(question) if speakers is None else ()
-        if named:
-            # "What did Obama say about Congress?": that person's words first, if they cover it
-            theirs = self.index.rows_where(doc_ids, set(named))
-            if len(theirs) and self.covers(question, theirs, route):
-                allowed = theirs
-            else:
-                named = ()
-        if not self.covers(question, allowed, route):
-            return Answer(question, True, (), (), route)
+        theirs = self.index.rows_where(doc_ids, set(named)) if named else None
+        # "What did Obama say about Congress?": that person's words first, if they cover it
+        if theirs is not None and len(theirs) and self.covers(question, theirs, route):
+            allowed = theirs
+        else:
+            named = ()
+            if not self.covers(question, allowed, route):
+                return Answer(question, True, (), (), route)
         retriever = self._foreign() if route == "multilingual" else self._english(mode)
         hits = retriever.search(question, max(CANDIDATES, 3 * k), allowed)
         if not hits:
@@ -192,18 +191,36 @@ class Engine:
 
     def named_speakers(self, question: str) -> tuple[str, ...]:
         """The interviewees a question names, by full name or by surname (a capitalised word of
-        three letters or more), in the index's spelling; () when it names none of them."""
-        words = set(re.findall(r"[\w'’-]+", question))
-        folded = " " + " ".join(re.findall(r"[\w'’-]+", question.lower())) + " "
-        found = []
-        for speaker in self.index.speaker_rows:
-            parts = speaker.split()
-            surname = parts[-1] if parts else ""
-            if len(parts) > 1 and f" {' '.join(parts).lower()} " in folded:
-                found.append(speaker)
-            elif len(surname) >= 3 and (surname in words or surname.capitalize() in words):
-                found.append(speaker)
-        return tuple(found) if len(found) < len(self.index.speaker_rows) else ()
+        three letters or more), in the index's spelling and order; () when it names none of them."""
+        full_names, surnames, longest = self._speaker_names()
+        words = re.findall(r"[\w'’-]+", question)
+        folded = [word.lower() for word in words]
+        found: set[tuple[int, str]] = set()
+        for size in range(2, min(longest, len(folded)) + 1):
+            for start in range(len(folded) - size + 1):
+                found.update(full_names.get(" ".join(folded[start : start + size]), ()))
+        for word in words:
+            found.update(surnames.get(word, ()))
+        named = tuple(speaker for _, speaker in sorted(found))
+        return named if len(named) < len(self.index.speaker_rows) else ()
+
+    def _speaker_names(self) -> tuple[dict, dict, int]:
+        """(full name in lower case -> speakers, surname as a question may write it -> speakers, the
+        most words in a full name), each speaker with its place in the index's order; made once per
+        engine, so that a question costs a look-up per word, not a pass over every speaker."""
+        if self._names is None:
+            full_names: dict[str, list[tuple[int, str]]] = {}
+            surnames: dict[str, list[tuple[int, str]]] = {}
+            for place, speaker in enumerate(self.index.speaker_rows):
+                parts = speaker.split()
+                if len(parts) > 1:
+                    full_names.setdefault(" ".join(parts).lower(), []).append((place, speaker))
+                if parts and len(parts[-1]) >= 3:
+                    for written in {parts[-1], parts[-1].capitalize()}:
+                        surnames.setdefault(written, []).append((place, speaker))
+            longest = max((len(name.split()) for name in full_names), default=0)
+            self._names = full_names, surnames, longest
+        return self._names
 
     def _cards(self, question: str, hits: list[Hit], k: int, route: str) -> tuple[Card, ...]:
         """One card per answer turn among the hits (the first k + CARD_SPARE turns): each answer's
@@ -218,27 +235,24 @@ class Engine:
         asked = asked_words(question) if kind == NAME else frozenset()
         typed = np.array(
             [
-                bool(names - asked) if kind == NAME else kind in held_kinds
+                answers_kind(kind, kinds, names, asked)
                 for layout in layouts
-                for held_kinds, names in zip(layout.kinds, layout.names, strict=True)
+                for kinds, names in zip(layout.kinds, layout.names, strict=True)
             ],
             dtype=np.float32,
         )
-        rows = np.array([self._rows[group[0].passage.passage_id] for group in groups], dtype=np.int64)
-        if route == "multilingual":
-            similarity, thresholds = self.multilingual.scores_of(question, rows), MULTILINGUAL_THRESHOLDS
-        else:
-            similarity, thresholds = self.dense.scores_of(question, rows), self.thresholds
-            meaning = self.dense.encode_question(question)[0]
+        rows = np.array([self.index.rows[group[0].passage.passage_id] for group in groups], dtype=np.int64)
         vectors = np.concatenate([layout.vectors for layout in layouts])
         if route == "multilingual":
+            similarity, thresholds = self.multilingual.scores_of(question, rows), MULTILINGUAL_THRESHOLDS
             # English sentence vectors cannot judge a question in another script: the sentences
             # closest to what each passage as a whole says (which e5 judged) stand for it
             meanings = index.faiss_index.reconstruct_batch(rows)
             sizes = [len(layout.sentences) for layout in layouts]
             toward = np.einsum("ij,ij->i", vectors, np.repeat(meanings, sizes, axis=0))
         else:
-            toward = vectors @ meaning
+            similarity, thresholds = self.dense.scores_of(question, rows), self.thresholds
+            toward = vectors @ self.dense.encode_question(question)[0]
         chosen = quotes.choose_quotes(
             [layout.windows for layout in layouts], vectors, toward, held, weights, typed
         )

@@ -90,27 +90,14 @@ class Lexical:
 
     def matched_share(self, question: str, row: int) -> float:
         """The share of the question's terms that occur in passage `row` (0 for a question of none)."""
-        terms = self.terms(question)
-        if not terms:
-            return 0.0
-        matrix = (
-            self.model.scores
-        )  # CSC: for token id t, the passages holding it are indices[indptr[t]:indptr[t+1]]
-        found = 0
-        for term in terms:
-            token = self.model.vocab_dict.get(term)
-            if (
-                token is not None
-                and row in matrix["indices"][matrix["indptr"][token] : matrix["indptr"][token + 1]]
-            ):
-                found += 1
-        return found / len(terms)
+        counts, terms = self.matched_terms(question, np.array([row], dtype=np.int64))
+        return float(counts[0]) / terms if terms else 0.0
 
     def matched_terms(self, question: str, rows: np.ndarray) -> tuple[np.ndarray, int]:
         """(for each passage row, how many of the question's distinct terms it holds; how many terms
         the question has)."""
         terms = self.terms(question)
-        matrix = self.model.scores
+        matrix = self.model.scores  # CSC: the passages holding token t are indices[indptr[t]:indptr[t+1]]
         counts = np.zeros(len(rows), dtype=np.int64)
         for term in terms:
             token = self.model.vocab_dict.get(term)

@@ -122,11 +122,10 @@ class BM25Retriever:
 
     def __init__(self, index: Index) -> None:
         self.index = index
-        self._rows = {p.passage_id: row for row, p in enumerate(index.passages)}
 
     def terms_shared(self, question: str, hits: list[Hit]) -> tuple[np.ndarray, int]:
         """(how many of the question's distinct terms each hit's passage holds, how many it has)."""
-        rows = np.array([self._rows[hit.passage.passage_id] for hit in hits], dtype=np.int64)
+        rows = np.array([self.index.rows[hit.passage.passage_id] for hit in hits], dtype=np.int64)
         return self.index.lexical.matched_terms(question, rows)
 
     def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:

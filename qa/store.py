@@ -66,6 +66,7 @@ class Index:
     multilingual: object | None  # FAISS index of e5 passage vectors, when built with them
     doc_rows: dict[str, np.ndarray]  # each document's passage rows, for searches scoped to some documents
     speaker_rows: dict[str, np.ndarray]  # each speaker's passage rows, for the speaker filter
+    rows: dict[str, int]  # each passage id's row, for the retrievers and the engine alike
 
     def rows_of(self, doc_ids) -> np.ndarray:
         """The passage rows of these documents, ascending."""
@@ -334,6 +335,7 @@ def load(index_dir: Path) -> Index:
         multilingual,
         _rows_by(passages, "doc_id"),
         _rows_by(passages, "speaker"),
+        {p.passage_id: row for row, p in enumerate(passages)},
     )
 
 
