@@ -117,7 +117,9 @@ def _speakers(document: Document, spans, labels) -> set[str]:
 
 def _asker(document: Document, raw: list[tuple[str, list[tuple[int, int]]]]) -> str | None:
     """Who asks, when neither a Question/Q label nor the metadata says: the speaker (of two or
-    more) most of whose turns end in a question mark."""
+    more) most of whose turns end in a question mark. Acknowledgements ("Uh-huh.", "Thank you.")
+    are no evidence either way."""
+    raw = [(label, spans) for label, spans in raw if not is_back_channel(_said(document.text, spans))]
     labels = {label for label, _ in raw}
     if len(labels) < 2 or any(_role(label, document)[1] == INTERVIEWER for label in labels):
         return None
@@ -127,6 +129,16 @@ def _asker(document: Document, raw: list[tuple[str, list[tuple[int, int]]]]) -> 
     share = {label: sum(marks) / len(marks) for label, marks in asked.items()}
     best = max(share, key=share.get)
     return best if share[best] >= 0.5 and sorted(share.values())[-2] < share[best] else None
+
+
+def _spoken(document: Document) -> tuple[list[tuple[int, int]], list[_Label | None], set[str]]:
+    """(spans, labels, speakers): the paragraphs somebody said, the label opening each (or None), and
+    which labels are speakers. Page furniture (rights lines, captions, player text, bylines) is in
+    the text but nobody said it."""
+    text = document.text
+    spans = [(s, e) for s, e in paragraphs(text) if not is_boilerplate(text[s:e])]
+    labels = [_label_at(text, start, end) for start, end in spans]
+    return spans, labels, _speakers(document, spans, labels)
 
 
 def _labelled_turns(spans, labels, speakers: set[str]) -> list[tuple[str, list[tuple[int, int]]]]:
@@ -145,31 +157,22 @@ def roles_uncertain(document: Document) -> bool:
     """True when two or more people speak and nothing says who asks: no Question/Q label, no
     interviewer in the metadata or a byline, and no speaker whose turns are mostly questions. Every
     turn is then taken as an answer, and `qa add --interviewer NAME` should settle it."""
-    text = document.text
-    spans = [(s, e) for s, e in paragraphs(text) if not is_boilerplate(text[s:e])]
-    labels = [_label_at(text, start, end) for start, end in spans]
-    speakers = _speakers(document, spans, labels)
+    spans, labels, speakers = _spoken(document)
     if len(speakers) < 2 or any(_role(label, document)[1] == INTERVIEWER for label in speakers):
         return False
-    raw = _labelled_turns(spans, labels, speakers)
-    said = [(label, spans) for label, spans in raw if not is_back_channel(_said(text, spans))]
-    return _asker(document, said) is None
+    return _asker(document, _labelled_turns(spans, labels, speakers)) is None
 
 
 def is_unlabelled(document: Document) -> bool:
     """True when the text has no speaker labels, so each paragraph is taken as a turn."""
-    spans = paragraphs(document.text)
-    return not _speakers(document, spans, [_label_at(document.text, s, e) for s, e in spans])
+    return not _spoken(document)[2]
 
 
 def parse_turns(document: Document) -> list[Turn]:
     """Split a transcript into speaker turns; unlabelled text becomes one turn per paragraph,
     said by the metadata's interviewee (or an unknown speaker)."""
     text = document.text
-    # page furniture (rights lines, captions, player text, bylines) is in the text but nobody said it
-    spans = [(s, e) for s, e in paragraphs(text) if not is_boilerplate(text[s:e])]
-    labels = [_label_at(text, start, end) for start, end in spans]
-    speakers = _speakers(document, spans, labels)
+    spans, labels, speakers = _spoken(document)
     if not speakers:
         speaker = document.interviewee or UNKNOWN_SPEAKER
         kept = [(s, e) for s, e in spans if not is_pull_quote(text[s:e], text[:s] + text[e:])]
@@ -178,10 +181,7 @@ def parse_turns(document: Document) -> list[Turn]:
         return [Turn(document.doc_id, i, speaker, INTERVIEWEE, (span,)) for i, span in enumerate(kept)]
 
     raw = _labelled_turns(spans, labels, speakers)
-    # who asks is judged on what was said, not on "Uh-huh." and "Thank you."
-    asker = _asker(
-        document, [(label, spans) for label, spans in raw if not is_back_channel(_said(text, spans))]
-    )
+    asker = _asker(document, raw)
 
     _drop_trailer(raw, text)
     # Before the first question come the headline and standfirst, even when a headline reads

@@ -81,8 +81,14 @@ def asked_words(question: str) -> frozenset[str]:
 def holds(kind: str | None, sentence: str, question: str) -> bool:
     """Whether the sentence holds the kind of thing asked for; for NAME, a capitalised word (not
     opening the sentence) that the question does not already say."""
+    return answers_kind(kind, kinds_held(sentence), capitalised(sentence), asked_words(question))
+
+
+def answers_kind(
+    kind: str | None, kinds: frozenset[str], names: frozenset[str], asked: frozenset[str]
+) -> bool:
+    """`holds` from what was found of the sentence once (its `kinds_held` and `capitalised`) and the
+    question's `asked_words`."""
     if kind is None:
         return False
-    if kind == NAME:
-        return bool(capitalised(sentence) - asked_words(question))
-    return kind in kinds_held(sentence)
+    return bool(names - asked) if kind == NAME else kind in kinds
