@@ -15,6 +15,20 @@ from qa.parsing import SPEAKER_LABEL
 BUNDLED_CORPUS = Path(__file__).parent / "bundled"
 _BYLINE = re.compile(r"^\s*Interview(?:ed)? by (?P<name>[^\n]{1,80})$", re.MULTILINE)
 _METADATA_FIELDS = ("title", "outlet", "url", "published", "interviewee", "interviewer")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october")
+_MONTHS += ("november", "december")
+_MONTH = r"(?P<month>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*)\.?"
+_DATES = (
+    re.compile(rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b"),
+)
+_RIGHTS = re.compile(
+    r"^\s*(?:©|\(c\)|copyright)\s*(?:©|\(c\))?\s*(?:(?:19|20)\d\d\s*)?(?P<outlet>[^.,|©\n]{2,60}?)"
+    r"\s*(?:[.,|]|all rights reserved|$)",
+    re.I | re.M,
+)
+HEAD_LINES = 8  # a dateline is among the lines before the interview starts
 
 
 def transcript_files(corpus_dir: Path) -> list[Path]:
@@ -62,10 +76,24 @@ def doc_id_for(path: Path) -> str:
 
 def metadata_from_text(text: str) -> dict:
     """What a transcript says of itself when no sidecar does: its headline (a first line that is
-    not already someone speaking) and byline ("Interviewed by ...", or a news byline "By ...", whose
-    writer is taken to be the interviewer)."""
-    first = text.strip().splitlines()[0].strip()
+    not already someone speaking), byline ("Interviewed by ...", or a news byline "By ...", whose
+    writer is taken to be the interviewer), dateline (a date with its year on a short line before
+    anyone speaks) and outlet (the holder named in a rights line, "© 2024 Example Herald")."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    first = lines[0]
     metadata = {} if SPEAKER_LABEL.match(first) else {"title": first}
+    head = []
+    for line in lines[:HEAD_LINES]:
+        if SPEAKER_LABEL.match(line):
+            break
+        head.append(line)
+    dated = (date_in(line) for line in head if len(line.split()) <= 12)
+    published = next((d for d in dated if d), "")
+    if published:
+        metadata["published"] = published
+    rights = _RIGHTS.search(text)
+    if rights and not rights["outlet"].strip().lower().startswith("all rights"):
+        metadata["outlet"] = rights["outlet"].strip()
     byline = _BYLINE.search(text)
     if byline:
         metadata["interviewer"] = byline["name"].strip()
@@ -75,6 +103,22 @@ def metadata_from_text(text: str) -> dict:
         if name:
             metadata["interviewer"] = name
     return metadata
+
+
+def date_in(line: str) -> str:
+    """The first full date in a line ("June 12, 2018", "12 June 2018", "2018-06-12") as YYYY-MM-DD;
+    "" when there is none."""
+    for pattern in _DATES:
+        for match in pattern.finditer(line):
+            month = match["month"].lower()
+            number = (
+                int(month)
+                if month.isdigit()
+                else next((i for i, m in enumerate(_MONTHS, 1) if m.startswith(month[:3])), 0)
+            )
+            if 1 <= number <= 12 and 1 <= int(match["day"]) <= 31:
+                return f"{match['year']}-{number:02d}-{int(match['day']):02d}"
+    return ""
 
 
 def _read_metadata(sidecar: Path) -> dict:

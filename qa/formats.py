@@ -230,14 +230,31 @@ def _docx(path: Path, data: bytes) -> Source:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as error:
         raise QAError(f"{path}: not a readable Word document ({error})") from None
-    paragraphs = [" ".join(p.text.split()) for p in document.paragraphs]
+    paragraphs = [_docx_paragraph(p) for p in document.paragraphs]
     props = document.core_properties
     # Not the file's created date: the template or program that made the file stamps it, and it is
     # not when the interview was published (a sidecar or front matter gives that).
-    metadata = {"title": props.title or "", "interviewee": "", "published": ""}
+    # Nor the title property when the document opens with its own heading: templates stamp titles too.
+    headed = bool(document.paragraphs) and document.paragraphs[0].style.name.lower().startswith(
+        ("heading", "title")
+    )
+    metadata = {"title": "" if headed else props.title or "", "interviewee": "", "published": ""}
     return Source(
         "\n\n".join(p for p in paragraphs if p) + "\n", {k: v for k, v in metadata.items() if v}, kind="docx"
     )
+
+
+_NAME_LINE = re.compile(r"[A-ZА-ЯЁ][\w.'’\-]*(?: [A-ZА-ЯЁ][\w.'’\-]*){0,3}:?")
+
+
+def _docx_paragraph(paragraph) -> str:
+    """A paragraph's text; a speaker's name set alone in bold over their words ("Lester Holt")
+    becomes a label, "Lester Holt:"."""
+    text = " ".join(paragraph.text.split())
+    runs = [run for run in paragraph.runs if run.text.strip()]
+    if runs and all(run.bold for run in runs) and _NAME_LINE.fullmatch(text):
+        return text.rstrip(":") + ":"
+    return text
 
 
 def _pdf(path: Path, data: bytes) -> Source:

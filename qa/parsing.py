@@ -1,12 +1,13 @@
 """Transcript text -> speaker turns, with offsets into the source kept.
 
 Handles labelled transcripts: `Question:` / `Q:` / `Name:` / `NAME:` at the start of a paragraph,
-also in bold (`**Name:**`, `**Name**:`), or a Markdown heading naming the speaker (`## Name`) over their
-paragraphs. Paragraphs without a label continue the current turn; text before the first question
-(headline, standfirst) is intro; stand-alone quoted lines that repeat the interview's own words (pull
-quotes) and a closing byline are left out of every turn. Who asks is the `Question:`/`Q:` label or the
-metadata's interviewer, else the speaker whose turns are mostly questions. Text with no labels at all
-becomes one turn per paragraph (see `is_unlabelled`).
+also in bold (`**Name:**`, `**Name**:`), the press-office `Q.` / `THE PRESIDENT.`, or a label alone on
+its line (`## Name`, `PUTIN:`) over the speaker's paragraphs. Paragraphs without a label continue the
+current turn; text before the first question (headline, standfirst) is intro; page furniture (see
+qa.boilerplate), stand-alone quoted lines that repeat the interview's own words (pull quotes) and a
+closing byline are left out of every turn. Who asks is a `Question:`/`Q:`/`Reporter:` label, the
+metadata's interviewer or outlet, else the evidence in the turns (qa.roles). Text with no labels at
+all becomes one turn per paragraph (see `is_unlabelled`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,19 @@ from typing import NamedTuple
 
 from qa.boilerplate import is_back_channel, is_boilerplate
 from qa.documents import INTERVIEWEE, INTERVIEWER, Document, QAError, Turn
+from qa.roles import askers
 
 _NAME = r"[A-ZА-ЯЁ][\w.'’\-]*(?: [A-ZА-ЯЁ][\w.'’\-]*){0,3}"  # Latin or Cyrillic capitals
 SPEAKER_LABEL = re.compile(rf"(?P<label>{_NAME}):[ \t]+(?=\S)")
 _BOLD_LABEL = re.compile(rf"(?P<mark>\*\*|__)(?P<label>{_NAME})(?::(?P=mark)|(?P=mark):)[ \t]*")
 _HEADING_LABEL = re.compile(rf"#{{1,6}}[ \t]+(?P<label>{_NAME})[ \t]*:?[ \t]*$")
+_ALONE_LABEL = re.compile(rf"(?P<label>{_NAME}):[ \t]*$")  # "PUTIN:" over the paragraphs he says
+# Press-office style: "Q. Why now?", "THE PRESIDENT. Because..." (a name in capitals, then a stop)
+_CAPS = r"[A-ZА-ЯЁ][A-ZА-ЯЁ'’\-]+"
+_STOP_LABEL = re.compile(rf"(?P<label>Q|{_CAPS}(?: {_CAPS}){{0,3}})\.[ \t]+(?=\S)")
 UNKNOWN_SPEAKER = "Unknown speaker"
-_INTERVIEWER_LABELS = {"question", "q", "interviewer", "вопрос", "в"}
+_INTERVIEWER_LABELS = {"question", "q", "interviewer", "вопрос", "в", "reporter", "journalist", "host"}
+_INTERVIEWER_LABELS |= {"moderator", "presenter", "anchor", "correspondent", "корреспондент", "журналист"}
 _INTERVIEWEE_LABELS = {"answer", "a", "ответ", "о"}
 _QUOTED = re.compile(r'^["“«].*["”»][.!?]?$', re.DOTALL)
 _TRAILER = re.compile(r"^(interviewed by|interview by|for more detail|read more|source:)", re.I)
@@ -65,17 +72,24 @@ class _Label(NamedTuple):
 
 
 def _label_at(text: str, start: int, end: int) -> _Label | None:
-    for pattern in (SPEAKER_LABEL, _BOLD_LABEL, _HEADING_LABEL):
+    for pattern in (SPEAKER_LABEL, _BOLD_LABEL, _HEADING_LABEL, _ALONE_LABEL, _STOP_LABEL):
         match = pattern.match(text, start, end)
         if match:
             return _Label(match["label"], match.end())
     return None
 
 
-def _role(label: str, document: Document, asker: str | None = None) -> tuple[str, str]:
-    """(speaker, role) for a label, using the document's metadata to name generic labels."""
+def _role(label: str, document: Document, asking: frozenset[str] | set[str] = frozenset()) -> tuple[str, str]:
+    """(speaker, role) for a label, using the document's metadata to name generic labels; a label
+    naming the outlet ("TASS:", "CNN:") is its interviewer."""
     folded = label.lower()
-    if folded in _INTERVIEWER_LABELS or names(label, document.interviewer) or label == asker:
+    outlet = " ".join(document.outlet.lower().split())
+    if (
+        folded in _INTERVIEWER_LABELS
+        or label in asking
+        or names(label, document.interviewer)
+        or folded == outlet
+    ):
         return (document.interviewer or label), INTERVIEWER
     if folded in _INTERVIEWEE_LABELS:
         return (document.interviewee or label), INTERVIEWEE
@@ -115,20 +129,15 @@ def _speakers(document: Document, spans, labels) -> set[str]:
     return speakers
 
 
-def _asker(document: Document, raw: list[tuple[str, list[tuple[int, int]]]]) -> str | None:
-    """Who asks, when neither a Question/Q label nor the metadata says: the speaker (of two or
-    more) most of whose turns end in a question mark. Acknowledgements ("Uh-huh.", "Thank you.")
-    are no evidence either way."""
-    raw = [(label, spans) for label, spans in raw if not is_back_channel(_said(document.text, spans))]
-    labels = {label for label, _ in raw}
-    if len(labels) < 2 or any(_role(label, document)[1] == INTERVIEWER for label in labels):
-        return None
-    asked: dict[str, list[bool]] = {}
-    for label, spans in raw:
-        asked.setdefault(label, []).append(document.text[spans[-1][0] : spans[-1][1]].rstrip().endswith("?"))
-    share = {label: sum(marks) / len(marks) for label, marks in asked.items()}
-    best = max(share, key=share.get)
-    return best if share[best] >= 0.5 and sorted(share.values())[-2] < share[best] else None
+def _askers(document: Document, raw: list[tuple[str, list[tuple[int, int]]]]) -> set[str]:
+    """Who asks, when neither a Question/Q label nor the metadata says: the speakers whose turns
+    read as questions or are brief beside the main speaker's (see qa.roles). Acknowledgements
+    ("Uh-huh.", "Thank you.") are no evidence either way."""
+    said = [(label, _said(document.text, spans)) for label, spans in raw]
+    said = [(label, words) for label, words in said if not is_back_channel(words)]
+    if any(_role(label, document)[1] == INTERVIEWER for label, _ in said):
+        return set()
+    return askers(said)
 
 
 def _spoken(document: Document) -> tuple[list[tuple[int, int]], list[_Label | None], set[str]]:
@@ -160,7 +169,7 @@ def roles_uncertain(document: Document) -> bool:
     spans, labels, speakers = _spoken(document)
     if len(speakers) < 2 or any(_role(label, document)[1] == INTERVIEWER for label in speakers):
         return False
-    return _asker(document, _labelled_turns(spans, labels, speakers)) is None
+    return not _askers(document, _labelled_turns(spans, labels, speakers))
 
 
 def is_unlabelled(document: Document) -> bool:
@@ -181,13 +190,13 @@ def parse_turns(document: Document) -> list[Turn]:
         return [Turn(document.doc_id, i, speaker, INTERVIEWEE, (span,)) for i, span in enumerate(kept)]
 
     raw = _labelled_turns(spans, labels, speakers)
-    asker = _asker(document, raw)
+    asking = _askers(document, raw)
 
     _drop_trailer(raw, text)
     # Before the first question come the headline and standfirst, even when a headline reads
     # "Name: ..."; a transcript with no questions at all is all answers.
     first_question = next(
-        (i for i, (label, _) in enumerate(raw) if _role(label, document, asker)[1] == INTERVIEWER), 0
+        (i for i, (label, _) in enumerate(raw) if _role(label, document, asking)[1] == INTERVIEWER), 0
     )
     raw = raw[first_question:]
     turns: list[Turn] = []
@@ -196,7 +205,7 @@ def parse_turns(document: Document) -> list[Turn]:
         kept = [(s, e) for s, e in turn_spans if not is_pull_quote(text[s:e], text[:s] + text[e:])]
         if not kept:
             continue
-        speaker, role = _role(label, document, asker)
+        speaker, role = _role(label, document, asking)
         asked = turns[-1].role == INTERVIEWER and _said(text, turns[-1]).endswith("?") if turns else False
         if is_back_channel(_said(text, kept), answers_a_question=asked and role == INTERVIEWEE):
             continue  # "Uh-huh.", "Right.": nothing to quote, and no question to answer

@@ -241,6 +241,13 @@ def test_a_citation_quotes_the_quote_and_names_speaker_outlet_and_date_with_plai
         '"in Qingdao, a city" - Rashid Alimov, TASS, 2017-12'
     )
     assert citation(card("Yes.", "Jo", Source("doc"))) == '"Yes." - Jo'
+    # no outlet: the headline says which interview; a title that is only the file's name does not
+    headline = Source("talk", title="Minister says the harbour will reopen", published="2024-03-01")
+    assert (
+        citation(card("Yes.", "Jo", headline))
+        == '"Yes." - Jo, “Minister says the harbour will reopen”, 2024-03-01'
+    )
+    assert citation(card("Yes.", "Jo", Source("talk-2", title="talk 2"))) == '"Yes." - Jo'
 
 
 @pytest.mark.model

@@ -263,9 +263,12 @@ def test_an_archive_keeps_its_way_of_reading_sentences(tmp_path, incoming, monke
     assert remove(archive, ["panel"]).scoring == in_context
 
 
+# Two speakers alike: nobody asks, neither is brief beside the other. Who is the interviewer?
 UNCLEAR = (
-    "VARGA: Mr President. History.\n\nKOVACS: History is what we leave to our children.\n\n"
-    "VARGA: And the border.\n\nKOVACS: The border was drawn in 1920 and stays.\n"
+    "VARGA: History is a debt, Mr President, and your government has not paid it.\n\n"
+    "KOVACS: History is what we leave to our children.\n\n"
+    "VARGA: The border with the north has been a quarrel for a century.\n\n"
+    "KOVACS: The border was drawn in 1920 and stays.\n"
 )
 
 
@@ -276,7 +279,7 @@ def test_a_transcript_whose_asker_is_unclear_says_so_and_interviewer_settles_it(
     incoming.mkdir()
     (incoming / "president.txt").write_text(UNCLEAR, encoding="utf-8")
     code, out, err = run(capsys, "add", str(incoming), "--index", str(archive_dir), "--quiet")
-    # nothing says who asks (no Q: label, no byline, no question marks): all four turns are answers
+    # nothing says who asks (no Q: label, no byline, nothing asked, turns alike): all four are answers
     assert code == 0
     assert out.splitlines()[0] == (
         f"added {incoming / 'president.txt'} as president (4 passages; who asks is unclear, so every "
@@ -299,7 +302,7 @@ def test_a_transcript_whose_asker_is_unclear_says_so_and_interviewer_settles_it(
     index = load(archive_dir)
     theirs = [p for p in index.passages if p.doc_id == "president"]
     assert [(p.speaker, p.in_answer_to) for p in theirs] == [
-        ("KOVACS", "Mr President. History."),
-        ("KOVACS", "And the border."),
+        ("KOVACS", "History is a debt, Mr President, and your government has not paid it."),
+        ("KOVACS", "The border with the north has been a quarrel for a century."),
     ]
     assert index.documents["president"]["interviewer"] == "Tom Varga"

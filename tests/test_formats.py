@@ -278,3 +278,50 @@ def _blank_pdf() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def test_a_broadcaster_s_word_file_reads_right_despite_its_template_and_page_furniture(tmp_path):
+    """The failure a user met: a .docx with a template's properties, a heading, a byline, speaker
+    names set alone in bold, an interviewer who asks in fragments, captions and a rights footer."""
+    import datetime
+
+    import docx
+
+    from qa.chunking import passages_for
+
+    word = docx.Document()
+    word.core_properties.title = "Broadcast transcript template"
+    word.core_properties.author = "Newsroom"
+    word.core_properties.created = datetime.datetime(2013, 12, 23, 23, 15)
+    word.add_heading("The president on history and the border", level=1)
+    for line in ("By Tom Varga", "Watch: the full interview", "Subtitles unavailable"):
+        word.add_paragraph(line)
+    said = [
+        ("TOM VARGA", "Mr President. History."),
+        ("PRESIDENT KOVACS", "History is what we leave to our children, and we owe them the truth about it."),
+        ("TOM VARGA", "And pe--"),
+        ("PRESIDENT KOVACS", "Uh-huh."),
+        ("TOM VARGA", "And peace with the north. The treaty."),
+        ("PRESIDENT KOVACS", "The treaty stands. We signed it in 1995 and we keep it, whoever governs."),
+    ]
+    for name, words in said:
+        word.add_paragraph().add_run(name).bold = True
+        word.add_paragraph(words)
+    word.add_paragraph("© 2016 Example Broadcasting. All rights reserved.")
+    word.save(tmp_path / "president.docx")
+
+    document, turns = turns_of(tmp_path / "president.docx")
+    assert (document.title, document.interviewer) == ("The president on history and the border", "Tom Varga")
+    assert (document.outlet, document.published) == ("Example Broadcasting", "")  # no created date
+    assert turns == [
+        ("Tom Varga", "interviewer", "Mr President. History."),
+        ("PRESIDENT KOVACS", "interviewee", said[1][1]),
+        ("Tom Varga", "interviewer", "And pe--"),
+        ("Tom Varga", "interviewer", "And peace with the north. The treaty."),
+        ("PRESIDENT KOVACS", "interviewee", said[5][1]),
+    ]
+    passages = passages_for(document, parse_turns(document))
+    assert [(p.speaker, p.in_answer_to, p.text) for p in passages] == [
+        ("PRESIDENT KOVACS", "Mr President. History.", said[1][1]),
+        ("PRESIDENT KOVACS", "And peace with the north. The treaty.", said[5][1]),
+    ]

@@ -272,6 +272,33 @@ def test_a_byline_names_the_interviewer_who_asks_without_question_marks(tmp_path
     # no turn ends in "?", so only the byline says who asks: "VARGA" is his surname, in capitals
     assert [(t.speaker, t.role) for t in turns] == [("Tom Varga", INTERVIEWER), ("KOVACS", INTERVIEWEE)] * 3
     assert [t.asked_by for t in turns if t.role == INTERVIEWEE] == [0, 2, 4]
-    # without the byline nothing tells them apart, and both speakers' words would be answers
+    # without the byline, VARGA still asks: he speaks first, and briefly beside KOVACS
     bare = Document("x", "x.txt", STATEMENTS.replace("By Tom Varga\n\n", ""))
-    assert {t.role for t in parse_turns(bare)} == {INTERVIEWEE}
+    assert [(t.speaker, t.role) for t in parse_turns(bare)] == [
+        ("VARGA", INTERVIEWER),
+        ("KOVACS", INTERVIEWEE),
+    ] * 3
+
+
+@pytest.mark.parametrize(
+    ("head", "published"),
+    [
+        ("June 12, 2024", "2024-06-12"),
+        ("Published 12 June 2024, 10:40", "2024-06-12"),
+        ("Oslo | 2024-06-12", "2024-06-12"),
+        ("Updated yesterday", ""),  # no year, no date
+    ],
+)
+def test_a_news_page_s_dateline_and_rights_line_give_its_date_and_outlet(tmp_path, head, published):
+    from qa.corpus import read_document
+
+    (tmp_path / "news.txt").write_text(NEWS_PAGE.replace("By Jane Holm\n", f"By Jane Holm\n{head}\n"))
+    document = read_document(tmp_path / "news.txt")
+    assert (document.interviewer, document.outlet, document.published) == (
+        "Jane Holm",
+        "Example Herald",
+        published,
+    )
+    # a date said in an answer is not the page's date
+    (tmp_path / "news.txt").write_text(NEWS_PAGE.replace("In April", "On April 2, 2024"))
+    assert read_document(tmp_path / "news.txt").published == ""
