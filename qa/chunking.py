@@ -87,15 +87,25 @@ def pack(text: str, spans: list[tuple[int, int]], max_words: int = MAX_WORDS) ->
     return chunks
 
 
+def _question_run(by_index: dict[int, Turn], asked_by: int | None) -> list[Turn]:
+    """The interviewer's turns an answer follows, in order: the question, and any the interviewer
+    said just before it with no answer between ("Mr President." "History." "And pe--")."""
+    run = []
+    while asked_by is not None and asked_by in by_index and by_index[asked_by].role != INTERVIEWEE:
+        run.append(by_index[asked_by])
+        asked_by -= 1
+    return run[::-1]
+
+
 def passages_for(document: Document, turns: list[Turn], max_words: int = MAX_WORDS) -> list[Passage]:
-    """Passages of every answer turn, each knowing who spoke and which question it answers."""
+    """Passages of every answer turn, each knowing who spoke and which question it answers (the
+    interviewer's words since the answer before)."""
     by_index = {turn.index: turn for turn in turns}
     passages = []
     for turn in turns:
         if turn.role != INTERVIEWEE:
             continue
-        question = by_index[turn.asked_by] if turn.asked_by is not None else None
-        in_answer_to = turn_text(document, question) if question else ""
+        in_answer_to = "\n\n".join(turn_text(document, q) for q in _question_run(by_index, turn.asked_by))
         chunk_no = 0
         for block in _blocks(document.text, turn):
             spans = [s for start, end in block for s in sentences(document.text, start, end)]

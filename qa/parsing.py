@@ -91,8 +91,8 @@ def _role(label: str, document: Document, asking: frozenset[str] | set[str] = fr
         or folded == outlet
     ):
         return (document.interviewer or label), INTERVIEWER
-    if folded in _INTERVIEWEE_LABELS:
-        return (document.interviewee or label), INTERVIEWEE
+    if folded in _INTERVIEWEE_LABELS or (folded.startswith("the ") and document.interviewee):
+        return (document.interviewee or label), INTERVIEWEE  # "A:", "THE PRESIDENT." name the interviewee
     return label, INTERVIEWEE
 
 

@@ -2,11 +2,11 @@
 
 An interviewer's turns read as questions, and not only by a trailing "?": "Tell me about the border",
 "And the treaty." They are shorter than the answers, they add up to fewer words, and the interviewer
-usually speaks first. Each speaker (a label) is weighed against the one who answers most plainly
-(fewest turns that ask, then most words): a speaker is taken to ask when most of their turns ask and
-more of them than that one's, or when their turns are brief beside that one's and they either open
-the interview or ask more often. With no such speaker nobody is taken to ask, and the transcript's
-roles are uncertain.
+usually speaks first. Each speaker (a label) is weighed against the one who says most: a speaker is
+taken to ask when most of their turns ask and more of them than that one's, or when their turns are
+brief beside that one's and they either open the interview or ask more often. When the one who says
+most is also the one who asks most (short answers to long questions), they are the one who asks.
+With no such speaker nobody is taken to ask, and the transcript's roles are uncertain.
 """
 
 from __future__ import annotations
@@ -24,14 +24,17 @@ _ASKING = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _WORD = re.compile(r"\w+")
+_SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+|$)")
 MOST = 0.5  # share of a speaker's turns that ask, for "most of their turns ask"
 BRIEF = 0.5  # an asker's turns and words against the main speaker's, at most
 
 
 def asks(said: str) -> bool:
-    """Whether a turn reads as a question: a "?" in it, or an opening that asks."""
-    said = " ".join(said.split()).lstrip('—–-.…,"“ ')
-    return "?" in said or bool(_ASKING.match(said))
+    """Whether a turn reads as a question: its last sentence ends in "?", or one of its last two
+    sentences opens as a question does ("Thank you. How do you read the results.")."""
+    said = " ".join(said.split())
+    last = [s.lstrip('—–-.…,"“ ') for s in _SENTENCE.findall(said)][-2:]
+    return said.rstrip('"”’) ').endswith("?") or any(_ASKING.match(sentence) for sentence in last)
 
 
 @dataclass
@@ -60,9 +63,12 @@ def askers(turns: list[tuple[str, str]]) -> set[str]:
         speaker.asking += asks(said)
     if len(speakers) < 2:
         return set()
-    # the one who answers most plainly: fewest of their turns ask, then the most words
-    main = min(speakers, key=lambda label: (speakers[label].share, -speakers[label].words))
+    main = max(speakers, key=lambda label: speakers[label].words)  # who answers, at first sight
     answers, first = speakers[main], turns[0][0]
+    if answers.share >= MOST and all(
+        s.share < answers.share for label, s in speakers.items() if label != main
+    ):
+        return {main}  # the one who says most is the one who asks: a short-answer interview
     chosen = set()
     for label, speaker in speakers.items():
         if label == main:

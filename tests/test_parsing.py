@@ -302,3 +302,19 @@ def test_a_news_page_s_dateline_and_rights_line_give_its_date_and_outlet(tmp_pat
     # a date said in an answer is not the page's date
     (tmp_path / "news.txt").write_text(NEWS_PAGE.replace("In April", "On April 2, 2024"))
     assert read_document(tmp_path / "news.txt").published == ""
+
+
+def test_the_press_office_style_gives_turns_and_its_title_label_takes_the_interviewee_s_name():
+    text = (
+        "The President's News Conference\n\nQ. Mr. President, why now?\n\n"
+        "THE PRESIDENT. Because the bill is ready. Congress has it.\n\n"
+        "Q. And the budget?\n\nTHE PRESIDENT. It balances.\n"
+    )
+    said = [(t.speaker, t.role) for t in parse_turns(make(text, interviewee="Joseph R. Biden"))]
+    assert said == [("Q", INTERVIEWER), ("Joseph R. Biden", INTERVIEWEE)] * 2
+    document = make(text)  # no interviewee named: the label stands
+    assert [turn_text(document, t) for t in parse_turns(document)][:2] == [
+        "Mr. President, why now?",
+        "Because the bill is ready. Congress has it.",
+    ]
+    assert parse_turns(document)[1].speaker == "THE PRESIDENT"
