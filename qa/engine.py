@@ -15,7 +15,7 @@ from qa.answers import Answer, Card, Source, by_answer_turn, clean_question, tim
 from qa.documents import Hit, QAError
 from qa.embedders import Embedder, get_embedder
 from qa.multilingual import E5, is_foreign
-from qa.question_types import NAME, answers_kind, asked_words, capitalised, kinds_held, question_type
+from qa.question_types import NAME, answers_kind, asked_words, capitalised, kinds_held, question_type, topic
 from qa.rerank import CrossEncoderReranker, RerankingRetriever
 from qa.retrievers import (
     DEFAULT_MODE,
@@ -42,9 +42,15 @@ STRONG_ABOVE, GOOD_ABOVE = 0.24, 0.12
 # Cards are made from this many of the best passages (or 3k), so that k cards can be filled from
 # distinct answers and ordered by their quotes.
 CANDIDATES = 20
+ASKED_FIRST = 10.0  # more than any card's order: an answer to the question as asked comes first
 # Cards are resolved for the first k + CARD_SPARE answers among those passages, then ordered.
 CARD_SPARE = 3
 LAYOUTS_KEPT = 4096  # answer turns an engine keeps laid out (a few MB)
+# A question that repeats one an interviewer asked ("Asked about X, you said..."): at least this share
+# of its content words are in that question, and the two share at least ASKED_JACCARD of their
+# words together. Its answer is then the first card. Questions of fewer than ASKED_MIN_TERMS content
+# words ("Why?") never match.
+ASKED_CONTAINED, ASKED_JACCARD, ASKED_MIN_TERMS = 0.8, 0.5, 4
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,7 @@ class Engine:
         self._layouts: dict[tuple[str, int], Layout] = {}
         self._layout_lock = threading.Lock()
         self._names: tuple[dict, dict, int] | None = None
+        self._questions: list[tuple[frozenset[str], np.ndarray]] | None = None
         self.passage_ids = index.rows.keys()
 
     @classmethod
@@ -146,6 +153,9 @@ class Engine:
         if route == "multilingual":
             best = self.multilingual.search(question, 1, allowed)
             return bool(best) and best[0].score >= MULTILINGUAL_THRESHOLDS.abstain_below
+        # judged by what the question is about: "What did Putin say about ..." is close to anything
+        # Putin said, and "the President" to every press conference
+        question = topic(question, self.named_speakers(question))
         best = self.dense.search(question, 1, allowed)
         if best and best[0].score >= self.thresholds.abstain_below:
             return True
@@ -174,20 +184,56 @@ class Engine:
         self._check(mode)
         route = self.route(question, mode)
         allowed = self.index.rows_where(doc_ids, speakers)
-        named = self.named_speakers(question) if speakers is None else ()
+        # a question an interviewer asked, asked again: its answer, whoever the question names
+        asked = self.asked_before(question, allowed) if route == "english" else ()
+        named = self.named_speakers(question) if speakers is None and not asked else ()
         theirs = self.index.rows_where(doc_ids, set(named)) if named else None
         # "What did Obama say about Congress?": that person's words first, if they cover it
         if theirs is not None and len(theirs) and self.covers(question, theirs, route):
             allowed = theirs
         else:
             named = ()
-            if not self.covers(question, allowed, route):
-                return Answer(question, True, (), (), route)
+        if not asked and not named and not self.covers(question, allowed, route):
+            return Answer(question, True, (), (), route)
         retriever = self._foreign() if route == "multilingual" else self._english(mode)
         hits = retriever.search(question, max(CANDIDATES, 3 * k), allowed)
+        if asked:  # the answers to the question as it was asked lead, whatever else scored
+            ids = {self.index.passages[r].passage_id for r in asked}
+            found = {hit.passage.passage_id: hit for hit in hits}
+            first = [found.get(pid) or Hit(self.index.passages[self.index.rows[pid]], 0.0, 0) for pid in ids]
+            hits = sorted(first, key=lambda hit: -hit.score) + [
+                h for h in hits if h.passage.passage_id not in ids
+            ]
         if not hits:
             return Answer(question, True, (), (), route)
-        return Answer(question, False, tuple(hits[:k]), self._cards(question, hits, k, route), route, named)
+        cards = self._cards(question, hits, k, route, asked)
+        return Answer(question, False, tuple(hits[:k]), cards, route, named)
+
+    def asked_before(self, question: str, allowed: np.ndarray | None = None) -> tuple[int, ...]:
+        """The rows (among `allowed`) that answer an interviewer's question this one repeats, nearly
+        word for word (see ASKED_CONTAINED); () for any other question."""
+        terms = self.index.lexical.content_stems([question])[0]
+        if len(terms) < ASKED_MIN_TERMS:
+            return ()
+        if self._questions is None:
+            by_text: dict[str, list[int]] = {}
+            for row, passage in enumerate(self.index.passages):
+                if passage.in_answer_to:
+                    by_text.setdefault(passage.in_answer_to, []).append(row)
+            stems = self.index.lexical.content_stems(list(by_text))
+            self._questions = [
+                (own, np.array(rows)) for own, rows in zip(stems, by_text.values(), strict=True)
+            ]
+        matched = [
+            rows
+            for own, rows in self._questions
+            if len(terms & own) >= ASKED_CONTAINED * len(terms)
+            and len(terms & own) >= ASKED_JACCARD * len(terms | own)
+        ]
+        rows = np.concatenate(matched) if matched else np.zeros(0, np.int64)
+        if allowed is not None:
+            rows = rows[np.isin(rows, allowed)]
+        return tuple(int(r) for r in rows)
 
     def named_speakers(self, question: str) -> tuple[str, ...]:
         """The interviewees a question names, by full name or by surname (a capitalised word of
@@ -222,7 +268,9 @@ class Engine:
             self._names = full_names, surnames, longest
         return self._names
 
-    def _cards(self, question: str, hits: list[Hit], k: int, route: str) -> tuple[Card, ...]:
+    def _cards(
+        self, question: str, hits: list[Hit], k: int, route: str, answers_asked: tuple[int, ...] = ()
+    ) -> tuple[Card, ...]:
         """One card per answer turn among the hits (the first k + CARD_SPARE turns): each answer's
         quote and excerpt chosen (see qa/quotes.py), labelled by its best passage's own similarity
         to the question; the cards ordered by their quote's score plus PASSAGE_WEIGHT times that
@@ -280,6 +328,7 @@ class Engine:
             )
             # a question in another script is judged by e5 alone: its passages' order stands
             order = float(own) if route == "multilingual" else score + quotes.PASSAGE_WEIGHT * float(own)
+            order += ASKED_FIRST * (int(rows[len(made)]) in answers_asked)
             made.append((order, card))
         made.sort(key=lambda pair: -pair[0])
         return tuple(

@@ -92,3 +92,29 @@ def answers_kind(
     if kind is None:
         return False
     return bool(names - asked) if kind == NAME else kind in kinds
+
+
+# "What did Putin say about ...", "How does the minister describe ...": who and how, not what about.
+_FRAME = re.compile(
+    r"""^(what|how|why|when|where|did|does|do|has|have|is|was)\s+
+    ((did|does|do|has|have|is|was|would|will)\s+)?
+    (?P<who>[\w.'’ -]{1,40}?)\s+
+    (say|said|says|think|thinks|feel|feels|describe|describes|mean|view|comment|tell|talk|talks|see|sees)
+    \s*(about|on|of|regarding|to\s+say\s+about)?\s+""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_TITLES = re.compile(
+    r"\b(the\s+)?(mr|mrs|ms|madam)?\.?\s*(president|prime minister|minister|secretary)('s)?\b", re.I
+)
+
+
+def topic(question: str, names: tuple[str, ...] = ()) -> str:
+    """What a question is about, without who is asked and how: "What did Putin say about doping in
+    Russian sport?" -> "doping in Russian sport?". Speakers' names (full or surname) and titles ("the
+    President") go too; a question with nothing left is its own topic."""
+    about = _FRAME.sub("", question.strip(), count=1)
+    about = _TITLES.sub(" ", about)
+    for name in sorted({n for full in names for n in (full, full.split()[-1])}, key=len, reverse=True):
+        about = re.sub(rf"\b{re.escape(name)}(['’]s)?\b", " ", about, flags=re.IGNORECASE)
+    about = " ".join(about.split())
+    return about if len(re.findall(r"\w+", about)) >= 2 else question
