@@ -141,17 +141,23 @@ class MeanPoolingModel:
             yield rows, hidden.float().numpy(), mask.astype(bool), offsets
 
 
-def token_batches(tokenizer, texts: list[str], batch_size: int, progress: bool = False):
+def token_batches(tokenizer, texts: list[str], batch_size: int, progress=False):
     """Texts tokenised in batches of similar length (less padding): per batch, the texts' rows and
-    their token ids, attention mask, type ids and character offsets, as int64 arrays."""
+    their token ids, attention mask, type ids and character offsets, as int64 arrays. `progress`:
+    True for a progress bar, or a function told (texts done, texts in all) after each batch."""
     from tqdm.auto import tqdm
 
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-    for start in tqdm(range(0, len(order), batch_size), desc="Batches", disable=not progress):
+    tell = progress if callable(progress) else None
+    for start in tqdm(
+        range(0, len(order), batch_size), desc="Batches", disable=not progress or tell is not None
+    ):
         rows = order[start : start + batch_size]
         encoded = tokenizer.encode_batch([texts[i] for i in rows])
         fields = ("ids", "attention_mask", "type_ids", "offsets")
         yield rows, *(np.array([getattr(e, name) for e in encoded], dtype=np.int64) for name in fields)
+        if tell:
+            tell(min(start + batch_size, len(order)), len(order))
 
 
 def _mean_pooling_layout(folder: Path) -> int:

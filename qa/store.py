@@ -178,7 +178,7 @@ def build_from(
     e5 = CachedEncoder(E5(), read_cache(index_dir, E5()) if reusable else {}) if multilingual else None
     e5_index = None
     if e5:
-        e5_index = vector_index(e5.encode([p.text for p in passages]))
+        e5_index = vector_index(e5.encode([p.text for p in passages], progress=progress))
     faiss_index = vector_index(vectors.passages)
     manifest = {
         "format": FORMAT,

@@ -277,15 +277,49 @@ def interview_choices(engine: Engine) -> list[tuple[str, str]]:
     return sorted(choices, key=lambda choice: choice[0].lower())
 
 
-def _description(engine: Engine) -> str:
+BUNDLED_ID = "sco-alimov-tass-2017"  # EXAMPLES are questions about it
+MAX_NAMED = 8  # interviews the header names; more are counted
+
+
+def description(engine: Engine) -> str:
+    """The chat's header: what the page answers from, as the archive is now."""
+    documents = sorted(engine.index.documents.values(), key=lambda d: (d.get("title") or "").lower())
     names = [
         " &middot; ".join(html.escape(d[f]) for f in ("title", "outlet", "published") if d.get(f))
-        for d in engine.index.documents.values()
+        for d in documents[:MAX_NAMED]
     ]
+    more = f"; and {len(documents) - MAX_NAMED} more" if len(documents) > MAX_NAMED else ""
+    heading = "Interview" if len(documents) == 1 else f"{len(documents)} interviews"
     return (
-        "Ask a question in your own words. Each reply quotes the interviewee verbatim, "
-        "with the question they were answering.<br>Interviews: " + "; ".join(names)
+        '<div id="qa-about"><h1>Interview QA</h1><p>Ask a question in your own words. Each reply quotes '
+        f"the interviewee verbatim, with the question they were answering.<br>{heading}: "
+        + "; ".join(names)
+        + more
+        + "</p></div>"
     )
+
+
+def placeholder(engine: Engine) -> str:
+    """The question box's prompt, with an example one of the archive's own interviewers asked."""
+    documents = engine.index.documents
+    what = "the interview" if len(documents) == 1 else f"the {len(documents)} interviews"
+    return f"Ask {what} a question, e.g. {example_question(engine)}"
+
+
+def example_question(engine: Engine) -> str:
+    """A short question an interviewer asked, from the interview with the most passages (the
+    bundled interview's own example while it is the only one)."""
+    index = engine.index
+    if set(index.documents) == {BUNDLED_ID}:
+        return EXAMPLES[1]
+    asked: dict[str, str] = {}
+    for passage in index.passages:
+        question = " ".join(passage.in_answer_to.split())
+        if passage.doc_id not in asked and question.endswith("?") and 4 <= len(question.split()) <= 16:
+            asked[passage.doc_id] = question
+    if not asked:
+        return EXAMPLES[1] if BUNDLED_ID in index.documents else "What was said about the main topic?"
+    return asked[max(asked, key=lambda doc_id: (len(index.doc_rows[doc_id]), doc_id))]
 
 
 def build_app(live: LiveEngine):
@@ -317,11 +351,13 @@ def build_app(live: LiveEngine):
     with gr.Blocks(title="Interview QA", analytics_enabled=False) as app:
         with gr.Tabs():
             with gr.Tab("Chat"):
-                filters = _chat(gr, live)
+                follows = _chat(gr, live)
             with gr.Tab("Evaluate"):
                 eval_tab.build_tab(gr, live)
             with gr.Tab("Archive"):
-                archive_tab.build_tab(gr, live, filters)
+                archive_tab.build_tab(gr, live, follows)
+        # each page load shows the archive as it is now, whoever changed it since the server started
+        app.load(lambda: following(gr, live.get()), None, list(follows), api_visibility="private")
         # Several at once: most of a request is Gradio's own I/O, which overlaps; the search itself
         # holds the GIL for ~10 ms. One at a time (Gradio's default) queued 20 users behind each other.
         gr.api(search, api_name="search", concurrency_limit=CONCURRENCY)
@@ -329,9 +365,22 @@ def build_app(live: LiveEngine):
     return app, theme
 
 
+def following(gr, engine: Engine) -> tuple:
+    """New values for what the page shows of the archive (see _chat's return): header, question box
+    prompt, interview filter, speaker filter."""
+    return (
+        description(engine),
+        gr.Textbox(placeholder=placeholder(engine)),
+        gr.Dropdown(choices=interview_choices(engine)),
+        gr.Dropdown(choices=sorted(engine.index.speaker_rows)),
+    )
+
+
 def _chat(gr, live: LiveEngine) -> tuple:
-    """The chat; returns its interview and speaker filters, which the Archive tab refreshes."""
+    """The chat; returns what follows the archive (header, question box, interview and speaker
+    filters), which a page load and the Archive tab refresh with `following`."""
     engine = live.get()
+    about = gr.HTML(description(engine))
 
     def chat(message: str, history: list, *settings) -> Iterator[str]:
         yield from stream(message, history, *settings, engine=live.get())
@@ -350,6 +399,9 @@ def _chat(gr, live: LiveEngine) -> tuple:
         label="Speakers (none chosen: all)",
         render=False,
     )
+    question = gr.Textbox(
+        placeholder=placeholder(engine), submit_btn=True, elem_id="qa-question", render=False
+    )
     gr.ChatInterface(
         fn=chat,
         # no "share" button (it posts to Hugging Face; users may be offline); the first question is
@@ -362,13 +414,7 @@ def _chat(gr, live: LiveEngine) -> tuple:
             elem_id="qa-answers",
             buttons=["copy", "copy_all"],
         ),
-        textbox=gr.Textbox(
-            placeholder=f"Ask the interview a question, e.g. {EXAMPLES[1]}",
-            submit_btn=True,
-            elem_id="qa-question",
-        ),
-        title="Interview QA",
-        description=_description(engine),
+        textbox=question,
         additional_inputs=[
             # render=False: inside the page's Blocks they would otherwise appear where they are made
             gr.Dropdown(list(MODES), value=DEFAULT_MODE, label="Retrieval mode", render=False),
@@ -382,7 +428,7 @@ def _chat(gr, live: LiveEngine) -> tuple:
         api_name="chat",
         concurrency_limit=CONCURRENCY,
     )
-    return interviews, speakers
+    return about, question, interviews, speakers
 
 
 def serve(

@@ -157,18 +157,37 @@ def test_the_eval_can_be_scoped_to_one_interview(archive_dir, incoming, keyword_
 
 
 def test_the_archive_tab_adds_uploads_and_the_page_searches_them_at_once(
-    archive_dir, incoming, keyword_embedder
+    archive_dir, incoming, keyword_embedder, tmp_path
 ):
     from qa.archive_tab import add_files, interviews, remove_interview
     from qa.engine import LiveEngine
 
     live = LiveEngine(Engine(load(archive_dir), keyword_embedder))
-    paths = [str(incoming / "panel.txt"), str(incoming / "empty.txt")]
-    assert add_files(live, paths).splitlines() == [
+    # uploads arrive each in a folder of its own; a sidecar travels with its transcript by name
+    uploads = tmp_path / "uploads"
+    for number, (name, data) in enumerate(
+        [
+            ("panel.txt", (incoming / "panel.txt").read_bytes()),
+            ("empty.txt", b""),
+            ("panel.json", json.dumps({"outlet": "Example Herald", "published": "2024-05-02"}).encode()),
+            ("orphan.json", b"{}"),
+        ]
+    ):
+        (uploads / str(number)).mkdir(parents=True)
+        (uploads / str(number) / name).write_bytes(data)
+    paths = sorted(str(p) for p in uploads.glob("*/*"))
+    said: list[str] = []
+    assert add_files(live, paths, say=said.append).splitlines() == [
+        "orphan.json: no transcript named orphan was uploaded with it",
         "panel.txt: added as panel (1 passages)",
         "empty.txt: the file is empty",
         "Searchable now: 2 interviews, 3 passages.",
     ]
+    # the report grew as it went: files read, then the new texts embedded
+    assert said[0].splitlines()[-1] == "reading 2 files"
+    assert said[2].splitlines()[-1] == "read 2 of 2 files"
+    assert said[-1].splitlines()[-1].startswith("embedding: ") and said[-1].endswith(" new texts")
+    assert live.get().index.documents["panel"]["outlet"] == "Example Herald"
     assert {h.passage.doc_id for h in live.get().ask("bread", 5, "bm25").hits} == {"panel"}
     assert [row[0] for row in interviews(live.get())] == ["panel", "tiny"]
     assert remove_interview(live, "panel") == "Removed panel: 1 interviews, 2 passages left."

@@ -83,7 +83,7 @@ def test_a_question_in_the_browser_shows_the_right_quote_card(server, browser, t
     requests = []
     page.on("request", lambda request: requests.append(request.url))
     page.goto(server)
-    box = page.get_by_placeholder("Ask the interview a question")
+    box = page.locator("#qa-question textarea")
     assert page.get_by_text("Settings", exact=True).first.bounding_box()["y"] > box.bounding_box()["y"]
     box.fill(QUESTION)
     page.keyboard.press("Enter")
@@ -160,7 +160,7 @@ def test_a_speaker_filter_keeps_only_their_words_and_a_thumb_up_is_recorded(arch
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(url)
-    box = page.get_by_placeholder("Ask the interview a question")
+    box = page.locator("#qa-question textarea")
     box.wait_for()
     page.get_by_text("Settings", exact=True).first.click()
     page.get_by_role("combobox", name="Speakers (none chosen: all)").click()
@@ -199,24 +199,50 @@ def test_an_uploaded_interview_is_searchable_as_soon_as_it_is_added(archive, bro
         "Lena Holm: The ferries stopped for six weeks because the ice closed the harbour.\n",
         encoding="utf-8",
     )
+    sidecar = tmp_path / "harbour talk.json"
+    sidecar.write_text(json.dumps({"title": "Harbour winter", "outlet": "Example Herald"}), encoding="utf-8")
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     page.goto(url)
+    about = page.locator("#qa-about")
+    assert "2 interviews:" in text_of(about) and "Harbour winter" not in text_of(about)
     page.get_by_role("tab", name="Archive").click()
-    page.locator("input[type=file][multiple]").set_input_files(str(upload))
-    page.get_by_text("harbour talk.txt").wait_for()  # uploaded: now it can be added
+    page.locator("input[type=file][multiple]").set_input_files([str(upload), str(sidecar)])
+    page.get_by_label("harbour talk.json").wait_for()  # uploaded: now they can be added
+    # every state the report passes through, as the page shows it
+    page.evaluate(
+        "window.qaReports = []; setInterval(() => { const v = document.querySelector('#qa-archive-report "
+        "textarea').value; if (v !== window.qaReports.at(-1)) window.qaReports.push(v) }, 20)"
+    )
     page.get_by_role("button", name="Add to the archive").click()
+    report = page.locator("#qa-archive-report textarea")
     page.wait_for_function(
-        "[...document.querySelectorAll('textarea')]"
-        ".some(t => t.value.includes('Searchable now: 3 interviews'))",
+        "document.querySelector('#qa-archive-report textarea').value.includes('Searchable now: 3')",
         timeout=120_000,
     )
+    assert report.input_value().splitlines() == [
+        "harbour talk.txt: added as harbour-talk (1 passages)",
+        "Searchable now: 3 interviews, 41 passages.",
+    ]
+    # the upload said what it was doing as it went: reading, each file read, embedding
+    lasts = [shown.splitlines()[-1] for shown in page.evaluate("window.qaReports") if shown]
+    assert lasts[0] == "reading 1 file" and lasts[-1].startswith("Searchable now: ")
+    assert any(last.startswith("embedding: ") and last.endswith(" new texts") for last in lasts)
     assert "harbour-talk" in page.inner_text("body")  # listed, under a doc id safe for passage ids
     page.get_by_role("tab", name="Chat").click()
+    # the page follows the archive without a reload: header, the question box's example, filters
+    assert "3 interviews:" in text_of(about) and "Harbour winter · Example Herald" in text_of(about)
+    box = page.locator("#qa-question textarea")
+    assert box.get_attribute("placeholder").startswith("Ask the 3 interviews a question, e.g. ")
     page.get_by_text("Settings", exact=True).first.click()
     page.get_by_role("combobox", name="Speakers (none chosen: all)").click()
     assert page.get_by_role("option", name="Lena Holm").count() == 1  # the filter knows her already
     page.keyboard.press("Escape")
-    page.get_by_placeholder("Ask the interview a question").fill("Why did the ferries stop?")
+    page.get_by_role("combobox", name="Interviews (none chosen: all)").click()
+    assert page.get_by_role("option", name="Harbour winter, Example Herald").count() == 1
+    page.keyboard.press("Escape")
+    page.reload()  # and so does a fresh page
+    page.wait_for_function("document.querySelector('#qa-about')?.innerText.includes('3 interviews:')")
+    page.get_by_placeholder("Ask the 3 interviews a question").fill("Why did the ferries stop?")
     page.keyboard.press("Enter")
     page.locator(".qa-card").first.wait_for(timeout=60_000)
     assert text_of(page.locator(".qa-card .qa-meta").first).startswith("Lena Holm · in answer to:")
