@@ -121,6 +121,15 @@ def lines() -> list[str]:
                 f"| {dense['recall_at_10_vs_exact']} | {lexical} |"
             )
         out.append("")
+    if archives := _read("archives"):
+        from archives import table  # noqa: PLC0415 (bench/ is the working folder's sibling)
+
+        out += [
+            "## Archives of real press conferences in house styles (`bench/archives.py`)",
+            "",
+            table(archives),
+            "",
+        ]
     return out
 
 
