@@ -154,8 +154,8 @@ class Engine:
             best = self.multilingual.search(question, 1, allowed)
             return bool(best) and best[0].score >= MULTILINGUAL_THRESHOLDS.abstain_below
         # judged by what the question is about: "What did Putin say about ..." is close to anything
-        # Putin said, and "the President" to every press conference
-        question = topic(question, self.named_speakers(question))
+        # Putin said, and "What did the President say" to every press conference
+        question = topic(question)
         best = self.dense.search(question, 1, allowed)
         if best and best[0].score >= self.thresholds.abstain_below:
             return True

@@ -284,3 +284,53 @@ def test_a_question_naming_an_interviewee_is_answered_from_their_words_first(arc
 
     shown = page_reply("What did Berg say about the summit?", [], "hybrid", 5, engine=archive)
     assert shown.startswith('<p class="qa-named">From the words of Anna Berg, whom the question names')
+
+
+HARBOUR = """\
+Question: What happened to the ferries during the winter storms this year?
+
+Lena Holm: We closed the harbour for six weeks.
+
+Question: And the buses?
+
+Lena Holm: The ferries stopped in the winter storms this year, so the buses ran instead.
+"""
+
+
+def test_a_question_an_interviewer_asked_gets_the_answer_that_followed_it_first(tmp_path, keyword_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+    engine = Engine(build(corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
+    asked = "What happened to the ferries during the winter storms this year?"
+    # the second answer repeats the question's words; the first is what was said to it
+    assert ids(engine.retriever("hybrid").search(asked, 2))[0] == "harbour:3:0"
+    assert [engine.index.passages[r].passage_id for r in engine.asked_before(asked)] == ["harbour:1:0"]
+    answer = engine.ask(asked, 2, "hybrid")
+    assert [card.quote.text for card in answer.cards] == [
+        "We closed the harbour for six weeks.",
+        "The ferries stopped in the winter storms this year, so the buses ran instead.",
+    ]
+    # nearly word for word is enough ("this winter's storms"); other words or a short question are not
+    assert engine.asked_before("what happened to the ferries in this winter's storms this year") != ()
+    assert engine.asked_before("Why did the ferries stop in the storms?") == ()
+    assert engine.asked_before("And the buses?") == ()  # under ASKED_MIN_TERMS content words
+
+
+@pytest.mark.parametrize(
+    ("question", "about"),
+    [
+        ("What did Putin say about doping in Russian sport?", "doping in Russian sport?"),
+        ("How does Obama describe his relationship with Congress?", "his relationship with Congress?"),
+        ("What does the Secretary-General think about climate change?", "climate change?"),
+        ("What did Obama say about Putin's speech?", "Putin's speech?"),
+        ("What did the President say about the Super Bowl?", "the Super Bowl?"),
+        ("Did Berg comment on the bread?", "the bread?"),
+        ("Why did the ferries stop?", "Why did the ferries stop?"),  # no one asked, no frame
+        ("What did Putin say?", "What did Putin say?"),  # nothing left: the question stands
+    ],
+)
+def test_a_question_s_topic_leaves_out_who_is_asked_and_how(question, about):
+    from qa.question_types import topic
+
+    assert topic(question) == about
