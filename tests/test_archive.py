@@ -325,3 +325,32 @@ def test_a_transcript_whose_asker_is_unclear_says_so_and_interviewer_settles_it(
         ("KOVACS", "The border with the north has been a quarrel for a century."),
     ]
     assert index.documents["president"]["interviewer"] == "Tom Varga"
+
+
+def test_each_card_s_citation_says_what_the_transcript_itself_says_and_no_more(
+    archive_dir, tmp_path, keyword_embedder
+):
+    from test_parsing import NEWS_PAGE
+
+    from qa.answers import citation
+
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    # a news page: byline, dateline and rights line; a bare transcript: a headline and nothing else
+    (incoming / "harbour.txt").write_text(
+        NEWS_PAGE.replace("By Jane Holm\n", "By Jane Holm\nMarch 3, 2024\n")
+    )
+    (incoming / "ferries.txt").write_text(
+        "Ferry chief on the storm season\n\nQ: Did the storms stop the ferries?\n\n"
+        "Ola Lind: The storms stopped the ferries for a month.\n"
+    )
+    index, _ = add(archive_dir, [incoming])
+    engine = Engine(index, keyword_embedder)
+    cards = {card.source.doc_id: card for card in engine.ask("dredging ferries storms", 5, "bm25").cards}
+    assert citation(cards["harbour"]) == (
+        '"The dredging starts in March." - Petersen, Example Herald, 2024-03-03'
+    )
+    # no outlet, no date: the headline says which interview, and nothing is made up
+    assert citation(cards["ferries"]) == (
+        '"The storms stopped the ferries for a month." - Ola Lind, “Ferry chief on the storm season”'
+    )
