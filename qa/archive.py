@@ -18,9 +18,15 @@ from qa.corpus import read_document
 from qa.documents import Document, QAError
 from qa.embedders import Embedder, get_embedder
 from qa.formats import SUFFIXES
+from qa.locks import writing
 from qa.parsing import is_unlabelled, parse_turns, roles_uncertain
-from qa.store import ARCHIVE, DEFAULT_SCORING, Index, build_from, corpus_passages, documents_of, load
+from qa.store import ARCHIVE, DEFAULT_SCORING, Index, build_from, corpus_passages, documents_of, load, recover
 from qa.vectors import Scoring
+
+REPLACE_NOTE = (
+    "an interview named {doc_id} is already in the archive; to replace it, add the file again with"
+    " --replace (the page: tick Replace)"
+)
 
 
 @dataclass(frozen=True)
@@ -66,14 +72,17 @@ class Duplicate(QAError):
     """The file's interview is already in the archive."""
 
 
-def _check(path: Path, hashes: dict[str, str], interviewer: str = "") -> tuple[Document, int, str]:
+def _check(
+    path: Path, hashes: dict[str, str], interviewer: str = "", replacing: bool = False
+) -> tuple[Document, int, str]:
     """The document read from path (with this interviewer, when given), its passage count and a note
-    for the report; QAError when it cannot be added."""
+    for the report; QAError when it cannot be added. The same text under another name is a
+    duplicate; under its own name, when `replacing`, it is read again (say, with its interviewer)."""
     document = read_document(path)
     if interviewer:
         document = replace(document, interviewer=interviewer)
     duplicate = hashes.get(text_hash(document.text))
-    if duplicate:
+    if duplicate and not (replacing and duplicate == document.doc_id):
         raise Duplicate(f"{path}: the same interview is already in the archive as {duplicate!r}; skipped")
     passages = passages_for(document, parse_turns(document))
     if not passages:
@@ -103,13 +112,24 @@ def add(
     progress: bool = False,
     report: Callable[[Outcome], None] = lambda outcome: None,
     interviewer: str = "",
+    replace_existing: bool = False,
 ) -> tuple[Index | None, list[Outcome]]:
     """Add transcript files (or folders of them) to the archive at index_dir, creating it if need
     be. A file whose name (doc id) is already in the archive replaces that interview; one whose text
     is already there is skipped. Returns the new index (None when nothing changed) and one outcome
     per file, each also passed to `report` as soon as it is known. An existing archive keeps its own
     embedder, multilingual and scoring settings; the arguments apply to a new one. `interviewer`
-    names who asks in every file added (a label with that name or surname is theirs)."""
+    names who asks in every file added (a label with that name or surname is theirs). A file whose
+    doc id is an interview already there is refused unless `replace_existing`. The whole
+    load-change-write holds the archive's write lock (qa/locks.py): concurrent writers queue."""
+    with writing(index_dir):
+        recover(index_dir)  # an interrupted swap is not an empty archive
+        return _add(
+            index_dir, paths, embedder, multilingual, scoring, progress, report, interviewer, replace_existing
+        )
+
+
+def _add(index_dir, paths, embedder, multilingual, scoring, progress, report, interviewer, replace_existing):
     existing = load(index_dir) if index_dir.exists() else None
     documents = {d.doc_id: d for d in documents_of(existing)} if existing else {}
     if existing:
@@ -121,13 +141,18 @@ def add(
     outcomes, batch_ids = [], set()
     for path in files_under(paths):
         try:
-            document, count, note = _check(path, hashes, interviewer)
+            document, count, note = _check(path, hashes, interviewer, replace_existing)
         except QAError as error:
             status = "skipped" if isinstance(error, Duplicate) else "failed"
             outcome = Outcome(path, status=status, note=str(error))
         else:
             doc_id = document.doc_id
             updated = doc_id in documents and doc_id not in batch_ids
+            if updated and not replace_existing:
+                outcome = Outcome(path, status="failed", note=f"{path}: {REPLACE_NOTE.format(doc_id=doc_id)}")
+                outcomes.append(outcome)
+                report(outcome)
+                continue
             if doc_id in batch_ids:  # two files of one name in different folders: both kept
                 doc_id = _unique_id(doc_id, set(documents) | batch_ids)
                 document = replace(document, doc_id=doc_id)
@@ -146,6 +171,11 @@ def add(
 
 def remove(index_dir: Path, doc_ids: list[str], *, progress: bool = False) -> Index:
     """The archive without these interviews; QAError naming an id it does not hold."""
+    with writing(index_dir):
+        return _remove(index_dir, doc_ids, progress)
+
+
+def _remove(index_dir: Path, doc_ids: list[str], progress: bool) -> Index:
     index = load(index_dir)
     missing = [d for d in doc_ids if d not in index.documents]
     if missing:
@@ -168,11 +198,14 @@ def refresh(
 ) -> Index:
     """Rebuild an archive from its own sources (after a model or qa upgrade), with this embedder,
     multilingual and scoring settings, or those it was built with."""
-    index = load(index_dir)
-    embedder = embedder or get_embedder(index.manifest["embedder"]["name"])
-    if multilingual is None:
-        multilingual = bool(index.manifest.get("multilingual"))
-    return _write(index_dir, documents_of(index), embedder, multilingual, scoring or index.scoring, progress)
+    with writing(index_dir):
+        index = load(index_dir)
+        embedder = embedder or get_embedder(index.manifest["embedder"]["name"])
+        if multilingual is None:
+            multilingual = bool(index.manifest.get("multilingual"))
+        return _write(
+            index_dir, documents_of(index), embedder, multilingual, scoring or index.scoring, progress
+        )
 
 
 def _write(

@@ -53,11 +53,12 @@ def _index_dir(args: argparse.Namespace) -> Path:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from qa.embedders import get_embedder
-    from qa.store import ARCHIVE, build, load, staleness
+    from qa.store import ARCHIVE, build, load, recover, staleness
 
     index_dir = _index_dir(args)
     embedder = get_embedder(args.embedder)
     corpus = args.corpus or BUNDLED_CORPUS
+    recover(index_dir)  # an interrupted swap is not a missing index: never build over an archive
     if not args.force and index_dir.exists():
         try:
             index = load(index_dir)
@@ -129,8 +130,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             print(f"{outcome.status} {outcome.path} {outcome.detail}", flush=True)
             if outcome.note.startswith("who asks is unclear"):
                 print(
-                    f"qa: {outcome.path}: to say who asks, `qa remove {outcome.doc_id}` and add it again "
-                    "with --interviewer NAME",
+                    f"qa: {outcome.path}: to say who asks, add it again with --replace --interviewer NAME",
                     file=sys.stderr,
                 )
         else:
@@ -145,6 +145,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         report=report,
         interviewer=" ".join((args.interviewer or "").split()),
+        replace_existing=args.replace,
     )
     if not outcomes:
         raise QAError(f"no transcript files ({', '.join(SUFFIXES)}) in {', '.join(map(str, args.paths))}")
@@ -468,6 +469,11 @@ def parser() -> argparse.ArgumentParser:
     )
     add_parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     add_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace an interview of the same name (doc id) already in the archive (else it is refused)",
+    )
     add_parser.add_argument(
         "--interviewer",
         metavar="NAME",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from qa.answers import clean_question
 from qa.documents import QAError
+from qa.locks import reading
 from qa.store import FEEDBACK_FILE
 
 VOTES = ("up", "down")
@@ -35,7 +36,8 @@ def record(index_dir: Path, question: str, passage_id: str, vote: str, known_ids
         "vote": vote,
     }
     line = json.dumps(entry, ensure_ascii=False) + "\n"
-    with _lock, (index_dir / FEEDBACK_FILE).open("a", encoding="utf-8") as out:
+    # under the swap lock (qa/locks.py): a vote never lands in a folder a writer is replacing
+    with _lock, reading(index_dir), (index_dir / FEEDBACK_FILE).open("a", encoding="utf-8") as out:
         out.write(line)
         out.flush()
         os.fsync(out.fileno())

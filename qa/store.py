@@ -30,6 +30,7 @@ from qa.corpus import BUNDLED_CORPUS, corpus_hash, load_corpus
 from qa.documents import Document, Passage, QAError
 from qa.embedders import Embedder
 from qa.lexical import BM25_DIR, Lexical, LexicalSettings
+from qa.locks import reading, swapping, writing
 from qa.multilingual import E5
 from qa.parsing import parse_turns
 from qa.vectors import Scoring, embed_passages
@@ -116,7 +117,13 @@ def build(
     multilingual: bool = False,
     progress: bool = False,
 ) -> Index:
-    """Parse, chunk, embed and write a new index, replacing index_dir only once it is complete."""
+    """Parse, chunk, embed and write a new index, replacing index_dir only once it is complete (and
+    after any other change to it in progress)."""
+    with writing(index_dir):
+        return _build(corpus_dir, index_dir, embedder, scoring, multilingual, progress)
+
+
+def _build(corpus_dir, index_dir, embedder, scoring, multilingual, progress) -> Index:
     documents = load_corpus(corpus_dir)
     passages = corpus_passages(documents)
     if not passages:
@@ -266,34 +273,51 @@ def _fsync(path: Path) -> None:
 
 
 def _swap_into_place(staging: Path, index_dir: Path) -> None:
-    """Make staging the index: the old index stays whole until the new one is in place.
+    """Make staging the index: the old index stays whole until the new one is in place, and no
+    reader loads or vote lands meanwhile (qa/locks.py).
 
-    A crash between the two renames leaves the old index under `.NAME.previous`, which load()
-    puts back.
+    A crash between the two renames leaves the old index under `.NAME.previous`, which `recover`
+    (run before anything opens the index) puts back.
     """
-    previous = index_dir.parent / f".{index_dir.name}.previous"
-    shutil.rmtree(previous, ignore_errors=True)
-    if (index_dir / FEEDBACK_FILE).exists():  # people's votes outlive the index they were cast on
-        shutil.copy2(index_dir / FEEDBACK_FILE, staging / FEEDBACK_FILE)
-        _fsync(staging / FEEDBACK_FILE)
-    if index_dir.exists():
-        os.rename(index_dir, previous)
-    os.rename(staging, index_dir)
-    _fsync(index_dir.parent)
+    previous = _previous(index_dir)
+    with swapping(index_dir):
+        shutil.rmtree(previous, ignore_errors=True)
+        if (index_dir / FEEDBACK_FILE).exists():  # people's votes outlive the index they were cast on
+            shutil.copy2(index_dir / FEEDBACK_FILE, staging / FEEDBACK_FILE)
+            _fsync(staging / FEEDBACK_FILE)
+        if index_dir.exists():
+            os.rename(index_dir, previous)
+        os.rename(staging, index_dir)
+        _fsync(index_dir.parent)
     shutil.rmtree(previous, ignore_errors=True)
 
 
-def _restore_interrupted_swap(index_dir: Path) -> None:
-    previous = index_dir.parent / f".{index_dir.name}.previous"
-    if not index_dir.exists() and previous.is_dir():
-        os.rename(previous, index_dir)
+def _previous(index_dir: Path) -> Path:
+    return index_dir.parent / f".{index_dir.name}.previous"
+
+
+def recover(index_dir: Path) -> None:
+    """Finish what a writer killed in a swap left: the old index back in place if the new one never
+    got there, never an "empty" archive mistaken for a new one. Safe to call any time."""
+    previous = _previous(index_dir)
+    if index_dir.exists() or not previous.is_dir():
+        return
+    with swapping(index_dir):  # a live writer's swap finishes first; then look again
+        if not index_dir.exists() and previous.is_dir():
+            os.rename(previous, index_dir)
+            _fsync(index_dir.parent)
 
 
 def load(index_dir: Path) -> Index:
     """Load an index folder, checking every file against the manifest; QAError says what to do."""
+    recover(index_dir)
+    with reading(index_dir):  # no swap while the files are read: all of one version
+        return _load(index_dir)
+
+
+def _load(index_dir: Path) -> Index:
     import faiss
 
-    _restore_interrupted_swap(index_dir)
     fix = "run `qa build` to rebuild it"
     manifest = _checked_manifest(index_dir, fix)
     count = int(manifest["passage_count"])

@@ -1,0 +1,72 @@
+"""Who may touch an index folder when: one writer at a time, and no reader in the middle of a swap.
+
+An archive is written by several hands at once (the page's uploads, `qa add` from a script, a
+colleague's `qa remove`) and read by many. Two advisory locks (`flock`) beside the folder say who
+goes when:
+
+- `.NAME.write.lock`, exclusive, for a whole load-change-write (build, add, remove, refresh): writers
+  queue, and each starts from what the one before it left, so no change is lost.
+- `.NAME.swap.lock`, shared while a reader loads the folder or a vote is appended to it, exclusive
+  while a writer swaps its new folder in (copying the votes, two renames). A reader sees the old
+  folder or the new one, whole, never a mix or neither; a vote lands in the folder that stays.
+
+Writers build the new folder (the slow part) holding only the write lock, so readers and votes wait
+only for the swap itself. The kernel drops a lock when its process dies: a killed writer never
+blocks the next one. Why not generations (each version in its own folder and a pointer file, as
+Lucene's commit points): the index stays one plain folder that people read and copy, and the swap
+lock gives readers the same guarantee at the cost of a short wait during a rename.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+
+def _lock_path(index_dir: Path, kind: str) -> Path:
+    return index_dir.parent / f".{index_dir.name}.{kind}.lock"
+
+
+@contextlib.contextmanager
+def _held(path: Path, mode: int, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:
+        if mode == fcntl.LOCK_SH:  # a read-only folder: nobody can write there, reading is safe
+            yield
+            return
+        raise
+    try:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting:
+                waiting()
+            fcntl.flock(fd, mode)
+        yield
+    finally:
+        os.close(fd)  # and with it the lock
+
+
+def _say_waiting() -> None:
+    print("qa: waiting for another change to this archive to finish", file=sys.stderr)
+
+
+def writing(index_dir: Path, waiting: Callable[[], None] | None = _say_waiting):
+    """Held for a whole load-change-write of the index at index_dir; one writer at a time."""
+    return _held(_lock_path(index_dir, "write"), fcntl.LOCK_EX, waiting)
+
+
+def reading(index_dir: Path):
+    """Held while a reader loads the folder or a vote is appended: no swap happens meanwhile."""
+    return _held(_lock_path(index_dir, "swap"), fcntl.LOCK_SH)
+
+
+def swapping(index_dir: Path):
+    """Held while a new folder replaces the old one: no reader is loading it meanwhile."""
+    return _held(_lock_path(index_dir, "swap"), fcntl.LOCK_EX)
