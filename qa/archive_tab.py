@@ -36,10 +36,14 @@ def interviews(engine: Engine) -> list[list]:
     ]
 
 
-def add_files(live: LiveEngine, paths: list[str], interviewer: str = "", say=lambda text: None) -> str:
+def add_files(
+    live: LiveEngine, paths: list[str], interviewer: str = "", say=lambda text: None, replacing: bool = False
+) -> str:
     """Add uploaded files to the served index (the next question searches the result); the report,
     one line per file. A `NAME.json` among them is the metadata of the transcript `NAME.*` beside
-    it. `say` is told the report so far at each step: each file read, each batch of texts embedded."""
+    it. `say` is told the report so far at each step: each file read, each batch of texts embedded.
+    An interview of the same name is replaced only when `replacing`. The uploads are deleted once
+    read: the archive keeps its own copy of each transcript's text."""
     if not paths:
         return "Choose one or more transcript files first."
     lines: list[str] = []
@@ -68,7 +72,10 @@ def add_files(live: LiveEngine, paths: list[str], interviewer: str = "", say=lam
             progress=embedding,
             report=report,
             interviewer=" ".join((interviewer or "").split()),
+            replace_existing=replacing,
         )
+    for path in paths:  # Gradio's temporary copies: nothing of the upload is left there
+        Path(path).unlink(missing_ok=True)
     if index is not None:
         lines.append(f"Searchable now: {len(index.documents)} interviews, {len(index.passages)} passages.")
     return "\n".join(lines)
@@ -98,9 +105,10 @@ def remove_interview(live: LiveEngine, doc_id: str) -> str:
     return f"Removed {doc_id}: {len(index.documents)} interviews, {len(index.passages)} passages left."
 
 
-def build_tab(gr, live: LiveEngine, follows: tuple) -> None:
+def build_tab(gr, live: LiveEngine, follows: tuple) -> tuple:
     """The Archive tab; `follows` is what the chat shows of the archive (header, question box,
-    filters: see qa.ui.following), refreshed after a change."""
+    filters: see qa.ui.following), refreshed after a change. Returns the tab's own lists (interviews
+    table, remove choices), which a page load refreshes with `lists`."""
     from qa.ui import following
 
     engine = live.get()
@@ -116,6 +124,7 @@ def build_tab(gr, live: LiveEngine, follows: tuple) -> None:
         label="Interviewer (who asks, as labelled in the files; only when a file does not say)",
         max_lines=1,
     )
+    replacing = gr.Checkbox(label="Replace an interview of the same name (else such a file is refused)")
     add_button = gr.Button("Add to the archive", variant="primary")
     with gr.Row():
         chosen = gr.Dropdown([d for d in sorted(engine.index.documents)], label="Interview to remove")
@@ -124,17 +133,18 @@ def build_tab(gr, live: LiveEngine, follows: tuple) -> None:
 
     def refreshed(message: str):
         engine = live.get()
-        ids = sorted(engine.index.documents)
-        return (message, interviews(engine), gr.Dropdown(choices=ids, value=None), *following(gr, engine))
+        return (message, *lists(gr, engine), *following(gr, engine))
 
-    def on_add(paths, asker):
+    def on_add(paths, asker, replace_existing):
         """The report as it grows (each file read, the embedding's progress), then the new archive."""
         said: queue.Queue = queue.Queue()
         finished: dict[str, str] = {}
 
         def work() -> None:
             try:
-                finished["report"] = add_files(live, paths or [], asker or "", said.put)
+                finished["report"] = add_files(
+                    live, paths or [], asker or "", said.put, bool(replace_existing)
+                )
             except QAError as error:
                 finished["report"] = str(error)
             except Exception as error:  # a bug: the page says so rather than spin for ever
@@ -163,5 +173,12 @@ def build_tab(gr, live: LiveEngine, follows: tuple) -> None:
             return refreshed(str(error))
 
     outputs = [log, table, chosen, *follows]
-    add_button.click(on_add, [upload, interviewer], outputs, api_visibility="private")
+    add_button.click(on_add, [upload, interviewer, replacing], outputs, api_visibility="private")
     remove_button.click(on_remove, [chosen], outputs, api_visibility="private")
+    return table, chosen
+
+
+def lists(gr, engine: Engine) -> tuple:
+    """New values for the tab's lists (see build_tab's return): the interviews table and the choices
+    to remove, as the archive is now."""
+    return interviews(engine), gr.Dropdown(choices=sorted(engine.index.documents), value=None)

@@ -355,9 +355,13 @@ def build_app(live: LiveEngine):
             with gr.Tab("Evaluate"):
                 eval_tab.build_tab(gr, live)
             with gr.Tab("Archive"):
-                archive_tab.build_tab(gr, live, follows)
-        # each page load shows the archive as it is now, whoever changed it since the server started
-        app.load(lambda: following(gr, live.get()), None, list(follows), api_visibility="private")
+                tab_lists = archive_tab.build_tab(gr, live, follows)
+
+        def now() -> tuple:  # each page load shows the archive as it is, whoever changed it since
+            engine = live.get()
+            return (*following(gr, engine), *archive_tab.lists(gr, engine))
+
+        app.load(now, None, [*follows, *tab_lists], api_visibility="private")
         # Several at once: most of a request is Gradio's own I/O, which overlaps; the search itself
         # holds the GIL for ~10 ms. One at a time (Gradio's default) queued 20 users behind each other.
         gr.api(search, api_name="search", concurrency_limit=CONCURRENCY)

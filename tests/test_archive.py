@@ -91,11 +91,21 @@ def test_a_batch_of_only_bad_files_leaves_the_index_byte_for_byte(archive_dir, i
     assert snapshot(archive_dir) == before
 
 
-def test_re_adding_a_changed_file_updates_that_interview(archive_dir, tmp_path, keyword_embedder):
+def test_a_file_named_as_an_interview_there_replaces_it_only_when_asked_to(
+    archive_dir, tmp_path, keyword_embedder, capsys
+):
     changed = tmp_path / "again" / "tiny.txt"
     changed.parent.mkdir()
     changed.write_text("Question: Anything new?\n\nGuest Speaker: Only music now.\n", encoding="utf-8")
-    index, (outcome,) = add(archive_dir, [changed])
+    before = snapshot(archive_dir)
+    code, out, err = run(capsys, "add", str(changed), "--index", str(archive_dir), "--quiet")
+    assert (code, out) == (1, f"index at {archive_dir} unchanged\n")
+    assert err == (
+        f"qa: {changed}: an interview named tiny is already in the archive; to replace it, add the file "
+        "again with --replace (the page: tick Replace)\n"
+    )
+    assert snapshot(archive_dir) == before
+    index, (outcome,) = add(archive_dir, [changed], replace_existing=True)
     assert (outcome.status, outcome.doc_id) == ("updated", "tiny")
     assert [p.text for p in index.passages] == ["Only music now."]
 
@@ -188,6 +198,7 @@ def test_the_archive_tab_adds_uploads_and_the_page_searches_them_at_once(
     assert said[2].splitlines()[-1] == "read 2 of 2 files"
     assert said[-1].splitlines()[-1].startswith("embedding: ") and said[-1].endswith(" new texts")
     assert live.get().index.documents["panel"]["outlet"] == "Example Herald"
+    assert list(uploads.glob("*/*")) == []  # the uploads' temporary copies are gone once read
     assert {h.passage.doc_id for h in live.get().ask("bread", 5, "bm25").hits} == {"panel"}
     assert [row[0] for row in interviews(live.get())] == ["panel", "tiny"]
     assert remove_interview(live, "panel") == "Removed panel: 1 interviews, 2 passages left."
@@ -305,19 +316,25 @@ def test_a_transcript_whose_asker_is_unclear_says_so_and_interviewer_settles_it(
         "turn is indexed as an answer: give the interviewer's name)"
     )
     assert err == (
-        f"qa: {incoming / 'president.txt'}: to say who asks, `qa remove president` and add it again with "
-        "--interviewer NAME\n"
+        f"qa: {incoming / 'president.txt'}: to say who asks, add it again with --replace --interviewer NAME\n"
     )
     code, out, err = run(
         capsys, "add", str(incoming), "--index", str(archive_dir), "--quiet", "--interviewer", "Tom Varga"
     )
-    # the same text is already there, so it is skipped; replace it by removing it first
+    # the same text is already there, so it is skipped; --replace reads it again
     assert code == 0 and "already in the archive" in err
-    run(capsys, "remove", "president", "--index", str(archive_dir))
     code, out, err = run(
-        capsys, "add", str(incoming), "--index", str(archive_dir), "--quiet", "--interviewer", "Tom Varga"
+        capsys,
+        "add",
+        str(incoming),
+        "--index",
+        str(archive_dir),
+        "--quiet",
+        "--replace",
+        "--interviewer",
+        "Tom Varga",
     )
-    assert out.splitlines()[0] == f"added {incoming / 'president.txt'} as president (2 passages)"
+    assert out.splitlines()[0] == f"updated {incoming / 'president.txt'} as president (2 passages)"
     index = load(archive_dir)
     theirs = [p for p in index.passages if p.doc_id == "president"]
     assert [(p.speaker, p.in_answer_to) for p in theirs] == [

@@ -247,3 +247,15 @@ def test_an_uploaded_interview_is_searchable_as_soon_as_it_is_added(archive, bro
     page.locator(".qa-card").first.wait_for(timeout=60_000)
     assert text_of(page.locator(".qa-card .qa-meta").first).startswith("Lena Holm · in answer to:")
     assert sorted(load(index_dir).documents) == ["festival", "harbour-talk", "sco-alimov-tass-2017"]
+    # a page loaded after the upload can remove it, and its lists follow
+    fresh = browser.new_page(viewport={"width": 1100, "height": 900})
+    fresh.goto(url)
+    fresh.get_by_role("tab", name="Archive").click()
+    fresh.get_by_role("combobox", name="Interview to remove").click()
+    fresh.get_by_role("option", name="harbour-talk").click()
+    fresh.get_by_role("button", name="Remove").click()
+    fresh.wait_for_function(
+        "document.querySelector('#qa-archive-report textarea').value.startsWith('Removed harbour-talk')"
+    )
+    assert "2 interviews:" in text_of(fresh.locator("#qa-about"))
+    assert sorted(load(index_dir).documents) == ["festival", "sco-alimov-tass-2017"]
