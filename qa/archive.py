@@ -9,6 +9,7 @@ and the interviews already in the archive are never touched by it.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -55,13 +56,26 @@ def files_under(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             found += sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+                p for p in _walk(path) if p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
             )
         else:
             found.append(path)
     return found
+
+
+def _walk(folder: Path) -> list[Path]:
+    """The files in folder and below; a symbolic link is followed only when it points inside the
+    folder (a link to /etc/passwd or to a sibling folder is not part of what was added)."""
+    root = folder.resolve()
+    files = []
+    for where, _, names in os.walk(folder):  # links to folders are not descended into
+        for name in names:
+            path = Path(where) / name
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                continue
+            if path.is_file():
+                files.append(path)
+    return files
 
 
 def text_hash(text: str) -> str:

@@ -18,6 +18,9 @@ from qa.documents import QAError
 from qa.parsing import SPEAKER_LABEL
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # far above any interview (a 5,000-word transcript is ~30 KB)
+# What a small file may unpack to: a Word file's XML parts (as its zip declares them), a PDF's text.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+MAX_TEXT_CHARS = 5_000_000
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 SUBTITLE_SUFFIXES = (".srt", ".vtt")
 SUFFIXES = (*TEXT_SUFFIXES, *SUBTITLE_SUFFIXES, ".docx", ".pdf", ".html", ".htm")
@@ -181,6 +184,11 @@ def subtitles(path: Path, text: str) -> Source:
         match = _TIMING.match(lines[timing])
         if not match:
             raise QAError(f"{path}: cue {number}: malformed timestamps {lines[timing].strip()!r}")
+        if any(int(part) >= 60 for part in match.groups()[1:3] + match.groups()[5:7] if part):
+            timing_line = lines[timing].strip()
+            raise QAError(
+                f"{path}: cue {number}: impossible time {timing_line!r} (minutes or seconds past 59)"
+            )
         start, end = _seconds(match.groups()[:4]), _seconds(match.groups()[4:])
         if end < start:
             raise QAError(f"{path}: cue {number}: ends ({end:.3f} s) before it starts ({start:.3f} s)")
@@ -225,11 +233,24 @@ def _docx(path: Path, data: bytes) -> Source:
     import zipfile
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as packed:  # the sizes it declares bound what it unpacks
+            unpacked = sum(
+                item.file_size for item in packed.infolist() if item.filename.endswith((".xml", ".rels"))
+            )
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise QAError(f"{path}: not a readable Word document ({error})") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise QAError(
+            f"{path}: unpacks to {unpacked / 2**20:.0f} MB of XML"
+            f" (limit {MAX_UNPACKED_BYTES // 2**20} MB); not read"
+        )
+    try:
         import docx
 
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as error:
-        raise QAError(f"{path}: not a readable Word document ({error})") from None
+    except Exception as error:  # noqa: BLE001 (malformed XML, missing parts: one line, whatever the cause)
+        reason = " ".join(str(error).split())[:200] or type(error).__name__
+        raise QAError(f"{path}: not a readable Word document ({reason})") from None
     paragraphs = [_docx_paragraph(p) for p in document.paragraphs]
     props = document.core_properties
     # Not the file's created date: the template or program that made the file stamps it, and it is
@@ -265,8 +286,13 @@ def _pdf(path: Path, data: bytes) -> Source:
         from pypdf.errors import PdfReadError
 
         reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError) as error:
+        pages, chars = [], 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            chars += len(pages[-1])
+            if chars > MAX_TEXT_CHARS:
+                raise QAError(f"{path}: over {MAX_TEXT_CHARS:,} characters of text; not read as a transcript")
+    except (PdfReadError, ValueError, KeyError, TypeError, RecursionError) as error:
         raise QAError(f"{path}: not a readable PDF ({error})") from None
     lines = [line.strip() for page in pages for line in page.splitlines()]
     if not any(lines):

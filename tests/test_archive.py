@@ -371,3 +371,21 @@ def test_each_card_s_citation_says_what_the_transcript_itself_says_and_no_more(
     assert citation(cards["ferries"]) == (
         '"The storms stopped the ferries for a month." - Ola Lind, “Ferry chief on the storm season”'
     )
+
+
+def test_links_out_of_a_folder_being_added_are_not_followed(archive_dir, tmp_path, keyword_embedder):
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("Question: Secret?\n\nAnna Berg: The secret bread recipe.\n")
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    (folder / "panel.txt").write_text(PANEL, encoding="utf-8")
+    (folder / "alias.txt").symlink_to(folder / "panel.txt")  # inside: followed (and a duplicate)
+    (folder / "secret.txt").symlink_to(outside / "secret.txt")
+    (folder / "more").symlink_to(outside, target_is_directory=True)
+    index, outcomes = add(archive_dir, [folder])
+    assert sorted((o.path.name, o.status) for o in outcomes) == [
+        ("alias.txt", "added"),
+        ("panel.txt", "skipped"),
+    ]
+    assert sorted(index.documents) == ["alias", "tiny"]

@@ -213,6 +213,27 @@ def sparse_file(path, size):
         out.truncate(size)
 
 
+def word_file(path, document_xml: bytes) -> None:
+    """A .docx whose main part is this XML: a zip bomb (80 MB of spaces packs into ~80 KB) or broken."""
+    import zipfile
+
+    types = (
+        b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        b'<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument'
+        b'.wordprocessingml.document.main+xml"/></Types>'
+    )
+    rels = (
+        b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        b'<Relationship Id="r1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        b'officeDocument" Target="word/document.xml"/></Relationships>'
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as packed:
+        packed.writestr("[Content_Types].xml", types)
+        packed.writestr("_rels/.rels", rels)
+        packed.writestr("word/document.xml", document_xml)
+
+
 @pytest.mark.parametrize(
     ("name", "make", "problem"),
     [
@@ -257,6 +278,13 @@ def sparse_file(path, size):
             "the YAML front matter is not valid YAML",
         ),
         ("talk.rtf", lambda p: p.write_text("{\\rtf1 Q: Hi}"), "not a transcript format this reads"),
+        (
+            "impossible.srt",
+            lambda p: p.write_text("1\n99:99:99,000 --> 99:99:99,500\nHi.\n"),
+            "cue 1: impossible time '99:99:99,000 --> 99:99:99,500' (minutes or seconds past 59)",
+        ),
+        ("bomb.docx", lambda p: word_file(p, b"<w:document>" + b" " * 80 * 2**20), "unpacks to 80 MB of XML"),
+        ("broken.docx", lambda p: word_file(p, b"<w:document><w:body>"), "not a readable Word document"),
     ],
 )
 def test_bad_files_get_one_line_naming_the_file_and_the_problem(tmp_path, name, make, problem):
