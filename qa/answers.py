@@ -11,6 +11,7 @@ from qa.quotes import Span
 
 MAX_QUESTION_CHARS = 1000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,13 @@ def contextual_question(message: str, previous: str | None) -> str:
 
 
 def clean_question(question: str) -> str:
-    """The question as searched: control characters dropped, whitespace folded; QAError if unusable."""
+    """The question as searched: control characters dropped, whitespace folded; QAError if unusable
+    (not text, empty, too long, or not valid Unicode: invalid UTF-8 read from a pipe, an unpaired
+    surrogate sent to the API)."""
+    if not isinstance(question, str):
+        raise QAError(f"the question must be text, not {type(question).__name__}")
+    if _SURROGATE.search(question):
+        raise QAError("the question is not valid text (invalid UTF-8 or an unpaired surrogate); retype it")
     question = " ".join(_CONTROL.sub(" ", question or "").split())
     if not question:
         raise QAError("the question is empty: type a question about the interview")

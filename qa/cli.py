@@ -566,6 +566,10 @@ def main(argv: list[str] | None = None) -> int:
     except QAError as error:
         print(f"qa: {error}", file=sys.stderr)
         return USAGE_ERROR
+    except OSError as error:  # a full disk, a read-only folder: one line, and the last index stands
+        where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+        print(f"qa: {error.strerror or error}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `qa ask ... | head`: the reader left, which is not an error of ours

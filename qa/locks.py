@@ -26,6 +26,8 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from qa.documents import QAError
+
 
 def _lock_path(index_dir: Path, kind: str) -> Path:
     return index_dir.parent / f".{index_dir.name}.{kind}.lock"
@@ -36,11 +38,13 @@ def _held(path: Path, mode: int, waiting: Callable[[], None] | None = None) -> I
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError:
+    except OSError as error:
         if mode == fcntl.LOCK_SH:  # a read-only folder: nobody can write there, reading is safe
             yield
             return
-        raise
+        raise QAError(
+            f"{path.parent}: the archive cannot be written here ({error.strerror or error})"
+        ) from None
     try:
         try:
             fcntl.flock(fd, mode | fcntl.LOCK_NB)

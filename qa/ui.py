@@ -210,10 +210,12 @@ def reply_parts(
     """The reply in pieces: what was searched (for a follow-up), then one card at a time. Empty
     filter lists mean every interview and every speaker."""
     try:
+        if not isinstance(message, str):
+            raise QAError(f"the question must be text, not {type(message).__name__}")
         doc_ids = set(interviews) if interviews else None
         names = set(speakers) if speakers else None
         searched = contextual_question(message, _previous_question(history))
-        reply = engine.ask(searched, int(k), mode, doc_ids, names)
+        reply = engine.ask(searched, whole_number(k), mode, doc_ids, names)
     except QAError as error:
         yield f"<p>{html.escape(str(error).capitalize())}.</p>"
         return
@@ -322,6 +324,19 @@ def example_question(engine: Engine) -> str:
     return asked[max(asked, key=lambda doc_id: (len(index.doc_rows[doc_id]), doc_id))]
 
 
+def whole_number(k) -> int:
+    """k as sent over the API ("5", 5, 5.0); QAError for anything else ("five", 2.5, true)."""
+    if isinstance(k, bool) or not isinstance(k, int | float | str):
+        raise QAError(f"k must be a whole number, not {k!r}")
+    try:
+        number = float(k)
+    except ValueError:
+        raise QAError(f"k must be a whole number, not {k!r}") from None
+    if not number.is_integer():
+        raise QAError(f"k must be a whole number, not {k!r}")
+    return int(number)
+
+
 def build_app(live: LiveEngine):
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     import gradio as gr
@@ -334,7 +349,7 @@ def build_app(live: LiveEngine):
     def search(question: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE) -> dict:
         """The same JSON as `qa ask --json`: question, abstained, and the ranked hits."""
         try:
-            return answer_json(live.get().ask(question, int(k), mode))
+            return answer_json(live.get().ask(question, whole_number(k), mode))
         except QAError as error:
             raise gr.Error(str(error)) from None
 

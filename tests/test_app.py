@@ -1,6 +1,7 @@
 """The page's answer() function, and the real Gradio server driven through gradio_client."""
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -377,6 +378,15 @@ def test_the_api_answers_hostile_questions_with_a_clear_error_not_a_crash(server
         client.predict(" \x00 ", 3, "hybrid", api_name="/search")
     reply = client.predict("\u202e😀 '; DROP TABLE passages; -- summit?", 3, "hybrid", api_name="/search")
     assert set(reply) == {"question", "abstained", "hits", "cards"}
+    with pytest.raises(AppError, match="k must be a whole number, not 'five'"):
+        client.predict("Where is the summit?", "five", "hybrid", api_name="/search")
+    # an unpaired surrogate, as raw JSON (gradio_client cannot even encode it)
+    body = json.dumps({"data": ["\ud800 summit?", 3, "hybrid"]}).encode()
+    headers = {"Content-Type": "application/json"}
+    call = urllib.request.Request(server + "gradio_api/call/search", body, headers)
+    event = json.loads(urllib.request.urlopen(call, timeout=30).read())["event_id"]
+    stream = urllib.request.urlopen(f"{server}gradio_api/call/search/{event}", timeout=30).read().decode()
+    assert "event: error" in stream and "not valid text" in stream
     chat = client.predict("x" * 100_000, api_name="/chat")
     assert chat == "<p>The question is 100000 characters long; ask in at most 1000.</p>"
 

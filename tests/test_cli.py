@@ -78,6 +78,16 @@ def test_ask_reads_one_question_per_line_from_stdin(
     assert code == 0
     assert [(r["question"], r["abstained"]) for r in replies] == [("the border?", False), ("bread?", True)]
     assert keyword_embedder.calls == 0  # the CLI made its own embedder once; this fixture's is unused
+    # a line that is not UTF-8 (read as Python reads a pipe) gets one line; the rest are answered
+    piped = (b"the border?\n\xff\xfe bread\nbread?\n").decode("utf-8", "surrogateescape")
+    code, out, err = run(
+        capsys, "ask", "--json", "--index", str(folder), stdin=piped, monkeypatch=monkeypatch
+    )
+    assert [json.loads(line)["question"] for line in out.splitlines()] == ["the border?", "bread?"]
+    assert (code, err) == (
+        1,
+        "qa: the question is not valid text (invalid UTF-8 or an unpaired surrogate); retype it\n",
+    )
 
 
 def test_ask_prints_readable_text(tiny_corpus, tmp_path, keyword_embedder, capsys):
@@ -201,3 +211,14 @@ def test_ask_filters_by_interview_and_speaker_and_names_an_unknown_one(
     assert code == 0 and {h["doc_id"] for h in json.loads(out)["hits"]} == {"tiny"}
     code, _, err = run(capsys, "ask", "summit", "--speaker", "Anna", "--index", str(folder))
     assert (code, err) == (2, "qa: no speaker 'Anna' in the index; there are: Anna Berg, Guest Speaker\n")
+
+
+def test_an_archive_where_nothing_can_be_written_gets_one_line_not_a_traceback(tmp_path, capsys):
+    # as root no folder is read-only; a "folder" that is a file refuses writes to anyone
+    (tmp_path / "panel.txt").write_text("Question: And bread?\n\nAnna Berg: The bread was fresh.\n")
+    (tmp_path / "shelf").write_text("not a folder")
+    code, out, err = run(
+        capsys, "add", str(tmp_path / "panel.txt"), "--index", str(tmp_path / "shelf" / "index")
+    )
+    assert (code, out) == (2, "")
+    assert err == f"qa: {tmp_path / 'shelf'}: the archive cannot be written here (File exists)\n"
