@@ -18,6 +18,10 @@ from qa.documents import QAError
 from qa.engine import Engine, LiveEngine
 from qa.formats import SUFFIXES
 
+READ_ONLY = (
+    "This page is read-only: it is served beyond this machine without a login. To add or remove "
+    "interviews here, start it with `--auth USER:PASSWORD` or `--allow-uploads`; or use `qa add`."
+)
 PROGRESS_EVERY = 0.25  # seconds between updates of the upload's report
 COLUMNS = ["doc id", "title", "format", "passages", "speakers", "not known (for citations)"]
 
@@ -105,16 +109,20 @@ def remove_interview(live: LiveEngine, doc_id: str) -> str:
     return f"Removed {doc_id}: {len(index.documents)} interviews, {len(index.passages)} passages left."
 
 
-def build_tab(gr, live: LiveEngine, follows: tuple) -> tuple:
+def build_tab(gr, live: LiveEngine, follows: tuple, writable: bool = True) -> tuple:
     """The Archive tab; `follows` is what the chat shows of the archive (header, question box,
     filters: see qa.ui.following), refreshed after a change. Returns the tab's own lists (interviews
-    table, remove choices), which a page load refreshes with `lists`."""
+    table, remove choices), which a page load refreshes with `lists`. Not `writable`: the list
+    alone, and a line saying how to allow changes."""
     from qa.ui import following
 
     engine = live.get()
     table = gr.Dataframe(
         interviews(engine), headers=COLUMNS, label="Interviews in the index", wrap=True, interactive=False
     )
+    if not writable:
+        gr.Markdown(READ_ONLY, elem_id="qa-read-only")
+        return table, gr.Dropdown(visible=False)
     upload = gr.File(
         file_count="multiple",
         file_types=[*SUFFIXES, ".json"],

@@ -414,7 +414,14 @@ def _auth(args: argparse.Namespace) -> tuple[str, str] | None:
 def cmd_serve(args: argparse.Namespace) -> int:
     from qa.ui import serve
 
-    serve(_index_dir(args), host=args.host, port=args.port, reranker=args.reranker, auth=_auth(args))
+    serve(
+        _index_dir(args),
+        host=args.host,
+        port=args.port,
+        reranker=args.reranker,
+        auth=_auth(args),
+        allow_uploads=args.allow_uploads,
+    )
     return 0
 
 
@@ -552,6 +559,11 @@ def parser() -> argparse.ArgumentParser:
         "--auth",
         metavar="USER:PASSWORD",
         help="require this login for the page and its API (or set QA_AUTH=USER:PASSWORD)",
+    )
+    serve_parser.add_argument(
+        "--allow-uploads",
+        action="store_true",
+        help="let anyone who reaches the page add or remove interviews (beyond loopback, without --auth)",
     )
     _reranker_arg(serve_parser)
     _index_arg(serve_parser)

@@ -337,7 +337,10 @@ def whole_number(k) -> int:
     return int(number)
 
 
-def build_app(live: LiveEngine):
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def build_app(live: LiveEngine, writable: bool = True):
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     import gradio as gr
 
@@ -370,7 +373,7 @@ def build_app(live: LiveEngine):
             with gr.Tab("Evaluate"):
                 eval_tab.build_tab(gr, live)
             with gr.Tab("Archive"):
-                tab_lists = archive_tab.build_tab(gr, live, follows)
+                tab_lists = archive_tab.build_tab(gr, live, follows, writable)
 
         def now() -> tuple:  # each page load shows the archive as it is, whoever changed it since
             engine = live.get()
@@ -447,7 +450,15 @@ def _chat(gr, live: LiveEngine) -> tuple:
         api_name="chat",
         concurrency_limit=CONCURRENCY,
     )
-    return about, question, interviews, speakers
+    return about, question, _unlisted(interviews), _unlisted(speakers)
+
+
+def _unlisted(dropdown):
+    """A filter whose choices (interview ids, speaker names) stay out of the API description that
+    Gradio embeds in every page, the login page included: described as any list of strings."""
+    dropdown.api_info = lambda: {"type": "array", "items": {"type": "string"}}
+    dropdown.example_payload = dropdown.example_value = list
+    return dropdown
 
 
 def serve(
@@ -456,15 +467,19 @@ def serve(
     port: int = 7860,
     reranker: Path | None = None,
     auth: tuple[str, str] | None = None,
+    allow_uploads: bool = False,
 ) -> None:
     """Load the index, then serve the page on host:port until interrupted; with `auth`, the page and
     its API ask for that user and password."""
     engine = Engine.open(index_dir, reranker)
     engine.ask(EXAMPLES[0])  # warm the model so the first person's question is not the slow one
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in LOOPBACK:
         who = "behind the login" if auth else "to anyone who can reach it (no --auth)"
         print(f"qa: warning: serving on {host} shows the interviews to your network, {who}", file=sys.stderr)
-    app, theme = build_app(LiveEngine(engine))
+    # writing to the archive from the page: on loopback (your own machine), behind a login, or
+    # when --allow-uploads says anyone who reaches it may
+    writable = allow_uploads or auth is not None or host in LOOPBACK
+    app, theme = build_app(LiveEngine(engine), writable=writable)
     app.launch(
         server_name=host,
         server_port=port,

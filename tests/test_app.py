@@ -78,13 +78,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(index_dir: Path, log: Path, env: dict | None = None):
+def running_app(index_dir: Path, log: Path, env: dict | None = None, args: tuple = ()):
     """`python app.py` on a free loopback port serving index_dir; yields its URL."""
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, str(REPO / "app.py"), "--index", str(index_dir), "--port", str(port)],
+            [sys.executable, str(REPO / "app.py"), "--index", str(index_dir), "--port", str(port), *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
@@ -400,6 +400,8 @@ def test_with_a_login_the_page_and_its_api_refuse_anyone_without_it(bundled_inde
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(url + "gradio_api/info", timeout=10)
         assert refused.value.code == 401
+        login_page = urllib.request.urlopen(url, timeout=10).read().decode()
+        assert "Alimov" not in login_page and DOC not in login_page  # nothing of the archive shows
         with pytest.raises(Exception, match="(?i)login|auth|401|config"):
             Client(url, verbose=False).predict("Where is the summit?", 3, "hybrid", api_name="/search")
         with pytest.raises(Exception, match="(?i)login|auth|401|incorrect|credentials"):
@@ -453,3 +455,25 @@ def test_the_previous_question_is_read_from_gradio_s_message_parts():
     assert _previous_question([{"role": "user", "content": "Who decides?"}]) == "Who decides?"
     assert _previous_question([{"role": "assistant", "content": "x"}]) is None
     assert _previous_question([]) is None
+
+
+@pytest.mark.model
+@pytest.mark.app
+def test_served_beyond_loopback_without_a_login_the_page_cannot_change_the_archive(
+    bundled_index_dir, tmp_path
+):
+    def labels(url: str) -> list[str]:
+        config = json.loads(urllib.request.urlopen(url + "config", timeout=10).read())
+        return [
+            str(c.get("props", {}).get("value") or c.get("props", {}).get("label"))
+            for c in config["components"]
+        ]
+
+    with running_app(bundled_index_dir, tmp_path / "open.log", args=("--host", "0.0.0.0")) as url:
+        shown = labels(url)
+        assert not any("Add to the archive" in label or "Add transcripts" in label for label in shown)
+        assert any(label.startswith("This page is read-only") for label in shown)
+    with running_app(
+        bundled_index_dir, tmp_path / "allowed.log", args=("--host", "0.0.0.0", "--allow-uploads")
+    ) as url:
+        assert "Add to the archive" in labels(url)
