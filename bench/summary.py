@@ -121,6 +121,16 @@ def lines() -> list[str]:
                 f"| {dense['recall_at_10_vs_exact']} | {lexical} |"
             )
         out.append("")
+    if stress := _read("stress"):
+        out += [
+            "## Many hands on one archive (`bench/stress.py`)",
+            "",
+            f"{stress['writers']} writers, {stress['readers']} readers and {stress['voters']} voters, "
+            f"{stress['seconds']} s: interviews {stress['interviews_present']} present of "
+            f"{stress['interviews_acknowledged']} acknowledged; votes {stress['votes_present']} of "
+            f"{stress['votes_acknowledged']}; {stress['failed_loads']} failed loads in {stress['loads']}.",
+            "",
+        ]
     if archives := _read("archives"):
         from archives import table  # noqa: PLC0415 (bench/ is the working folder's sibling)
 

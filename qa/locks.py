@@ -9,6 +9,8 @@ goes when:
 - `.NAME.swap.lock`, shared while a reader loads the folder or a vote is appended to it, exclusive
   while a writer swaps its new folder in (copying the votes, two renames). A reader sees the old
   folder or the new one, whole, never a mix or neither; a vote lands in the folder that stays.
+- `.NAME.gate.lock`, passed through by each reader on its way in and held by a writer for its swap:
+  a waiting writer is not starved by readers that keep overlapping.
 
 Writers build the new folder (the slow part) holding only the write lock, so readers and votes wait
 only for the swap itself. The kernel drops a lock when its process dies: a killed writer never
@@ -34,12 +36,14 @@ def _lock_path(index_dir: Path, kind: str) -> Path:
 
 
 @contextlib.contextmanager
-def _held(path: Path, mode: int, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+def _held(
+    path: Path, mode: int, waiting: Callable[[], None] | None = None, reader: bool = False
+) -> Iterator[None]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as error:
-        if mode == fcntl.LOCK_SH:  # a read-only folder: nobody can write there, reading is safe
+        if reader:  # a read-only folder: nobody can write there, so reading is safe
             yield
             return
         raise QAError(
@@ -66,11 +70,21 @@ def writing(index_dir: Path, waiting: Callable[[], None] | None = _say_waiting):
     return _held(_lock_path(index_dir, "write"), fcntl.LOCK_EX, waiting)
 
 
-def reading(index_dir: Path):
-    """Held while a reader loads the folder or a vote is appended: no swap happens meanwhile."""
-    return _held(_lock_path(index_dir, "swap"), fcntl.LOCK_SH)
+@contextlib.contextmanager
+def reading(index_dir: Path) -> Iterator[None]:
+    """Held while a reader loads the folder or a vote is appended: no swap happens meanwhile. A
+    reader passes the gate on its way in, so one waiting writer holds new readers back."""
+    with contextlib.ExitStack() as held:
+        with _held(_lock_path(index_dir, "gate"), fcntl.LOCK_EX, reader=True):
+            held.enter_context(_held(_lock_path(index_dir, "swap"), fcntl.LOCK_SH, reader=True))
+        yield
 
 
-def swapping(index_dir: Path):
-    """Held while a new folder replaces the old one: no reader is loading it meanwhile."""
-    return _held(_lock_path(index_dir, "swap"), fcntl.LOCK_EX)
+@contextlib.contextmanager
+def swapping(index_dir: Path) -> Iterator[None]:
+    """Held while a new folder replaces the old one: no reader is loading it meanwhile. The writer
+    shuts the gate first and waits for the readers inside to leave: flock keeps no queue, and
+    readers that keep overlapping could otherwise hold a shared lock for as long as they run."""
+    gate, swap = _lock_path(index_dir, "gate"), _lock_path(index_dir, "swap")
+    with _held(gate, fcntl.LOCK_EX), _held(swap, fcntl.LOCK_EX):
+        yield

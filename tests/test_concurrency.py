@@ -133,6 +133,7 @@ def test_a_writer_killed_between_the_renames_of_a_swap_loses_nothing_to_the_next
     # the next `qa add` puts the old index back first: three interviews and the new one, not one
     assert sorted(index.documents) == ["bread", "music", "tiny", "treaty"]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".index.")) == [
+        ".index.gate.lock",
         ".index.swap.lock",
         ".index.write.lock",
     ]
@@ -151,3 +152,23 @@ def test_qa_build_after_an_interrupted_swap_keeps_the_archive(
     # the archive is back and current: not rebuilt from the bundled interview over it
     assert (code, out) == (0, f"index at {index_dir} is up to date\n")
     assert sorted(load(index_dir).documents) == ["bread", "tiny"]
+
+
+def test_an_upload_from_the_page_during_a_cli_add_loses_neither(tiny_corpus, tmp_path, keyword_embedder):
+    from qa.archive_tab import add_files
+    from qa.engine import Engine, LiveEngine
+
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir, keyword_embedder)
+    live = LiveEngine(Engine(load(index_dir), keyword_embedder))
+    (tmp_path / "upload").mkdir()
+    uploaded = interview(tmp_path / "upload", "music", "music")
+    gate = tmp_path / "go"
+    cli = started(QA, gate, "add", interview(tmp_path, "bread", "bread"), "--index", index_dir, "--quiet")
+    gate.touch()
+    report = add_files(live, [str(uploaded)])  # the page's own path, as its Add button runs it
+    out, err = cli.communicate(timeout=120)
+    assert cli.returncode == 0, err
+    assert report.splitlines()[0] == "music.txt: added as music (1 passages)"
+    assert sorted(load(index_dir).documents) == ["bread", "music", "tiny"]
+    assert sorted(live.get().index.documents) == ["bread", "music", "tiny"]

@@ -26,8 +26,9 @@ def test_round_trip_writes_exactly_the_index_files_and_loads_identical_hits(
     index_dir = tmp_path / "index"
     built = build(tiny_corpus, index_dir, keyword_embedder)
     assert sorted(snapshot(index_dir)) == sorted([*DATA_FILES, MANIFEST])
-    # no staging left behind; beside the index only its two lock files (qa/locks.py)
+    # no staging left behind; beside the index only its lock files (qa/locks.py)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".index.gate.lock",
         ".index.swap.lock",
         ".index.write.lock",
         "corpus",
