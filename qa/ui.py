@@ -36,6 +36,8 @@ EXAMPLES = [
 ]
 
 CSS = """
+#qa-about h1 { text-align: center; margin: 0 0 12px 0; }
+#qa-about p { margin: 0; }
 #qa-answers .bubble-wrap { padding-top: 44px; scroll-padding-top: 44px; }
 .qa-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 14px; margin: 0 0 12px 0; }
 .qa-quote { margin: 0 0 8px 0; padding-left: 10px; border-left: 3px solid #6e7781; white-space: pre-wrap; }
