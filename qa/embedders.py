@@ -182,10 +182,20 @@ class SentenceTransformerEmbedder(PooledEmbedder):
     name = ""
     batch_size = 32
     abstain_below = 0.0
-    bfloat16 = False  # compute in bfloat16 (torch autocast)
+    bfloat16: bool | None = None  # compute batches in bfloat16 (torch autocast); None: as qa.hardware says
 
     def __init__(self) -> None:
         self._model: MeanPoolingModel | None = None
+        if self.bfloat16 is None:
+            from qa.hardware import BFLOAT16, precision
+
+            self.bfloat16 = precision() == BFLOAT16
+
+    @property
+    def precision(self) -> str:
+        """What an index's texts are encoded in; one question is always encoded in float32 (not
+        measured faster in bfloat16 on a CPU with AMX: float32 stays the safe choice)."""
+        return "bfloat16" if self.bfloat16 else "float32"
 
     def model_folder(self) -> Path:
         raise NotImplementedError
@@ -196,7 +206,7 @@ class SentenceTransformerEmbedder(PooledEmbedder):
         return self._model
 
     def _batches(self, texts: list[str], progress: bool = False):
-        return self._load().batches(texts, self.batch_size, progress, self.bfloat16)
+        return self._load().batches(texts, self.batch_size, progress, self.bfloat16 and len(texts) > 1)
 
 
 class MiniLM(SentenceTransformerEmbedder):

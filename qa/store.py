@@ -191,7 +191,13 @@ def build_from(
         "format": FORMAT,
         "qa_version": __version__,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "embedder": {"name": embedder.name, "version": embedder.version, "dims": embedder.dims},
+        "embedder": {
+            "name": embedder.name,
+            "version": embedder.version,
+            "dims": embedder.dims,
+            # how the texts were encoded (qa/hardware.py); either precision searches the index
+            "precision": getattr(embedder, "precision", "float32"),
+        },
         "scoring": scoring.to_json(),
         "lexical": lexical.to_json(),
         "multilingual": {"name": e5.name, "version": e5.version, "dims": e5.dims} if e5 else None,

@@ -275,3 +275,43 @@ def test_in_a_small_archive_a_one_word_match_does_not_outrank_the_answers(tmp_pa
     monkeypatch.setattr(lexical, "SHARED_TERMS", 1)  # min-max alone, as before
     first = engine.retriever("hybrid").search(question, 1)[0]
     assert first.passage.passage_id == "orchestra:1:0"
+
+
+def test_indexes_are_encoded_in_bfloat16_only_where_the_cpu_has_amx(monkeypatch, tmp_path):
+    from qa.documents import QAError
+    from qa.hardware import cpu_flags, precision
+
+    monkeypatch.delenv("QA_PRECISION", raising=False)
+    assert precision(frozenset({"avx512f", "avx512_bf16", "amx_bf16", "amx_tile"})) == "bfloat16"
+    assert precision(frozenset({"avx512f", "avx512_bf16"})) == "float32"  # measured slower there
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512_bf16 amx_bf16 amx_tile\n")
+    assert {"avx512_bf16", "amx_bf16"} <= cpu_flags(cpuinfo)
+    monkeypatch.setenv("QA_PRECISION", "bfloat16")
+    assert precision(frozenset()) == "bfloat16"
+    monkeypatch.setenv("QA_PRECISION", "half")
+    with pytest.raises(QAError, match="QA_PRECISION is float32 or bfloat16, not 'half'"):
+        precision()
+
+
+@pytest.mark.model
+def test_an_index_encoded_in_bfloat16_says_so_and_ranks_as_float32_does(tiny_corpus, tmp_path, monkeypatch):
+    from qa.embedders import MiniLM
+    from qa.engine import Engine
+    from qa.store import build
+
+    monkeypatch.setenv("QA_PRECISION", "float32")
+    exact = build(tiny_corpus, tmp_path / "f32", MiniLM())
+    monkeypatch.setenv("QA_PRECISION", "bfloat16")
+    fast = build(tiny_corpus, tmp_path / "bf16", MiniLM())
+    assert (exact.manifest["embedder"]["precision"], fast.manifest["embedder"]["precision"]) == (
+        "float32",
+        "bfloat16",
+    )
+    a, b = exact.faiss_index.reconstruct_n(0, 2), fast.faiss_index.reconstruct_n(0, 2)
+    assert (a * b).sum(axis=1).min() > 0.9999  # the same vectors, to four places
+    # searched by a float32 engine, the bfloat16 index ranks as the float32 one does
+    monkeypatch.setenv("QA_PRECISION", "float32")
+    question = "What about the border treaty?"
+    ranked = [[h.passage.passage_id for h in Engine(i, MiniLM()).ask(question).hits] for i in (exact, fast)]
+    assert ranked[0] == ranked[1]

@@ -1,0 +1,41 @@
+"""What this CPU computes fast, asked of the CPU itself at run time.
+
+bfloat16 halves the work of a transformer only where the CPU multiplies bfloat16 matrices in
+hardware: Intel AMX (`amx_bf16`). AVX512-BF16 alone is not enough: on a 2-core Xeon with
+`avx512_bf16` and no AMX (oneDNN's ISA "Intel AVX 10.1"), MiniLM encoded 25-28 passages/s in
+bfloat16 against 36-38 in float32. On one with AMX, bfloat16 was reported at about twice float32.
+So indexes are encoded in bfloat16 where the CPU has AMX, float32 elsewhere; QA_PRECISION
+(`float32` or `bfloat16`) overrides the choice.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from qa.documents import QAError
+
+FLOAT32, BFLOAT16 = "float32", "bfloat16"
+CPUINFO = Path("/proc/cpuinfo")
+
+
+@functools.cache
+def cpu_flags(cpuinfo: Path = CPUINFO) -> frozenset[str]:
+    """The CPU's feature flags (Linux); empty where they cannot be read."""
+    try:
+        text = cpuinfo.read_text(errors="replace")
+    except OSError:
+        return frozenset()
+    line = next((line for line in text.splitlines() if line.startswith("flags")), "")
+    return frozenset(line.partition(":")[2].split())
+
+
+def precision(flags: frozenset[str] | None = None) -> str:
+    """The precision to encode an index in: QA_PRECISION if set, else bfloat16 on AMX, float32."""
+    wanted = os.environ.get("QA_PRECISION", "").strip().lower()
+    if wanted:
+        if wanted not in (FLOAT32, BFLOAT16):
+            raise QAError(f"QA_PRECISION is {FLOAT32} or {BFLOAT16}, not {wanted!r}")
+        return wanted
+    return BFLOAT16 if "amx_bf16" in (cpu_flags() if flags is None else flags) else FLOAT32
