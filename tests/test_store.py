@@ -38,7 +38,12 @@ def test_round_trip_writes_exactly_the_index_files_and_loads_identical_hits(
     assert loaded.passages == built.passages
     manifest = loaded.manifest
     assert manifest["passage_count"] == 2
-    assert manifest["embedder"] == {"name": "test-keywords", "version": "1", "dims": 8}
+    assert manifest["embedder"] == {
+        "name": "test-keywords",
+        "version": "1",
+        "dims": 8,
+        "precision": "float32",
+    }
     assert manifest["corpus"]["documents"] == 1
     assert loaded.documents["tiny"]["title"] == "Tiny <b>talk</b>"
     before = DenseRetriever(built, keyword_embedder).search("border treaty", 2)
