@@ -198,9 +198,10 @@ class Engine:
         retriever = self._foreign() if route == "multilingual" else self._english(mode)
         hits = retriever.search(question, max(CANDIDATES, 3 * k), allowed)
         if asked:  # the answers to the question as it was asked lead, whatever else scored
-            ids = {self.index.passages[r].passage_id for r in asked}
             found = {hit.passage.passage_id: hit for hit in hits}
-            first = [found.get(pid) or Hit(self.index.passages[self.index.rows[pid]], 0.0, 0) for pid in ids]
+            theirs = [self.index.passages[r] for r in asked]
+            first = [found.get(p.passage_id) or Hit(p, 0.0, 0) for p in theirs]
+            ids = {p.passage_id for p in theirs}
             hits = sorted(first, key=lambda hit: -hit.score) + [
                 h for h in hits if h.passage.passage_id not in ids
             ]

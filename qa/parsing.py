@@ -164,8 +164,8 @@ def _labelled_turns(spans, labels, speakers: set[str]) -> list[tuple[str, list[t
 
 def roles_uncertain(document: Document) -> bool:
     """True when two or more people speak and nothing says who asks: no Question/Q label, no
-    interviewer in the metadata or a byline, and no speaker whose turns are mostly questions. Every
-    turn is then taken as an answer, and `qa add --interviewer NAME` should settle it."""
+    interviewer or outlet in the metadata or a byline, and nothing in the turns singles one out (see
+    qa.roles). Every turn is then taken as an answer, and `qa add --interviewer NAME` settles it."""
     spans, labels, speakers = _spoken(document)
     if len(speakers) < 2 or any(_role(label, document)[1] == INTERVIEWER for label in speakers):
         return False
