@@ -39,3 +39,31 @@ def precision(flags: frozenset[str] | None = None) -> str:
             raise QAError(f"QA_PRECISION is {FLOAT32} or {BFLOAT16}, not {wanted!r}")
         return wanted
     return BFLOAT16 if "amx_bf16" in (cpu_flags() if flags is None else flags) else FLOAT32
+
+
+CPU, CUDA = "cpu", "cuda"
+
+
+def device() -> str:
+    """Where to encode: QA_DEVICE (`auto`, `cpu`, `cuda` or `cuda:N`; `qa build --device` sets it),
+    by default a CUDA GPU when torch sees one, else the CPU. Imports torch."""
+    wanted = os.environ.get("QA_DEVICE", "").strip().lower() or "auto"
+    if wanted not in ("auto", CPU) and not (wanted == CUDA or wanted.startswith(CUDA + ":")):
+        raise QAError(f"--device is auto, cpu or cuda, not {wanted!r}")
+    if wanted == CPU:
+        return CPU
+    import torch
+
+    if torch.cuda.is_available():
+        return CUDA if wanted == "auto" else wanted
+    if wanted == "auto":
+        return CPU
+    raise QAError(f"--device {wanted}: torch sees no CUDA device here (torch {torch.__version__})")
+
+
+def device_dtype(where: str):
+    """The weights' type on a device: float16 on a GPU (its tensor cores), float32 on the CPU
+    (where bfloat16 is autocast per batch instead, see precision())."""
+    import torch
+
+    return torch.float16 if where.startswith(CUDA) else None
