@@ -434,6 +434,15 @@ def _multilingual_arg(command: argparse.ArgumentParser, when: str = "") -> None:
     )
 
 
+def _device_arg(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--device",
+        metavar="WHERE",
+        help="encode on: auto (default: a CUDA GPU when torch sees one, else the CPU), cpu, cuda or "
+        "cuda:N (or set QA_DEVICE)",
+    )
+
+
 def _sentences_arg(command: argparse.ArgumentParser, when: str = "") -> None:
     from qa.vectors import ALONE, IN_CONTEXT
 
@@ -469,6 +478,7 @@ def parser() -> argparse.ArgumentParser:
     build_parser.add_argument("--quiet", action="store_true", help="no progress bar")
     _multilingual_arg(build_parser)
     _sentences_arg(build_parser)
+    _device_arg(build_parser)
     _index_arg(build_parser)
     build_parser.set_defaults(run=cmd_build)
 
@@ -489,6 +499,7 @@ def parser() -> argparse.ArgumentParser:
     )
     _multilingual_arg(add_parser, "when this creates the index: ")
     _sentences_arg(add_parser, "when this creates the index: ")
+    _device_arg(add_parser)
     _index_arg(add_parser)
     add_parser.set_defaults(run=cmd_add)
 
@@ -575,6 +586,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        if getattr(args, "device", None):
+            from qa.hardware import device
+
+            os.environ["QA_DEVICE"] = args.device  # read where a model loads
+            device()  # a device that is not there: one line, before anything is read or written
         return args.run(args)
     except QAError as error:
         print(f"qa: {error}", file=sys.stderr)
