@@ -60,7 +60,8 @@ class E5Weights:
         at += 4 * pieces
         blob = bytes(buf[at : at + blob_bytes])
         at += blob_bytes
-        self.pieces = [blob[a:b].decode("utf-8") for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+        bounds = offsets.tolist()
+        self.pieces = [blob[a:b].decode("utf-8") for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         count, table_bytes = struct.unpack_from("<iI", buf, at)
         at += 8
         self.normal = self._normalisation(bytes(buf[at : at + table_bytes]), count)

