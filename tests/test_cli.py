@@ -222,3 +222,22 @@ def test_an_archive_where_nothing_can_be_written_gets_one_line_not_a_traceback(t
     )
     assert (code, out) == (2, "")
     assert err == f"qa: {tmp_path / 'shelf'}: the archive cannot be written here (File exists)\n"
+
+
+def test_a_device_that_is_not_there_is_one_line_before_anything_is_written(
+    tiny_corpus, tmp_path, capsys, monkeypatch
+):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    folder = tmp_path / "index"
+    for device, message in [
+        ("tpu", "qa: --device is auto, cpu or cuda, not 'tpu'\n"),
+        ("cuda", f"qa: --device cuda: torch sees no CUDA device here (torch {torch.__version__})\n"),
+    ]:
+        monkeypatch.setenv("QA_DEVICE", "auto")  # recorded, so what main() sets is undone after
+        code, out, err = run(
+            capsys, "build", "--corpus", str(tiny_corpus), "--index", str(folder), "--device", device
+        )
+        assert (code, out, err) == (2, "", message)
+        assert not folder.exists() and list(tmp_path.iterdir()) == [tiny_corpus]
