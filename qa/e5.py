@@ -133,14 +133,12 @@ class E5Model:
             for layer in range(w.layers):
                 for part in PARTS:
                     name, ours = f"l{layer}.{part}", LAYER.format(layer) + NAMES[part]
-                    if part.endswith("ln"):
-                        tensor[ours + ".weight"], tensor[ours + ".bias"] = (
-                            w.floats(name + ".w"),
-                            w.floats(name + ".b"),
-                        )
-                        continue
                     columns = w.inner if part == "fo" else w.hidden
-                    tensor[ours + ".weight"] = dequantise(w.blocks(name + ".w", columns)).reshape(-1, columns)
+                    tensor[ours + ".weight"] = (
+                        w.floats(name + ".w")  # a LayerNorm's weights are float32
+                        if part.endswith("ln")
+                        else dequantise(w.blocks(name + ".w", columns)).reshape(-1, columns)
+                    )
                     tensor[ours + ".bias"] = w.floats(name + ".b")
             self.words = w.blocks("emb.word", w.hidden)
         except (KeyError, ValueError) as error:

