@@ -163,15 +163,17 @@ def build_tab(gr, live: LiveEngine, follows: tuple, writable: bool = True) -> tu
 
         threading.Thread(target=work, daemon=True).start()
         unchanged = [gr.skip()] * (len(outputs) - 1)
-        while (text := said.get()) is not None:
-            while not said.empty():  # only the latest of a burst is worth showing
+        text = said.get()  # the first state ("reading 3 files") shows at once
+        while text is not None:
+            yield (text, *unchanged)
+            time.sleep(PROGRESS_EVERY)
+            text = said.get()
+            while text is not None and not said.empty():  # of a burst, only the latest is worth showing
                 latest = said.get()
                 if latest is None:
                     said.put(None)
                     break
                 text = latest
-            yield (text, *unchanged)
-            time.sleep(PROGRESS_EVERY)
         yield refreshed(finished.get("report", ""))
 
     def on_remove(doc_id):
