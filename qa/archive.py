@@ -8,6 +8,7 @@ and the interviews already in the archive are never touched by it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable
@@ -117,7 +118,7 @@ def _unique_id(doc_id: str, taken: set[str]) -> str:
 
 
 def add(
-    index_dir: Path,
+    index_dir,
     paths: list[Path],
     *,
     embedder: Embedder | None = None,
@@ -128,31 +129,60 @@ def add(
     interviewer: str = "",
     replace_existing: bool = False,
 ) -> tuple[Index | None, list[Outcome]]:
-    """Add transcript files (or folders of them) to the archive at index_dir, creating it if need
-    be. A file whose name (doc id) is already in the archive replaces that interview; one whose text
-    is already there is skipped. Returns the new index (None when nothing changed) and one outcome
-    per file, each also passed to `report` as soon as it is known. An existing archive keeps its own
-    embedder, multilingual and scoring settings; the arguments apply to a new one. `interviewer`
-    names who asks in every file added (a label with that name or surname is theirs). A file whose
-    doc id is an interview already there is refused unless `replace_existing`. The whole
-    load-change-write holds the archive's write lock (qa/locks.py): concurrent writers queue."""
+    """Add transcript files (or folders of them) to the archive at index_dir (a folder, or a
+    Milvus archive's qa.milvus.Location), creating it if need be. A file whose name (doc id) is
+    already in the archive replaces that interview; one whose text is already there is skipped.
+    Returns the new index (None when nothing changed) and one outcome per file, each also passed to
+    `report` as soon as it is known. An existing archive keeps its own embedder, multilingual and
+    scoring settings; the arguments apply to a new one. `interviewer` names who asks in every file
+    added (a label with that name or surname is theirs). A file whose doc id is an interview already
+    there is refused unless `replace_existing`. The whole load-change-write holds the archive's
+    write lock (qa/locks.py): concurrent writers queue."""
+    admit = functools.partial(_admit, paths, report, interviewer, replace_existing)
+    if not isinstance(index_dir, str | os.PathLike):
+        return _add_to_milvus(index_dir, admit, embedder, multilingual, scoring, progress)
     with writing(index_dir):
         recover(index_dir)  # an interrupted swap is not an empty archive
-        return _add(
-            index_dir, paths, embedder, multilingual, scoring, progress, report, interviewer, replace_existing
-        )
+        existing = load(index_dir) if index_dir.exists() else None
+        documents = {d.doc_id: d for d in documents_of(existing)} if existing else {}
+        if existing:
+            embedder = get_embedder(existing.manifest["embedder"]["name"])
+            multilingual = bool(existing.manifest.get("multilingual"))
+            scoring = existing.scoring
+        embedder = embedder or get_embedder(None)
+        changed, outcomes = admit(set(documents), {text_hash(d.text): d.doc_id for d in documents.values()})
+        if not changed:
+            return None, outcomes
+        documents.update(changed)
+        return _write(
+            index_dir, list(documents.values()), embedder, multilingual, scoring, progress
+        ), outcomes
 
 
-def _add(index_dir, paths, embedder, multilingual, scoring, progress, report, interviewer, replace_existing):
-    existing = load(index_dir) if index_dir.exists() else None
-    documents = {d.doc_id: d for d in documents_of(existing)} if existing else {}
-    if existing:
-        embedder = get_embedder(existing.manifest["embedder"]["name"])
-        multilingual = bool(existing.manifest.get("multilingual"))
-        scoring = existing.scoring
-    embedder = embedder or get_embedder(None)
-    hashes = {text_hash(d.text): doc_id for doc_id, d in documents.items()}
-    outcomes, batch_ids = [], set()
+def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress):
+    """`add` for a Milvus archive: only the changed interviews' rows are written (qa/milvus.py)."""
+    from qa import milvus
+
+    with writing(milvus.lock_dir(where)):
+        found = milvus.current(where)
+        hashes = found[2] if found else {}
+        changed, outcomes = admit(set(hashes.values()), hashes)
+        if not changed:
+            return None, outcomes
+        if found:
+            milvus.put(where, list(changed.values()), progress)
+        else:
+            settings = milvus.Settings(embedder or get_embedder(None), scoring, multilingual)
+            milvus.write_generation(
+                where, _sorted(changed.values()), settings, _archive_corpus(changed.values())
+            )
+    return milvus.load(where), outcomes
+
+
+def _admit(paths, report, interviewer, replace_existing, known: set[str], hashes: dict[str, str]):
+    """(the interviews to write, by doc id; one outcome per file): each file read and checked
+    against the archive's doc ids (`known`) and text hashes, and against the files before it."""
+    hashes, changed, outcomes = dict(hashes), {}, []
     for path in files_under(paths):
         try:
             document, count, note = _check(path, hashes, interviewer, replace_existing)
@@ -161,42 +191,57 @@ def _add(index_dir, paths, embedder, multilingual, scoring, progress, report, in
             outcome = Outcome(path, status=status, note=str(error))
         else:
             doc_id = document.doc_id
-            updated = doc_id in documents and doc_id not in batch_ids
+            updated = doc_id in known and doc_id not in changed
             if updated and not replace_existing:
                 outcome = Outcome(path, status="failed", note=f"{path}: {REPLACE_NOTE.format(doc_id=doc_id)}")
                 outcomes.append(outcome)
                 report(outcome)
                 continue
-            if doc_id in batch_ids:  # two files of one name in different folders: both kept
-                doc_id = _unique_id(doc_id, set(documents) | batch_ids)
+            if doc_id in changed:  # two files of one name in different folders: both kept
+                doc_id = _unique_id(doc_id, known | set(changed))
                 document = replace(document, doc_id=doc_id)
             if updated:
                 hashes = {h: d for h, d in hashes.items() if d != doc_id}
-            documents[doc_id] = document
+            changed[doc_id] = document
             hashes[text_hash(document.text)] = doc_id
-            batch_ids.add(doc_id)
             outcome = Outcome(path, doc_id, "updated" if updated else "added", count, note)
         outcomes.append(outcome)
         report(outcome)
-    if not batch_ids:
-        return None, outcomes
-    return _write(index_dir, list(documents.values()), embedder, multilingual, scoring, progress), outcomes
+    return changed, outcomes
 
 
-def remove(index_dir: Path, doc_ids: list[str], *, progress: bool = False) -> Index:
+def remove(index_dir, doc_ids: list[str], *, progress: bool = False) -> Index:
     """The archive without these interviews; QAError naming an id it does not hold."""
+    if not isinstance(index_dir, str | os.PathLike):
+        return _remove_from_milvus(index_dir, doc_ids)
     with writing(index_dir):
         return _remove(index_dir, doc_ids, progress)
 
 
+def _remove_from_milvus(where, doc_ids: list[str]) -> Index:
+    from qa import milvus
+
+    with writing(milvus.lock_dir(where)):
+        found = milvus.current(where)
+        if found is None:
+            raise QAError(f"no archive in Milvus at {where}; `qa add --store milvus` creates one")
+        _check_removal(set(found[2].values()), doc_ids, where)
+        milvus.delete(where, doc_ids)
+    return milvus.load(where)
+
+
+def _check_removal(present: set[str], doc_ids: list[str], where) -> None:
+    missing = [d for d in doc_ids if d not in present]
+    if missing:
+        raise QAError(f"no interview {missing[0]!r} in the index at {where}; `qa list` shows them")
+    if present <= set(doc_ids):
+        raise QAError(f"removing {', '.join(doc_ids)} would leave the index at {where} empty")
+
+
 def _remove(index_dir: Path, doc_ids: list[str], progress: bool) -> Index:
     index = load(index_dir)
-    missing = [d for d in doc_ids if d not in index.documents]
-    if missing:
-        raise QAError(f"no interview {missing[0]!r} in the index at {index_dir}; `qa list` shows them")
+    _check_removal(set(index.documents), doc_ids, index_dir)
     kept = [d for d in documents_of(index) if d.doc_id not in set(doc_ids)]
-    if not kept:
-        raise QAError(f"removing {', '.join(doc_ids)} would leave the index at {index_dir} empty")
     embedder = get_embedder(index.manifest["embedder"]["name"])
     multilingual = bool(index.manifest.get("multilingual"))
     return _write(index_dir, kept, embedder, multilingual, index.scoring, progress)
@@ -212,37 +257,59 @@ def refresh(
 ) -> Index:
     """Rebuild an archive from its own sources (after a model or qa upgrade), with this embedder,
     multilingual and scoring settings, or those it was built with."""
-    with writing(index_dir):
+    lock = index_dir if isinstance(index_dir, str | os.PathLike) else _milvus_lock(index_dir)
+    with writing(lock):
         index = load(index_dir)
         embedder = embedder or get_embedder(index.manifest["embedder"]["name"])
         if multilingual is None:
             multilingual = bool(index.manifest.get("multilingual"))
-        return _write(
-            index_dir, documents_of(index), embedder, multilingual, scoring or index.scoring, progress
-        )
+        documents, scoring = documents_of(index), scoring or index.scoring
+        index.close()
+        return _write(index_dir, documents, embedder, multilingual, scoring, progress)
+
+
+def _milvus_lock(where) -> Path:
+    from qa import milvus
+
+    return milvus.lock_dir(where)
 
 
 def _write(
-    index_dir: Path,
+    index_dir,
     documents: list[Document],
     embedder: Embedder,
     multilingual: bool,
     scoring: Scoring,
     progress: bool,
 ) -> Index:
-    documents = sorted(documents, key=lambda d: d.doc_id)
-    digest = hashlib.sha256("".join(text_hash(d.text) for d in documents).encode()).hexdigest()
-    corpus = {"path": ARCHIVE, "hash": digest, "documents": len(documents)}
+    documents = _sorted(documents)
+    if not isinstance(index_dir, str | os.PathLike):  # a Milvus archive: a new generation
+        from qa import milvus
+
+        settings = milvus.Settings(embedder, scoring, multilingual)
+        milvus.write_generation(index_dir, documents, settings, _archive_corpus(documents), progress)
+        return milvus.load(index_dir)
     return build_from(
         documents,
         corpus_passages(documents),
         index_dir,
         embedder,
-        corpus=corpus,
+        corpus=_archive_corpus(documents),
         scoring=scoring,
         multilingual=multilingual,
         progress=progress,
     )
+
+
+def _sorted(documents) -> list[Document]:
+    return sorted(documents, key=lambda d: d.doc_id)
+
+
+def _archive_corpus(documents) -> dict:
+    """The manifest's corpus record of an archive: its interviews' texts are its corpus."""
+    documents = _sorted(documents)
+    digest = hashlib.sha256("".join(text_hash(d.text) for d in documents).encode()).hexdigest()
+    return {"path": ARCHIVE, "hash": digest, "documents": len(documents)}
 
 
 CITED = ("outlet", "published", "interviewer")

@@ -71,7 +71,7 @@ def add_files(
             return "\n".join(lines) or "Choose one or more transcript files first."
         say("\n".join([*lines, f"reading {len(transcripts)} file{'s' if len(transcripts) != 1 else ''}"]))
         index, _ = add(
-            live.get().index.folder,
+            live.get().index.target,
             transcripts,
             progress=embedding,
             report=report,
@@ -105,7 +105,7 @@ def _with_sidecars(paths: list[Path], folder: Path) -> tuple[list[Path], list[st
 def remove_interview(live: LiveEngine, doc_id: str) -> str:
     if not doc_id:
         return "Choose an interview to remove."
-    index = remove(live.get().index.folder, [doc_id])
+    index = remove(live.get().index.target, [doc_id])
     return f"Removed {doc_id}: {len(index.documents)} interviews, {len(index.passages)} passages left."
 
 

@@ -26,6 +26,18 @@ def _index_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index", type=Path, default=None, help="index folder (default: $QA_INDEX_DIR or ./index)"
     )
+    parser.add_argument(
+        "--store",
+        choices=("folder", "milvus"),
+        default=None,
+        help="where the index lives: an index folder (default) or Milvus (or set QA_STORE)",
+    )
+    parser.add_argument(
+        "--milvus-uri",
+        metavar="URI",
+        help="with --store milvus: a Milvus Lite file (PATH.db) or a server, http://HOST:19530 "
+        "(default: $QA_MILVUS_URI; a server's token: $QA_MILVUS_TOKEN)",
+    )
 
 
 def _reranker_arg(parser: argparse.ArgumentParser) -> None:
@@ -46,21 +58,33 @@ def _mode_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _index_dir(args: argparse.Namespace) -> Path:
+def _index_dir(args: argparse.Namespace):
+    """The index the command works on: a folder, or a Milvus archive (a qa.milvus.Location)."""
     from qa.store import default_index_dir
 
+    store = args.store or os.environ.get("QA_STORE") or "folder"
+    if store not in ("folder", "milvus"):
+        raise QAError(f"QA_STORE is 'folder' or 'milvus', not {store!r}")
+    if store == "milvus":
+        if args.index:
+            raise QAError("--index names a folder; a Milvus archive is named by --milvus-uri")
+        from qa.milvus import location
+
+        return location(args.milvus_uri)
+    if args.milvus_uri:
+        raise QAError("--milvus-uri needs --store milvus (or QA_STORE=milvus)")
     return args.index or default_index_dir()
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from qa.embedders import get_embedder
-    from qa.store import ARCHIVE, build, load, recover, staleness
+    from qa.store import ARCHIVE, build, exists, load, recover, staleness
 
     index_dir = _index_dir(args)
     embedder = get_embedder(args.embedder)
     corpus = args.corpus or BUNDLED_CORPUS
     recover(index_dir)  # an interrupted swap is not a missing index: never build over an archive
-    if not args.force and index_dir.exists():
+    if not args.force and exists(index_dir):
         try:
             index = load(index_dir)
             archive = index.manifest["corpus"]["path"] == ARCHIVE and args.corpus is None

@@ -27,7 +27,7 @@ from qa.retrievers import (
     Retriever,
     make_retriever,
 )
-from qa.store import MANIFEST, Index, load, staleness
+from qa.store import Index, load, staleness
 
 DEFAULT_K = 5
 # A question is "covered" when its best passage's dense score reaches the embedder's abstain_below,
@@ -396,19 +396,19 @@ class LiveEngine:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._stamp = _stamp(engine.index.folder)
-        self._refused: tuple[int, int] | None = None  # a manifest that did not load: not retried
+        self._stamp = engine.index.stamp()
+        self._refused = None  # a version that did not load: not retried
         self._lock = threading.Lock()
 
     def get(self) -> Engine:
         engine = self._engine
-        stamp = _stamp(engine.index.folder)
+        stamp = engine.index.stamp()
         if stamp is None or stamp in (self._stamp, self._refused):
             return engine
         with self._lock:
             if stamp not in (self._stamp, self._refused):
                 try:
-                    index = load(engine.index.folder)
+                    index = engine.index.reopen()
                     name = index.manifest["embedder"]["name"]  # rebuilt with another model?
                     embedder = engine.embedder if name == engine.embedder.name else get_embedder(name)
                     fresh = Engine(index, embedder, engine.reranker)
@@ -417,14 +417,6 @@ class LiveEngine:
                     return self._engine
                 self._engine, self._stamp = fresh, stamp
         return self._engine
-
-
-def _stamp(folder: Path) -> tuple[int, int] | None:
-    try:
-        found = (folder / MANIFEST).stat()
-    except OSError:
-        return None
-    return found.st_ino, found.st_mtime_ns
 
 
 def _came_from(group: list[Hit], quote, excerpt) -> tuple[Hit, ...]:

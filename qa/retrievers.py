@@ -15,7 +15,7 @@ from qa import lexical as lexicon
 from qa.documents import Hit
 from qa.embedders import Embedder
 from qa.multilingual import E5, is_foreign
-from qa.store import Index
+from qa.store import Index, faiss_search  # noqa: F401  (bench/scale.py reads it here)
 from qa.vectors import best_sentence_scores
 
 MODES = ("dense", "bm25", "hybrid", "hybrid-rrf")
@@ -57,32 +57,6 @@ def hits_from(index: Index, rows: np.ndarray, scores: np.ndarray, k: int) -> lis
     return [Hit(index.passages[rows[i]], float(scores[i]), rank) for rank, i in enumerate(order, start=1)]
 
 
-EXACT_UP_TO = 50_000  # a filtered search over at most this many rows scores them all directly
-HNSW_EF_SEARCH = 128  # how widely an HNSW index looks: recall against exact search rises with it
-
-
-def faiss_search(vectors, question: np.ndarray, k: int, allowed: np.ndarray | None):
-    """(scores, rows): the top k rows of a FAISS index for one question vector, over every row
-    or only the `allowed` ones (few allowed rows are scored exactly, whatever the index)."""
-    import faiss
-
-    k = min(k, vectors.ntotal if allowed is None else len(allowed))
-    if k <= 0:
-        return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-    if allowed is not None and len(allowed) <= EXACT_UP_TO:
-        scores = vectors.reconstruct_batch(allowed) @ question[0]
-        top = np.argsort(-scores, kind="stable")[:k]
-        return scores[top], allowed[top]
-    selector = None if allowed is None else faiss.IDSelectorBatch(allowed)
-    if isinstance(vectors, faiss.IndexHNSW):
-        params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, k), sel=selector)
-    else:
-        params = None if selector is None else faiss.SearchParameters(sel=selector)
-    scores, rows = vectors.search(question, k, params=params)
-    keep = rows[0] >= 0
-    return scores[0][keep], rows[0][keep]
-
-
 class DenseRetriever:
     """FAISS finds candidates by passage (and interviewer question); each passage's best sentence
     then adds its evidence. The score is the weighted mean of the cosines (see qa/vectors.py)."""
@@ -112,7 +86,7 @@ class DenseRetriever:
         index = self.index
         vector = self.encode_question(question)
         candidates = max(self.min_candidates, 10 * k)
-        scores, rows = faiss_search(index.faiss_index, vector, candidates, allowed)
+        scores, rows = index.dense_top(vector, candidates, allowed)
         sentence = best_sentence_scores(vector[0], rows, index.sentence_vectors, index.sentence_starts)
         return hits_from(
             index, rows, (scores + index.scoring.sentence_weight * sentence) / index.scoring.total, k
@@ -131,11 +105,8 @@ class BM25Retriever:
         return self.index.lexical.matched_terms(question, rows)
 
     def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
-        scores = self.index.lexical.scores(question)
-        rows = np.flatnonzero(scores > 0)
-        if allowed is not None:
-            rows = np.intersect1d(rows, allowed, assume_unique=True)
-        return hits_from(self.index, rows, scores[rows], k)
+        scores, rows = self.index.bm25_top(question, k, allowed)
+        return hits_from(self.index, rows, scores, k)
 
 
 class HybridRetriever:
@@ -203,7 +174,7 @@ class MultilingualRetriever:
 
     def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
         vector = self.encode_question(question)
-        scores, rows = faiss_search(self.index.multilingual, vector, k, allowed)
+        scores, rows = self.index.multilingual_top(vector, k, allowed)
         return hits_from(self.index, rows, scores, k)
 
 

@@ -73,6 +73,46 @@ class Index:
         """The passage rows of these documents, ascending."""
         return _union(self.doc_rows, doc_ids)
 
+    # The index's searches, each (scores, rows) best first, over every row or only `allowed` ones:
+    # the seam a store other than this folder (qa/milvus.py) answers behind.
+    def dense_top(self, vector: np.ndarray, k: int, allowed: np.ndarray | None):
+        return faiss_search(self.faiss_index, vector, k, allowed)
+
+    def multilingual_top(self, vector: np.ndarray, k: int, allowed: np.ndarray | None):
+        return faiss_search(self.multilingual, vector, k, allowed)
+
+    def bm25_top(self, question: str, k: int, allowed: np.ndarray | None):
+        """Passages sharing a term with the question, by BM25 score (k: all of them)."""
+        scores = self.lexical.scores(question)
+        rows = np.flatnonzero(scores > 0)
+        if allowed is not None:
+            rows = np.intersect1d(rows, allowed, assume_unique=True)
+        return scores[rows], rows
+
+    @property
+    def target(self) -> Path:
+        """What `load`, `qa add` and `qa remove` are given to reach this index again."""
+        return self.folder
+
+    def stamp(self) -> tuple[int, int] | None:
+        """Changes whenever a writer replaces the index (None: nothing there now)."""
+        try:
+            found = (self.folder / MANIFEST).stat()
+        except OSError:
+            return None
+        return found.st_ino, found.st_mtime_ns
+
+    def reopen(self) -> Index:
+        """The index as it is now (after another writer's change)."""
+        return load(self.folder)
+
+    def close(self) -> None:
+        """Nothing to let go: a folder's index is all in memory (or memory-mapped)."""
+
+    def sources(self) -> dict[str, str]:
+        """Each interview's source text by doc id."""
+        return {r["doc_id"]: r["text"] for r in map(json.loads, _lines(self.folder / "sources.jsonl"))}
+
     def rows_where(self, doc_ids=None, speakers=None) -> np.ndarray | None:
         """The passage rows of these documents said by these speakers (None: no filter at all).
         A filter that matches nothing gives no rows, never every row."""
@@ -81,6 +121,32 @@ class Index:
         rows = [_union(self.doc_rows, doc_ids)] if doc_ids is not None else []
         rows += [_union(self.speaker_rows, speakers)] if speakers is not None else []
         return rows[0] if len(rows) == 1 else np.intersect1d(*rows, assume_unique=True)
+
+
+EXACT_UP_TO = 50_000  # a filtered search over at most this many rows scores them all directly
+HNSW_EF_SEARCH = 128  # how widely an HNSW index looks: recall against exact search rises with it
+
+
+def faiss_search(vectors, question: np.ndarray, k: int, allowed: np.ndarray | None):
+    """(scores, rows): the top k rows of a FAISS index for one question vector, over every row
+    or only the `allowed` ones (few allowed rows are scored exactly, whatever the index)."""
+    import faiss
+
+    k = min(k, vectors.ntotal if allowed is None else len(allowed))
+    if k <= 0:
+        return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+    if allowed is not None and len(allowed) <= EXACT_UP_TO:
+        scores = vectors.reconstruct_batch(allowed) @ question[0]
+        top = np.argsort(-scores, kind="stable")[:k]
+        return scores[top], allowed[top]
+    selector = None if allowed is None else faiss.IDSelectorBatch(allowed)
+    if isinstance(vectors, faiss.IndexHNSW):
+        params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, k), sel=selector)
+    else:
+        params = None if selector is None else faiss.SearchParameters(sel=selector)
+    scores, rows = vectors.search(question, k, params=params)
+    keep = rows[0] >= 0
+    return scores[0][keep], rows[0][keep]
 
 
 def _union(rows_by_key: dict[str, np.ndarray], keys) -> np.ndarray:
@@ -108,6 +174,15 @@ def _document_record(document: Document) -> dict:
     return {f.name: getattr(document, f.name) for f in fields(document) if f.name != "text"}
 
 
+def exists(index_dir) -> bool:
+    """Whether there is an index (folder or Milvus archive) to load there."""
+    if isinstance(index_dir, str | os.PathLike):
+        return Path(index_dir).exists()
+    from qa import milvus
+
+    return milvus.current(index_dir) is not None
+
+
 def build(
     corpus_dir: Path,
     index_dir: Path,
@@ -119,8 +194,18 @@ def build(
 ) -> Index:
     """Parse, chunk, embed and write a new index, replacing index_dir only once it is complete (and
     after any other change to it in progress)."""
+    if not isinstance(index_dir, str | os.PathLike):  # a Milvus archive (qa/milvus.py)
+        from qa import milvus
+
+        documents = load_corpus(corpus_dir)
+        settings = milvus.Settings(embedder, scoring, multilingual)
+        return milvus.build(index_dir, documents, settings, _corpus_record(corpus_dir, documents), progress)
     with writing(index_dir):
         return _build(corpus_dir, index_dir, embedder, scoring, multilingual, progress)
+
+
+def _corpus_record(corpus_dir: Path, documents: list[Document]) -> dict:
+    return {"path": _corpus_label(corpus_dir), "hash": corpus_hash(corpus_dir), "documents": len(documents)}
 
 
 def _build(corpus_dir, index_dir, embedder, scoring, multilingual, progress) -> Index:
@@ -128,7 +213,7 @@ def _build(corpus_dir, index_dir, embedder, scoring, multilingual, progress) -> 
     passages = corpus_passages(documents)
     if not passages:
         raise QAError(f"{corpus_dir}: no answer passages found in the transcripts")
-    corpus = {"path": _corpus_label(corpus_dir), "hash": corpus_hash(corpus_dir), "documents": len(documents)}
+    corpus = _corpus_record(corpus_dir, documents)
     return build_from(
         documents,
         passages,
@@ -310,6 +395,8 @@ def _previous(index_dir: Path) -> Path:
 def recover(index_dir: Path) -> None:
     """Finish what a writer killed in a swap left: the old index back in place if the new one never
     got there, never an "empty" archive mistaken for a new one. Safe to call any time."""
+    if not isinstance(index_dir, str | os.PathLike):
+        return  # a Milvus archive switches generations in one write: nothing half-done to finish
     previous = _previous(index_dir)
     if index_dir.exists() or not previous.is_dir():
         return
@@ -319,8 +406,13 @@ def recover(index_dir: Path) -> None:
             _fsync(index_dir.parent)
 
 
-def load(index_dir: Path) -> Index:
-    """Load an index folder, checking every file against the manifest; QAError says what to do."""
+def load(index_dir) -> Index:
+    """Load an index folder (or a Milvus archive, given its qa.milvus.Location), checking every file
+    against the manifest; QAError says what to do."""
+    if not isinstance(index_dir, str | os.PathLike):
+        from qa import milvus
+
+        return milvus.load(index_dir)
     recover(index_dir)
     with reading(index_dir):  # no swap while the files are read: all of one version
         return _load(index_dir)
@@ -415,7 +507,7 @@ def _verified(index_dir: Path) -> bool:
 
 def documents_of(index: Index) -> list[Document]:
     """The index's interviews as Documents again, text and all (for adding to or removing from it)."""
-    texts = {r["doc_id"]: r["text"] for r in map(json.loads, _lines(index.folder / "sources.jsonl"))}
+    texts = index.sources()
     names = {f.name for f in fields(Document)}
     documents = []
     for doc_id, record in index.documents.items():
