@@ -6,7 +6,9 @@ best passage's, so runs and qrels are both at document level, as BEIR scores the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -85,6 +87,17 @@ def collection_index(
         "hash": hashlib.sha256(corpus_file.read_bytes()).hexdigest(),
         "documents": len(collection.documents),
     }
+    passages = lambda: [p for document in collection.documents for p in document_passages(document)]  # noqa: E731
+    if not isinstance(index_dir, str | os.PathLike):  # a Milvus archive (qa/milvus.py)
+        from qa import milvus
+
+        with contextlib.suppress(QAError):
+            index = milvus.load(index_dir)
+            if index.manifest["corpus"] == corpus and staleness(index, embedder) is None:
+                return index
+            index.close()
+        settings = milvus.Settings(embedder)
+        return milvus.build(index_dir, collection.documents, settings, corpus, progress, passages())
     if (index_dir / MANIFEST).exists():
         try:
             index = load(index_dir)
@@ -92,8 +105,7 @@ def collection_index(
                 return index
         except QAError:
             pass  # damaged: rebuild
-    passages = [p for document in collection.documents for p in document_passages(document)]
-    return build_from(collection.documents, passages, index_dir, embedder, corpus=corpus, progress=progress)
+    return build_from(collection.documents, passages(), index_dir, embedder, corpus=corpus, progress=progress)
 
 
 def document_passages(document: Document) -> list[Passage]:

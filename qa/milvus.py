@@ -53,7 +53,7 @@ from qa.store import DEFAULT_LEXICAL, DEFAULT_SCORING, FORMAT, Index, _rows_by
 from qa.vectors import Scoring
 
 DEFAULT_NAME = "qa"
-SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://")
+SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://", "unix:")
 LITE_WAIT_S = 60.0  # how long a process waits for another to let go of a Milvus Lite file
 TEXT_LIMIT = 65_535  # Milvus's VARCHAR limit, in bytes
 SOURCE_PART = 16_000  # characters of a source text per documents row (at most 4 bytes each)
@@ -75,12 +75,19 @@ class Location:
         return not self.uri.startswith(SERVER_SCHEMES)
 
     @property
+    def partitioned(self) -> bool:
+        """Whether the doc id is the collections' partition key: on a server or cluster, where a
+        filter on one interview then reads its partition alone. Not in Milvus Lite's engine (a file,
+        or a unix socket), whose query iterator fails on a partitioned collection."""
+        return self.uri.startswith(SERVER_SCHEMES[:4])
+
+    @property
     def state_dir(self) -> Path:
         """A local folder for the page's votes and the writers' locks."""
         if self.lite:
             db = Path(self.uri)
             return db.parent / f"{db.stem}.{self.name}.state"
-        host = re.sub(r"[^\w.-]+", "_", self.uri.split("://", 1)[1])
+        host = re.sub(r"[^\w.-]+", "_", self.uri.split(":", 1)[1]).strip("_")
         return (
             Path(os.environ.get("QA_MILVUS_STATE", Path.home() / ".cache" / "qa-milvus")) / host / self.name
         )
@@ -89,9 +96,12 @@ class Location:
         return f"{self.uri} ({self.name})" if self.name != DEFAULT_NAME else self.uri
 
 
-def location(uri: str | None = None, token: str | None = None, name: str = DEFAULT_NAME) -> Location:
-    """The Milvus archive at uri (or $QA_MILVUS_URI); QAError for one that cannot be."""
+def location(uri: str | None = None, token: str | None = None, name: str | None = None) -> Location:
+    """The Milvus archive at uri (or $QA_MILVUS_URI), its collections named NAME_... (or
+    $QA_MILVUS_NAME, default qa: several archives can share a server); QAError for one that
+    cannot be."""
     uri = (uri or os.environ.get("QA_MILVUS_URI", "")).strip()
+    name = name or os.environ.get("QA_MILVUS_NAME") or DEFAULT_NAME
     token = token if token is not None else os.environ.get("QA_MILVUS_TOKEN", "")
     if not uri:
         raise QAError(
@@ -115,6 +125,7 @@ def _imported():
         warnings.simplefilter("ignore")
         try:
             import pymilvus
+
             # its iterator warns that Milvus Lite keeps no server-side timestamps, on every read
             logging.getLogger("pymilvus").setLevel(logging.ERROR)
         except ImportError as error:
@@ -254,7 +265,7 @@ def _create(client, where: Location, name: str, kind: str, dims: int, multilingu
         index.add_index("unused", index_type="FLAT", metric_type="IP")
     elif kind == "passages":
         schema.add_field("passage_id", DataType.VARCHAR, max_length=2048, is_primary=True)
-        schema.add_field("doc_id", DataType.VARCHAR, max_length=1024, is_partition_key=not where.lite)
+        schema.add_field("doc_id", DataType.VARCHAR, max_length=1024, is_partition_key=where.partitioned)
         schema.add_field("speaker", DataType.VARCHAR, max_length=1024)
         schema.add_field("in_answer_to", DataType.VARCHAR, max_length=TEXT_LIMIT)
         schema.add_field(
@@ -338,14 +349,15 @@ class Settings:
     lexical: LexicalSettings = DEFAULT_LEXICAL
 
 
-def _rows(documents: list[Document], settings: Settings, written: str, progress: bool):
-    """The three collections' rows for these interviews, embedded."""
+def _rows(documents: list[Document], settings: Settings, written: str, progress: bool, passages=None):
+    """The three collections' rows for these interviews (and their passages, when not the answer
+    turns the parser finds, as a BEIR collection's), embedded."""
     from qa.cache import CachedEncoder
     from qa.multilingual import E5
     from qa.store import corpus_passages
     from qa.vectors import embed_passages
 
-    passages = corpus_passages(documents)
+    passages = corpus_passages(documents) if passages is None else passages
     encoder = CachedEncoder(settings.embedder, {})
     vectors = embed_passages(encoder, passages, settings.scoring, progress=progress)
     e5 = (
@@ -434,26 +446,36 @@ def _e5_record() -> dict:
 
 
 def build(
-    where: Location, documents: list[Document], settings: Settings, corpus: dict, progress: bool = False
+    where: Location,
+    documents: list[Document],
+    settings: Settings,
+    corpus: dict,
+    progress: bool = False,
+    passages: list[Passage] | None = None,
 ) -> MilvusIndex:
-    """A new generation of the archive from these interviews; the last one stays whole (and is
-    what readers see) until the new one is complete, then it is dropped."""
+    """A new generation of the archive from these interviews (and these passages of them, when
+    given); the last one stays whole, and is what readers see, until the new one is complete."""
     from qa.locks import writing
 
     with writing(lock_dir(where)):
-        write_generation(where, documents, settings, corpus, progress)
+        write_generation(where, documents, settings, corpus, progress, passages)
     return load(where)
 
 
 def write_generation(
-    where: Location, documents: list[Document], settings: Settings, corpus: dict, progress: bool = False
+    where: Location,
+    documents: list[Document],
+    settings: Settings,
+    corpus: dict,
+    progress: bool = False,
+    passages: list[Passage] | None = None,
 ) -> None:
     """`build` for a caller that holds the archive's write lock."""
     if not documents:
         raise QAError("no interviews to build the archive from")
     with connected(where) as client:
         (passage_rows, sentence_rows, document_rows), encoded = _rows(
-            documents, settings, uuid.uuid4().hex, progress
+            documents, settings, uuid.uuid4().hex, progress, passages
         )
         if not passage_rows:
             raise QAError("no answer passages found in the transcripts")
@@ -618,13 +640,15 @@ class MilvusIndex(Index):
             output_fields=[],
             search_params=params,
         )[0]
-        rows, scores = [], []
-        for hit in found:
-            row = self.rows.get(hit["id"])  # a passage written after this catalogue was read: skip
-            if row is not None:
-                rows.append(row)
-                scores.append(hit["distance"])
-        return np.array(scores, dtype=np.float32), np.array(rows, dtype=np.int64)
+        # a passage written after this catalogue was read is skipped; equal scores go in row
+        # order, as FAISS and the folder's BM25 return them
+        ranked = sorted(
+            (-hit["distance"], row) for hit in found if (row := self.rows.get(hit["id"])) is not None
+        )
+        return (
+            np.array([-score for score, _ in ranked], dtype=np.float32),
+            np.array([row for _, row in ranked], dtype=np.int64),
+        )
 
     def dense_top(self, vector, k, allowed):
         return self._search("vector", [vector[0].tolist()], k, allowed, {"metric_type": "IP"})

@@ -3,7 +3,9 @@ MiniLM model and bundled-interview index, loaded once per session, for the tests
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,7 @@ import pytest
 
 from qa import embedders
 from qa.corpus import BUNDLED_CORPUS
+from qa.milvus import Location, connected, location
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -133,3 +136,26 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
     }
+
+
+# Milvus (qa/milvus.py): each test that takes `where` runs against a fresh Milvus Lite file, and
+# against a Milvus server too when QA_TEST_MILVUS_URI names one (QA_TEST_MILVUS_TOKEN: its token).
+MILVUS_SERVER = os.environ.get("QA_TEST_MILVUS_URI", "")
+STORES = [
+    "lite",
+    pytest.param("server", marks=pytest.mark.skipif(not MILVUS_SERVER, reason="no QA_TEST_MILVUS_URI")),
+]
+
+
+@pytest.fixture(params=STORES)
+def where(request, tmp_path):
+    """A fresh archive's location: a Milvus Lite file, or uniquely named collections on the server."""
+    if request.param == "lite":
+        yield location(str(tmp_path / "archive.db"))
+        return
+    found = Location(MILVUS_SERVER, os.environ.get("QA_TEST_MILVUS_TOKEN", ""), f"t{uuid.uuid4().hex[:10]}")
+    yield found
+    with connected(found) as client:
+        for name in client.list_collections():
+            if name.startswith(f"{found.name}_"):
+                client.drop_collection(name)

@@ -172,3 +172,72 @@ def test_an_upload_from_the_page_during_a_cli_add_loses_neither(tiny_corpus, tmp
     assert report.splitlines()[0] == "music.txt: added as music (1 passages)"
     assert sorted(load(index_dir).documents) == ["bread", "music", "tiny"]
     assert sorted(live.get().index.documents) == ["bread", "music", "tiny"]
+
+
+def test_writers_on_milvus_started_at_the_same_moment_all_land(
+    tiny_corpus, tmp_path, keyword_embedder, where, monkeypatch
+):
+    """As on the folder: on Milvus Lite the processes take turns at the file; on a server, writers
+    on one machine queue on the state folder's lock, and each writes only its interview's rows."""
+    from qa.milvus import Location
+
+    monkeypatch.setenv("QA_MILVUS_NAME", where.name)  # the children's collections
+    monkeypatch.setenv("QA_MILVUS_TOKEN", where.token)
+    build(tiny_corpus, where, keyword_embedder).close()
+    add(where, [interview(tmp_path, "doomed", "treaty")])[0].close()
+    store = ["--store", "milvus", "--milvus-uri", where.uri]
+    assert isinstance(where, Location)
+    gate = tmp_path / "go"
+    writers = [
+        started(QA, gate, "add", interview(tmp_path, "bread", "bread"), *store, "--quiet"),
+        started(QA, gate, "add", interview(tmp_path, "music", "music"), *store, "--quiet"),
+        started(QA, gate, "remove", "doomed", *store),
+    ]
+    gate.touch()
+    for writer in writers:
+        out, err = writer.communicate(timeout=120)
+        assert writer.returncode == 0, err
+    index = load(where)
+    assert sorted(index.documents) == ["bread", "music", "tiny"]
+    assert sorted({p.doc_id for p in index.passages}) == ["bread", "music", "tiny"]
+    index.close()
+
+
+def test_an_upload_from_the_page_and_votes_on_milvus_land_with_a_cli_add(
+    tiny_corpus, tmp_path, keyword_embedder, where, monkeypatch
+):
+    """The page (its engine over Milvus, its Add button, its votes) while another writer adds: on a
+    server a CLI `qa add` runs at the same time; Milvus Lite serves the page's process alone, so
+    there the second writer is a thread of the same process, as a second upload would be."""
+    import threading
+
+    from qa.archive_tab import add_files
+    from qa.engine import Engine, LiveEngine
+    from qa.feedback import record
+
+    monkeypatch.setenv("QA_MILVUS_NAME", where.name)
+    monkeypatch.setenv("QA_MILVUS_TOKEN", where.token)
+    live = LiveEngine(Engine(build(tiny_corpus, where, keyword_embedder), keyword_embedder))
+    (tmp_path / "upload").mkdir()
+    uploaded = interview(tmp_path / "upload", "music", "music")
+    other = interview(tmp_path, "bread", "bread")
+    if where.lite:
+        writer = threading.Thread(target=lambda: add(where, [other])[0].close())
+        writer.start()
+    else:
+        gate = tmp_path / "go"
+        writer = started(QA, gate, "add", other, "--store", "milvus", "--milvus-uri", where.uri, "--quiet")
+        gate.touch()
+    report = add_files(live, [str(uploaded)])  # the page's own path, as its Add button runs it
+    engine = live.get()
+    for n in range(5):
+        record(engine.index.folder, f"vote {n}", "tiny:1:0", "up", engine.passage_ids)
+    if where.lite:
+        writer.join(120)
+    else:
+        out, err = writer.communicate(timeout=120)
+        assert writer.returncode == 0, err
+    assert report.splitlines()[0] == "music.txt: added as music (1 passages)"
+    assert sorted(live.get().index.documents) == ["bread", "music", "tiny"]
+    assert [v["question"] for v in read(live.get().index.folder)] == [f"vote {n}" for n in range(5)]
+    live.get().index.close()
