@@ -160,7 +160,8 @@ def add(
 
 
 def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress):
-    """`add` for a Milvus archive: only the changed interviews' rows are written (qa/milvus.py)."""
+    """`add` for a Milvus archive: only the changed interviews' rows are written (qa/milvus.py),
+    and what comes back is its summary, not the whole index read again."""
     from qa import milvus
 
     with writing(milvus.lock_dir(where)):
@@ -176,7 +177,7 @@ def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress):
             milvus.write_generation(
                 where, _sorted(changed.values()), settings, _archive_corpus(changed.values())
             )
-    return milvus.load(where), outcomes
+    return milvus.summary(where), outcomes
 
 
 def _admit(paths, report, interviewer, replace_existing, known: set[str], hashes: dict[str, str]):
@@ -227,7 +228,7 @@ def _remove_from_milvus(where, doc_ids: list[str]) -> Index:
             raise QAError(f"no archive in Milvus at {where}; `qa add --store milvus` creates one")
         _check_removal(set(found[2].values()), doc_ids, where)
         milvus.delete(where, doc_ids)
-    return milvus.load(where)
+    return milvus.summary(where)
 
 
 def _check_removal(present: set[str], doc_ids: list[str], where) -> None:

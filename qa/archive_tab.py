@@ -81,7 +81,9 @@ def add_files(
     for path in paths:  # Gradio's temporary copies: nothing of the upload is left there
         Path(path).unlink(missing_ok=True)
     if index is not None:
-        lines.append(f"Searchable now: {len(index.documents)} interviews, {len(index.passages)} passages.")
+        lines.append(
+            f"Searchable now: {len(index.documents)} interviews, {index.manifest['passage_count']} passages."
+        )
     return "\n".join(lines)
 
 
@@ -106,7 +108,8 @@ def remove_interview(live: LiveEngine, doc_id: str) -> str:
     if not doc_id:
         return "Choose an interview to remove."
     index = remove(live.get().index.target, [doc_id])
-    return f"Removed {doc_id}: {len(index.documents)} interviews, {len(index.passages)} passages left."
+    left = f"{len(index.documents)} interviews, {index.manifest['passage_count']} passages left"
+    return f"Removed {doc_id}: {left}."
 
 
 def build_tab(gr, live: LiveEngine, follows: tuple, writable: bool = True) -> tuple:

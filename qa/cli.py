@@ -137,7 +137,7 @@ def _report_built(index_dir: Path, build) -> int:
     seconds = time.perf_counter() - started
     embedded = index.manifest["embedded"]
     print(
-        f"built index at {index_dir}: {len(index.passages)} passages from "
+        f"built index at {index_dir}: {index.manifest['passage_count']} passages from "
         f"{len(index.documents)} interview(s) in {seconds:.1f} s "
         f"({embedded['encoded']} texts embedded, {embedded['reused']} reused)"
     )
@@ -180,7 +180,8 @@ def cmd_add(args: argparse.Namespace) -> int:
     else:
         embedded = index.manifest["embedded"]
         print(
-            f"index at {index_dir}: {len(index.documents)} interview(s), {len(index.passages)} passages "
+            f"index at {index_dir}: {len(index.documents)} interview(s), "
+            f"{index.manifest['passage_count']} passages "
             f"in {time.perf_counter() - started:.1f} s ({embedded['encoded']} texts embedded, "
             f"{embedded['reused']} reused)"
         )
@@ -211,7 +212,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     index = remove(index_dir, args.doc_ids, progress=False)
     print(
         f"removed {', '.join(args.doc_ids)}; index at {index_dir}: {len(index.documents)} interview(s), "
-        f"{len(index.passages)} passages"
+        f"{index.manifest['passage_count']} passages"
     )
     return 0
 

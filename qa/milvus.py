@@ -300,6 +300,7 @@ def _create(client, where: Location, name: str, kind: str, dims: int, multilingu
             index.add_index("e5", index_type=vector_index, metric_type="IP")
     elif kind == "sentences":
         schema.add_field("sentence_id", DataType.VARCHAR, max_length=2100, is_primary=True)
+        schema.add_field("passage_id", DataType.VARCHAR, max_length=2048)
         schema.add_field("doc_id", DataType.VARCHAR, max_length=1024)
         schema.add_field("written", DataType.VARCHAR, max_length=64)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dims)
@@ -376,6 +377,7 @@ def _rows(documents: list[Document], settings: Settings, written: str, progress:
         sentence_rows += [
             {
                 "sentence_id": f"{passage.passage_id}#{n}",
+                "passage_id": passage.passage_id,
                 "doc_id": passage.doc_id,
                 "written": written,
                 "vector": vectors.sentences[first + n].tolist(),
@@ -521,6 +523,33 @@ def current(where: Location) -> tuple[dict, dict[str, str], dict[str, str]] | No
     return manifest, names, {r["text_hash"]: r["doc_id"] for r in rows}
 
 
+@dataclass(frozen=True)
+class Summary:
+    """What a write to a Milvus archive reports back (its interviews, its manifest with the passage
+    count), read without the passage catalogue that `load` reads: a write stays the size of the
+    interview written, however large the archive."""
+
+    target: Location
+    manifest: dict
+    documents: dict[str, dict]
+
+    def close(self) -> None:
+        """Holds no connection."""
+
+
+def summary(where: Location) -> Summary:
+    with connected(where) as client:
+        manifest = _manifest(client, where)
+        names = _names(where, manifest["generation"])
+        count = client.query(names["passages"], filter="", output_fields=["count(*)"])[0]["count(*)"]
+        documents = {r["doc_id"]: {} for r in _all(client, names["documents"], ["doc_id"], "part == 0")}
+        written = json.loads(client.get(_meta(where), ids=["written"], output_fields=["value"])[0]["value"])
+    embedded = {"encoded": written["encoded"], "reused": 0}
+    return Summary(
+        where, {**manifest, "passage_count": count, "embedded": embedded}, dict(sorted(documents.items()))
+    )
+
+
 def put(where: Location, documents: list[Document], progress: bool = False) -> None:
     """Write these interviews into the archive, each replacing its rows from before (if any):
     theirs are upserted, then their older rows deleted; no other interview's row is touched.
@@ -655,6 +684,25 @@ class MilvusIndex(Index):
 
     def multilingual_top(self, vector, k, allowed):
         return self._search("e5", [vector[0].tolist()], k, allowed, {"metric_type": "IP"})
+
+    def sentence_scores(self, vector, rows):
+        """Each passage's best sentence, found by Milvus: a search of the sentences grouped by
+        passage, within these passages (the folder reads them from its sentences.npy)."""
+        ids = [self.passages[int(r)].passage_id for r in rows]
+        if not ids:
+            return np.zeros(0, dtype=np.float32)
+        found = self.client.search(
+            self.collections["sentences"],
+            data=[np.asarray(vector, dtype=np.float32).tolist()],
+            anns_field="vector",
+            limit=len(ids),
+            filter=one_of("passage_id", ids),
+            group_by_field="passage_id",
+            output_fields=["passage_id"],
+            search_params={"metric_type": "IP"},
+        )[0]
+        best = {hit["entity"]["passage_id"]: hit["distance"] for hit in found}
+        return np.array([best.get(i, 0.0) for i in ids], dtype=np.float32)
 
     def bm25_top(self, question, k, allowed):
         if not self.lexical.terms(question):  # only stopwords: Milvus would match nothing either

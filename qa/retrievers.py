@@ -16,7 +16,6 @@ from qa.documents import Hit
 from qa.embedders import Embedder
 from qa.multilingual import E5, is_foreign
 from qa.store import Index, faiss_search  # noqa: F401  (bench/scale.py reads it here)
-from qa.vectors import best_sentence_scores
 
 MODES = ("dense", "bm25", "hybrid", "hybrid-rrf")
 DEFAULT_MODE = "hybrid"
@@ -79,7 +78,7 @@ class DenseRetriever:
         index, rows = self.index, np.asarray(rows, dtype=np.int64)
         vector = self.encode_question(question)
         passage = index.faiss_index.reconstruct_batch(rows) @ vector[0]
-        sentence = best_sentence_scores(vector[0], rows, index.sentence_vectors, index.sentence_starts)
+        sentence = index.sentence_scores(vector[0], rows)
         return (passage + index.scoring.sentence_weight * sentence) / index.scoring.total
 
     def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
@@ -87,7 +86,7 @@ class DenseRetriever:
         vector = self.encode_question(question)
         candidates = max(self.min_candidates, 10 * k)
         scores, rows = index.dense_top(vector, candidates, allowed)
-        sentence = best_sentence_scores(vector[0], rows, index.sentence_vectors, index.sentence_starts)
+        sentence = index.sentence_scores(vector[0], rows)
         return hits_from(
             index, rows, (scores + index.scoring.sentence_weight * sentence) / index.scoring.total, k
         )

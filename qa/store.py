@@ -33,7 +33,7 @@ from qa.lexical import BM25_DIR, Lexical, LexicalSettings
 from qa.locks import reading, swapping, writing
 from qa.multilingual import E5
 from qa.parsing import parse_turns
-from qa.vectors import Scoring, embed_passages
+from qa.vectors import Scoring, best_sentence_scores, embed_passages
 
 FORMAT = 2  # 2: sources.jsonl and the embedding cache
 MANIFEST = "manifest.json"
@@ -80,6 +80,10 @@ class Index:
 
     def multilingual_top(self, vector: np.ndarray, k: int, allowed: np.ndarray | None):
         return faiss_search(self.multilingual, vector, k, allowed)
+
+    def sentence_scores(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """For each passage row, the cosine of its best sentence with the question vector."""
+        return best_sentence_scores(vector, rows, self.sentence_vectors, self.sentence_starts)
 
     def bm25_top(self, question: str, k: int, allowed: np.ndarray | None):
         """Passages sharing a term with the question, by BM25 score (k: all of them)."""

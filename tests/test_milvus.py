@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 
 import numpy as np
 import pytest
@@ -19,6 +18,14 @@ from qa.milvus import Location, connected, location
 
 pytest.importorskip("pymilvus")
 from qa.store import build, load
+
+
+@pytest.fixture
+def held(where):
+    """`where`, its connection held for the whole test: each step reuses it rather than starting
+    Milvus Lite again (about 0.6 s a time). Tests that start other processes do without."""
+    with connected(where):
+        yield where
 
 
 def store_args(target) -> list[str]:
@@ -39,7 +46,8 @@ def interview(folder, name: str, word: str, answers: int = 1):
     path = folder / f"{name}.txt"
     # each answer its own mix of keywords, so that no two score alike
     turns = "".join(
-        f"Question: And the {word}, {n}?\n\nAnna Berg: The {word} was discussed{' at the summit' * n}, {n}.\n\n"
+        f"Question: And the {word}, {n}?\n\n"
+        f"Anna Berg: The {word} was discussed{' at the summit' * n}, {n}.\n\n"
         for n in range(answers)
     )
     path.write_text(turns)
@@ -78,7 +86,8 @@ def assert_alike(mine, theirs, close: float = 0.05) -> None:
     assert np.allclose([s for s, _ in hits], [s for s, _ in hits_too], atol=close)
 
 
-def test_an_archive_in_milvus_answers_as_the_folder_does(tiny_corpus, tmp_path, where, keyword_embedder):
+def test_an_archive_in_milvus_answers_as_the_folder_does(tiny_corpus, tmp_path, held, keyword_embedder):
+    where = held
     folder = build(tiny_corpus, tmp_path / "index", keyword_embedder)
     add(folder.folder, [interview(tmp_path, "bread", "bread", 3)])
     milvus = build(tiny_corpus, where, keyword_embedder)
@@ -113,6 +122,13 @@ def test_an_archive_in_milvus_answers_as_the_folder_does(tiny_corpus, tmp_path, 
         milvus.close()
 
 
+def load_closed(where):
+    """The archive as it is now, its connection let go (a Milvus Lite file serves one process)."""
+    index = load(where)
+    index.close()
+    return index
+
+
 def written_by_doc(where) -> dict[str, set[str]]:
     index = load(where)
     try:
@@ -127,24 +143,26 @@ def written_by_doc(where) -> dict[str, set[str]]:
     return found
 
 
-def test_add_and_remove_write_only_that_interviews_rows(tiny_corpus, tmp_path, where, keyword_embedder):
+def test_add_and_remove_write_only_that_interviews_rows(tiny_corpus, tmp_path, held, keyword_embedder):
+    where = held
     build(tiny_corpus, where, keyword_embedder).close()
     before = written_by_doc(where)
     index, outcomes = add(where, [interview(tmp_path, "bread", "bread", 4)])
-    assert [o.status for o in outcomes] == ["added"] and len(index.doc_rows["bread"]) == 4
-    index.close()
+    assert [o.status for o in outcomes] == ["added"] and sorted(index.documents) == ["bread", "tiny"]
+    assert index.manifest["passage_count"] == 6
+    assert len(load_closed(where).doc_rows["bread"]) == 4
     after = written_by_doc(where)
     assert after["tiny"] == before["tiny"]  # untouched: the same write's rows
     # replaced by a shorter version: none of the four old rows is left behind
     index, outcomes = add(where, [interview(tmp_path, "bread", "bread", 2)], replace_existing=True)
-    assert [o.status for o in outcomes] == ["updated"] and len(index.doc_rows["bread"]) == 2
-    index.close()
+    assert [o.status for o in outcomes] == ["updated"] and index.manifest["passage_count"] == 4
+    assert len(load_closed(where).doc_rows["bread"]) == 2
     assert written_by_doc(where)["tiny"] == before["tiny"] and len(written_by_doc(where)["bread"]) == 1
     # the same text again is a duplicate, and a name already there needs --replace
     assert add(where, [interview(tmp_path, "bread", "bread", 2)])[1][0].status == "skipped"
     index = remove(where, ["bread"])
-    assert sorted(index.documents) == ["tiny"] and all(p.doc_id == "tiny" for p in index.passages)
-    index.close()
+    assert sorted(index.documents) == ["tiny"] and index.manifest["passage_count"] == 2
+    assert all(p.doc_id == "tiny" for p in load_closed(where).passages)
     assert set(written_by_doc(where)) == {"tiny"}
     with pytest.raises(QAError, match="would leave the index at .* empty"):
         remove(where, ["tiny"])
@@ -153,8 +171,9 @@ def test_add_and_remove_write_only_that_interviews_rows(tiny_corpus, tmp_path, w
 
 
 def test_a_failed_build_leaves_the_last_archive_whole(
-    tiny_corpus, tmp_path, where, keyword_embedder, monkeypatch
+    tiny_corpus, tmp_path, held, keyword_embedder, monkeypatch
 ):
+    where = held
     build(tiny_corpus, where, keyword_embedder).close()
     (tiny_corpus / "second.txt").write_text("Question: And the bread?\n\nAnna Berg: The bread was fresh.\n")
 
@@ -196,7 +215,8 @@ def test_a_mismatched_collection_is_refused_with_the_fix(tiny_corpus, where, key
     assert f"run `qa build --store milvus --milvus-uri {where.uri}` to rebuild it" in error
 
 
-def test_an_archive_built_with_another_embedder_is_stale(tiny_corpus, where, keyword_embedder, capsys):
+def test_an_archive_built_with_another_embedder_is_stale(tiny_corpus, held, keyword_embedder, capsys):
+    where = held
     build(tiny_corpus, where, keyword_embedder).close()
     with connected(where) as client:
         manifest = json.loads(client.get(f"{where.name}_meta", ids=["manifest"])[0]["value"])
