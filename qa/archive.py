@@ -164,7 +164,8 @@ def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress):
     and what comes back is its summary, not the whole index read again."""
     from qa import milvus
 
-    with writing(milvus.lock_dir(where)):
+    # one connection for the whole change (on Milvus Lite each new one starts its server again)
+    with writing(milvus.lock_dir(where)), milvus.connected(where):
         found = milvus.current(where)
         hashes = found[2] if found else {}
         changed, outcomes = admit(set(hashes.values()), hashes)
@@ -175,9 +176,9 @@ def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress):
         else:
             settings = milvus.Settings(embedder or get_embedder(None), scoring, multilingual)
             milvus.write_generation(
-                where, _sorted(changed.values()), settings, _archive_corpus(changed.values())
+                where, _sorted(changed.values()), settings, _archive_corpus(changed.values()), progress
             )
-    return milvus.summary(where), outcomes
+        return milvus.summary(where), outcomes
 
 
 def _admit(paths, report, interviewer, replace_existing, known: set[str], hashes: dict[str, str]):
@@ -222,13 +223,13 @@ def remove(index_dir, doc_ids: list[str], *, progress: bool = False) -> Index:
 def _remove_from_milvus(where, doc_ids: list[str]) -> Index:
     from qa import milvus
 
-    with writing(milvus.lock_dir(where)):
+    with writing(milvus.lock_dir(where)), milvus.connected(where):
         found = milvus.current(where)
         if found is None:
             raise QAError(f"no archive in Milvus at {where}; `qa add --store milvus` creates one")
         _check_removal(set(found[2].values()), doc_ids, where)
         milvus.delete(where, doc_ids)
-    return milvus.summary(where)
+        return milvus.summary(where)
 
 
 def _check_removal(present: set[str], doc_ids: list[str], where) -> None:

@@ -381,7 +381,16 @@ def _beir_target(args: argparse.Namespace):
 
     collection = select_queries(load_collection(args.beir), args.where)
     embedder = get_embedder()
-    if args.index:
+    where = _index_dir(args) if (args.store or os.environ.get("QA_STORE")) == "milvus" else None
+    if where is not None:  # kept in Milvus beside the archive, in collections named for it
+        import dataclasses
+        import re
+
+        name = "beir_" + re.sub(r"\W+", "_", collection.folder.resolve().name)[:60]
+        index = collection_index(
+            collection, dataclasses.replace(where, name=name), embedder, progress=not args.json
+        )
+    elif args.index:
         index = collection_index(collection, args.index, embedder, progress=not args.json)
     else:
         # a throwaway index: loading reads every file into memory, so its folder can go at once

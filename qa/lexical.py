@@ -53,6 +53,19 @@ class Lexical:
         model.index(tokens, show_progress=False)
         return cls(model, settings)
 
+    @staticmethod
+    def tokens(texts: list[str], settings: LexicalSettings = LexicalSettings()) -> list[list[str]]:  # noqa: B008
+        """Each text's terms as `build` indexes them (stopwords dropped, stemmed), in order."""
+        import bm25s
+
+        return bm25s.tokenize(
+            texts,
+            stopwords=settings.stopwords,
+            stemmer=_stemmer(settings.stemmer),
+            return_ids=False,
+            show_progress=False,
+        )
+
     def save(self, folder: Path) -> None:
         self.model.save(str(folder), show_progress=False)
 
