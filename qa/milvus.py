@@ -61,6 +61,7 @@ SOURCE_PART = 16_000  # characters of a source text per documents row (at most 4
 # refused, with the command that rebuilds it, rather than read wrong.
 LAYOUT = 1
 BATCH = 500  # rows per insert: well under gRPC's message limit with 768-dimension vectors
+FETCH_SENTENCES_UP_TO = 150  # passages whose sentences are fetched and scored here (sentence_scores)
 E5_DIMS = 384
 _FIELDS = ("passage_id", "doc_id", "turn_index", "chunk", "speaker", "in_answer_to", "text", "start", "end")
 
@@ -703,11 +704,14 @@ class MilvusIndex(Index):
             raise QAError(f"Milvus at {self.where}: {method.__name__} failed ({_reason(error)})") from None
 
     def sentence_scores(self, vector, rows):
-        """Each passage's best sentence, found by Milvus: a search of the sentences grouped by
-        passage, within these passages (the folder reads them from its sentences.npy)."""
+        """Each passage's best sentence. For a few passages their sentence vectors are fetched and
+        scored here, as the folder scores its sentences.npy; for more, Milvus finds them, by a
+        search of the sentences grouped by passage within these passages. At 100k passages (300k
+        sentences) on Milvus Lite: 100 passages 35 ms fetched against 67 ms grouped, 1,000
+        passages 88 ms grouped against about 900 ms fetched."""
+        if len(rows) <= FETCH_SENTENCES_UP_TO:
+            return super().sentence_scores(vector, rows)
         ids = [self.passages[int(r)].passage_id for r in rows]
-        if not ids:
-            return np.zeros(0, dtype=np.float32)
         found = self._call(
             self.client.search,
             self.collections["sentences"],
