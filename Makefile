@@ -7,7 +7,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test index lint bench bench-archives bench-stress bench-quality bench-ingest bench-speed bench-scale bench-soak quality-model fast-model screenshot clean
+.PHONY: run test index lint bench bench-milvus bench-archives bench-stress bench-quality bench-ingest bench-speed bench-scale bench-soak quality-model fast-model screenshot clean
 
 # torch first and pinned: 2.13.0 is the CPU build on this disk; anything looser pulls a CUDA build.
 $(VENV)/.base: pyproject.toml
@@ -33,7 +33,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check qa tests bench app.py
 	$(BIN)/ruff format --check qa tests bench app.py
 
-# The benchmark suite (about 20 minutes): bench/results/*.json and bench/results/SUMMARY.md.
+# The benchmark suite (about 35 minutes): bench/results/*.json and bench/results/SUMMARY.md.
 # bench-scale and bench-speed are longer or need opt-in models; the summary includes them once run.
 bench: $(VENV)/.dev
 	$(BIN)/python bench/foundation.py
@@ -41,6 +41,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/archives.py
 	$(BIN)/python bench/stress.py
+	$(BIN)/python bench/milvus.py
 	$(BIN)/python bench/summary.py
 
 # Retrieval quality on the interview's sets and ../shared/benchmarks: eval/reports/quality.md and a chart.
@@ -86,3 +87,7 @@ bench-ingest: $(VENV)/.dev
 # 50 clients on the app's API for 60 s: errors, latency, the server's memory.
 bench-soak: $(VENV)/.dev
 	$(BIN)/python bench/soak.py
+
+# The archive on Milvus Lite against the folder: ranking parity, then 100k passages (~15 minutes).
+bench-milvus: $(VENV)/.dev
+	$(BIN)/python bench/milvus.py

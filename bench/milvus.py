@@ -202,8 +202,9 @@ def scale(scratch: Path) -> dict:
     import subprocess
 
     from qa.archive import add
-    from qa.milvus import Settings, connected, location
-    from qa.milvus import build as milvus_build
+    from qa.milvus import connected, location
+    from qa.milvus_write import Settings
+    from qa.milvus_write import build as milvus_build
     from qa.store import build_from, corpus_passages, load
 
     embedders.EMBEDDERS[Stand_in.name] = Stand_in

@@ -124,6 +124,48 @@ def lines() -> list[str]:
             table(archives),
             "",
         ]
+    if milvus := _read("milvus"):
+        out += milvus_section(milvus)
+    return out
+
+
+METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+
+
+def milvus_section(milvus: dict) -> list[str]:
+    """The archive on Milvus Lite against the folder (bench/milvus.py)."""
+    out = ["## The archive on Milvus Lite against the folder (`bench/milvus.py`)", ""]
+    if parity := milvus.get("parity"):
+        out += [
+            "Default mode (hybrid), MiniLM; target: every metric within 0.01.",
+            "",
+            "| set | store | " + " | ".join(METRICS) + " | largest difference |",
+            "|---|---|" + "---|" * len(METRICS) + "---|",
+        ]
+        for name, figures in parity.items():
+            for store in ("folder", "milvus"):
+                values = " | ".join(f"{figures[store][m]:.4f}" for m in METRICS)
+                last = f"{figures['largest_difference']:.4f}" if store == "milvus" else ""
+                out.append(f"| {name} | {store} | {values} | {last} |")
+        out.append("")
+    if scale := milvus.get("scale"):
+        folder, lite = scale["folder"], scale["milvus"]
+        out += [
+            f"{scale['passages']:,} synthetic passages in {scale['interviews']:,} interviews:",
+            "",
+            "| measure | folder | Milvus Lite |",
+            "|---|---|---|",
+            f"| build | {scale['folder_build_s']} s | {scale['milvus_build_s']} s |",
+            f"| open (load, catalogue) | {folder['load_s']} s | {lite['load_s']} s |",
+            f"| memory: the index in the reader | {folder['process_mb']} MB | {lite['process_mb']} MB |",
+            f"| memory: Milvus Lite's server | - | {lite['server_mb']} MB |",
+            f"| dense query, k 10 | {_ms(folder['query']['dense'])} | {_ms(lite['query']['dense'])} |",
+            f"| hybrid query, k 10 | {_ms(folder['query']['hybrid'])} | {_ms(lite['query']['hybrid'])} |",
+            f"| `qa add` of one interview | {folder['add_one_s']} s (rewrite) "
+            f"| {lite['add_one_new_process_s']} s from a new process, {lite['add_one_loaded_s']} s with "
+            "the collections loaded |",
+            "",
+        ]
     return out
 
 

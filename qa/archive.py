@@ -160,25 +160,25 @@ def add(
 
 
 def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress):
-    """`add` for a Milvus archive: only the changed interviews' rows are written (qa/milvus.py),
-    and what comes back is its summary, not the whole index read again."""
-    from qa import milvus
+    """`add` for a Milvus archive: only the changed interviews' rows are written
+    (qa/milvus_write.py), and what comes back is its summary, not the whole index read again."""
+    from qa import milvus, milvus_write
 
     # one connection for the whole change (on Milvus Lite each new one starts its server again)
     with writing(milvus.lock_dir(where)), milvus.connected(where):
-        found = milvus.current(where)
+        found = milvus_write.current(where)
         hashes = found[2] if found else {}
         changed, outcomes = admit(set(hashes.values()), hashes)
         if not changed:
             return None, outcomes
         if found:
-            milvus.put(where, list(changed.values()), progress)
+            milvus_write.put(where, list(changed.values()), progress)
         else:
-            settings = milvus.Settings(embedder or get_embedder(None), scoring, multilingual)
-            milvus.write_generation(
+            settings = milvus_write.Settings(embedder or get_embedder(None), scoring, multilingual)
+            milvus_write.write_generation(
                 where, _sorted(changed.values()), settings, _archive_corpus(changed.values()), progress
             )
-        return milvus.summary(where), outcomes
+        return milvus_write.summary(where), outcomes
 
 
 def _admit(paths, report, interviewer, replace_existing, known: set[str], hashes: dict[str, str]):
@@ -221,15 +221,15 @@ def remove(index_dir, doc_ids: list[str], *, progress: bool = False) -> Index:
 
 
 def _remove_from_milvus(where, doc_ids: list[str]) -> Index:
-    from qa import milvus
+    from qa import milvus, milvus_write
 
     with writing(milvus.lock_dir(where)), milvus.connected(where):
-        found = milvus.current(where)
+        found = milvus_write.current(where)
         if found is None:
             raise QAError(f"no archive in Milvus at {where}; `qa add --store milvus` creates one")
         _check_removal(set(found[2].values()), doc_ids, where)
-        milvus.delete(where, doc_ids)
-        return milvus.summary(where)
+        milvus_write.delete(where, doc_ids)
+        return milvus_write.summary(where)
 
 
 def _check_removal(present: set[str], doc_ids: list[str], where) -> None:
@@ -286,11 +286,11 @@ def _write(
 ) -> Index:
     documents = _sorted(documents)
     if not isinstance(index_dir, str | os.PathLike):  # a Milvus archive: a new generation
-        from qa import milvus
+        from qa import milvus_write
 
-        settings = milvus.Settings(embedder, scoring, multilingual)
-        milvus.write_generation(index_dir, documents, settings, _archive_corpus(documents), progress)
-        return milvus.load(index_dir)
+        settings = milvus_write.Settings(embedder, scoring, multilingual)
+        milvus_write.write_generation(index_dir, documents, settings, _archive_corpus(documents), progress)
+        return load(index_dir)
     return build_from(
         documents,
         corpus_passages(documents),

@@ -89,15 +89,15 @@ def collection_index(
     }
     passages = lambda: [p for document in collection.documents for p in document_passages(document)]  # noqa: E731
     if not isinstance(index_dir, str | os.PathLike):  # a Milvus archive (qa/milvus.py)
-        from qa import milvus
+        from qa import milvus, milvus_write
 
         with contextlib.suppress(QAError):
             index = milvus.load(index_dir)
             if index.manifest["corpus"] == corpus and staleness(index, embedder) is None:
                 return index
             index.close()
-        settings = milvus.Settings(embedder)
-        return milvus.build(index_dir, collection.documents, settings, corpus, progress, passages())
+        settings = milvus_write.Settings(embedder)
+        return milvus_write.build(index_dir, collection.documents, settings, corpus, progress, passages())
     if (index_dir / MANIFEST).exists():
         try:
             index = load(index_dir)

@@ -412,9 +412,9 @@ def cmd_feedback_export(args: argparse.Namespace) -> int:
     from qa.feedback import export, read
     from qa.store import load
 
-    index_dir = _index_dir(args)
-    known = {p.passage_id for p in load(index_dir).passages}
-    entries = read(index_dir)
+    index = load(_index_dir(args))
+    known = {p.passage_id for p in index.passages}
+    entries = read(index.folder)  # the folder, or a Milvus archive's local state folder
     current = [e for e in entries if e["passage_id"] in known]
     records, left_out = export(current)
     lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)

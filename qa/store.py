@@ -182,9 +182,9 @@ def exists(index_dir) -> bool:
     """Whether there is an index (folder or Milvus archive) to load there."""
     if isinstance(index_dir, str | os.PathLike):
         return Path(index_dir).exists()
-    from qa import milvus
+    from qa import milvus_write
 
-    return milvus.current(index_dir) is not None
+    return milvus_write.current(index_dir) is not None
 
 
 def build(
@@ -199,11 +199,13 @@ def build(
     """Parse, chunk, embed and write a new index, replacing index_dir only once it is complete (and
     after any other change to it in progress)."""
     if not isinstance(index_dir, str | os.PathLike):  # a Milvus archive (qa/milvus.py)
-        from qa import milvus
+        from qa import milvus_write
 
         documents = load_corpus(corpus_dir)
-        settings = milvus.Settings(embedder, scoring, multilingual)
-        return milvus.build(index_dir, documents, settings, _corpus_record(corpus_dir, documents), progress)
+        settings = milvus_write.Settings(embedder, scoring, multilingual)
+        return milvus_write.build(
+            index_dir, documents, settings, _corpus_record(corpus_dir, documents), progress
+        )
     with writing(index_dir):
         return _build(corpus_dir, index_dir, embedder, scoring, multilingual, progress)
 

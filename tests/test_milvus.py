@@ -178,7 +178,7 @@ def test_a_failed_build_leaves_the_last_archive_whole(
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("qa.milvus._insert", broken)
+    monkeypatch.setattr("qa.milvus_write._insert", broken)
     with pytest.raises(OSError):
         build(tiny_corpus, where, keyword_embedder)
     monkeypatch.undo()

@@ -1,0 +1,288 @@
+"""Writing the archive in Milvus (qa/milvus.py): a whole new generation (`qa build`), or one
+interview's rows (`qa add`, `qa remove`), never the others'. The caller of `write_generation`,
+`put` and `delete` holds the archive's write lock (`lock_dir`, qa/locks.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from qa import __version__
+from qa.documents import Document, Passage, QAError
+from qa.lexical import Lexical, LexicalSettings
+from qa.milvus import (
+    BATCH,
+    LAYOUT,
+    SOURCE_PART,
+    TEXT_LIMIT,
+    Location,
+    _all,
+    _create,
+    _manifest,
+    _meta,
+    _names,
+    _put_meta,
+    connected,
+    load,
+    lock_dir,
+    one_of,
+    quoted,
+)
+from qa.store import DEFAULT_LEXICAL, DEFAULT_SCORING, FORMAT, Index
+from qa.vectors import Scoring
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What an archive is built with: the folder's manifest records the same."""
+
+    embedder: object
+    scoring: Scoring = DEFAULT_SCORING
+    multilingual: bool = False
+    lexical: LexicalSettings = DEFAULT_LEXICAL
+
+
+def _rows(documents: list[Document], settings: Settings, written: str, progress: bool, passages=None):
+    """The three collections' rows for these interviews (and their passages, when not the answer
+    turns the parser finds, as a BEIR collection's), embedded."""
+    from qa.cache import CachedEncoder
+    from qa.multilingual import E5
+    from qa.store import corpus_passages
+    from qa.vectors import embed_passages
+
+    passages = corpus_passages(documents) if passages is None else passages
+    encoder = CachedEncoder(settings.embedder, {})
+    vectors = embed_passages(encoder, passages, settings.scoring, progress=progress)
+    e5 = (
+        E5().encode([p.text for p in passages], progress=progress)
+        if settings.multilingual and passages
+        else None
+    )
+    terms = Lexical.tokens([p.text for p in passages], settings.lexical)
+    passage_rows, sentence_rows = [], []
+    for row, passage in enumerate(passages):
+        first, last = int(vectors.sentence_starts[row]), int(vectors.sentence_starts[row + 1])
+        record = {
+            **passage.to_json(),
+            "sentences": last - first,
+            "written": written,
+            "terms": " ".join(terms[row]),
+        }
+        record["vector"] = vectors.passages[row].tolist()
+        if e5 is not None:
+            record["e5"] = np.asarray(e5[row], dtype=np.float32).tolist()
+        passage_rows.append(record)
+        sentence_rows += [
+            {
+                "sentence_id": f"{passage.passage_id}#{n}",
+                "passage_id": passage.passage_id,
+                "doc_id": passage.doc_id,
+                "written": written,
+                "vector": vectors.sentences[first + n].tolist(),
+            }
+            for n in range(last - first)
+        ]
+    document_rows = []
+    for document in documents:
+        from qa.archive import text_hash
+
+        text = document.text
+        parts = [text[i : i + SOURCE_PART] for i in range(0, len(text), SOURCE_PART)] or [""]
+        record = json.dumps(_record(document), ensure_ascii=False)
+        if len(record.encode()) > TEXT_LIMIT:
+            raise QAError(f"{document.path}: its metadata is too long for Milvus ({len(record)} characters)")
+        for n, part in enumerate(parts):
+            document_rows.append(
+                {
+                    "part_id": f"{document.doc_id}#{n}",
+                    "doc_id": document.doc_id,
+                    "part": n,
+                    "record": record if n == 0 else "",
+                    "text": part,
+                    "text_hash": text_hash(text),
+                    "written": written,
+                    "unused": [0.0, 0.0],
+                }
+            )
+    encoded = encoder.encoded + (len(passages) if e5 is not None else 0)
+    return (passage_rows, sentence_rows, document_rows), encoded
+
+
+def _record(document: Document) -> dict:
+    return {f.name: getattr(document, f.name) for f in fields(document) if f.name != "text"}
+
+
+def _insert(client, collection: str, rows: list[dict], upsert: bool = False) -> None:
+    for start in range(0, len(rows), BATCH):
+        (client.upsert if upsert else client.insert)(collection, rows[start : start + BATCH])
+
+
+def _new_manifest(settings: Settings, generation: str, corpus: dict) -> dict:
+    embedder = settings.embedder
+    return {
+        "format": FORMAT,
+        "store": "milvus",
+        "layout": LAYOUT,
+        "generation": generation,
+        "qa_version": __version__,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "embedder": {
+            "name": embedder.name,
+            "version": embedder.version,
+            "dims": embedder.dims,
+            "precision": getattr(embedder, "precision", "float32"),
+        },
+        "scoring": settings.scoring.to_json(),
+        "lexical": settings.lexical.to_json(),
+        "multilingual": _e5_record() if settings.multilingual else None,
+        "corpus": corpus,
+    }
+
+
+def _e5_record() -> dict:
+    from qa.multilingual import E5
+
+    e5 = E5()
+    return {"name": e5.name, "version": e5.version, "dims": e5.dims, "precision": e5.precision}
+
+
+def build(
+    where: Location,
+    documents: list[Document],
+    settings: Settings,
+    corpus: dict,
+    progress: bool = False,
+    passages: list[Passage] | None = None,
+) -> Index:
+    """A new generation of the archive from these interviews (and these passages of them, when
+    given); the last one stays whole, and is what readers see, until the new one is complete."""
+    from qa.locks import writing
+
+    with writing(lock_dir(where)):
+        write_generation(where, documents, settings, corpus, progress, passages)
+    return load(where)
+
+
+def write_generation(
+    where: Location,
+    documents: list[Document],
+    settings: Settings,
+    corpus: dict,
+    progress: bool = False,
+    passages: list[Passage] | None = None,
+) -> None:
+    """`build` for a caller that holds the archive's write lock."""
+    if not documents:
+        raise QAError("no interviews to build the archive from")
+    with connected(where) as client:
+        (passage_rows, sentence_rows, document_rows), encoded = _rows(
+            documents, settings, uuid.uuid4().hex, progress, passages
+        )
+        if not passage_rows:
+            raise QAError("no answer passages found in the transcripts")
+        generation = uuid.uuid4().hex[:12]
+        names = _names(where, generation)
+        for kind, name in names.items():
+            _create(
+                client, where, name, kind, settings.embedder.dims, settings.multilingual, settings.lexical
+            )
+        for kind, rows in zip(names, (passage_rows, sentence_rows, document_rows), strict=True):
+            _insert(client, names[kind], rows)
+            client.flush(names[kind])
+        if not client.has_collection(_meta(where)):
+            _create(client, where, _meta(where), "meta", 2, False, settings.lexical)
+        _put_meta(client, where, _new_manifest(settings, generation, corpus), encoded)  # the switch
+        _drop_other_generations(client, where, generation)
+
+
+def _drop_other_generations(client, where: Location, current: str) -> None:
+    """Collections of generations that are not the current one (the one replaced, a failed build's)."""
+    keep = set(_names(where, current).values()) | {_meta(where)}
+    pattern = re.compile(rf"{re.escape(where.name)}_[0-9a-f]{{12}}_(passages|sentences|documents)")
+    for name in client.list_collections():
+        if pattern.fullmatch(name) and name not in keep:
+            client.drop_collection(name)
+
+
+def current(where: Location) -> tuple[dict, dict[str, str], dict[str, str]] | None:
+    """(manifest, collection names, text hash -> doc id) of the archive; None when there is none."""
+    with connected(where) as client:
+        manifest = _manifest(client, where)
+        if manifest is None:
+            return None
+        names = _names(where, manifest["generation"])
+        client.load_collection(names["documents"])
+        rows = _all(client, names["documents"], ["doc_id", "text_hash"], "part == 0")
+    return manifest, names, {r["text_hash"]: r["doc_id"] for r in rows}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a write to a Milvus archive reports back (its interviews, its manifest with the passage
+    count), read without the passage catalogue that `load` reads: a write stays the size of the
+    interview written, however large the archive."""
+
+    target: Location
+    manifest: dict
+    documents: dict[str, dict]
+
+    def close(self) -> None:
+        """Holds no connection."""
+
+
+def summary(where: Location) -> Summary:
+    with connected(where) as client:
+        manifest = _manifest(client, where)
+        names = _names(where, manifest["generation"])
+        count = client.query(names["passages"], filter="", output_fields=["count(*)"])[0]["count(*)"]
+        documents = {r["doc_id"]: {} for r in _all(client, names["documents"], ["doc_id"], "part == 0")}
+        written = json.loads(client.get(_meta(where), ids=["written"], output_fields=["value"])[0]["value"])
+    embedded = {"encoded": written["encoded"], "reused": 0}
+    return Summary(
+        where, {**manifest, "passage_count": count, "embedded": embedded}, dict(sorted(documents.items()))
+    )
+
+
+def put(where: Location, documents: list[Document], progress: bool = False) -> None:
+    """Write these interviews into the archive, each replacing its rows from before (if any):
+    theirs are upserted, then their older rows deleted; no other interview's row is touched.
+    The caller holds the write lock."""
+    manifest, names, _ = current(where)
+    written = uuid.uuid4().hex
+    rows, encoded = _rows(documents, settings_of(manifest), written, progress)
+    with connected(where) as client:
+        for kind, batch in zip(("passages", "sentences", "documents"), rows, strict=True):
+            client.load_collection(names[kind])
+            _insert(client, names[kind], batch, upsert=True)
+        _delete(client, names, [d.doc_id for d in documents], f" and written != {quoted(written)}")
+        _put_meta(client, where, None, encoded)
+
+
+def delete(where: Location, doc_ids: list[str]) -> None:
+    """Delete these interviews' rows (the caller holds the write lock)."""
+    manifest, names, _ = current(where)
+    with connected(where) as client:
+        _delete(client, names, doc_ids)
+        _put_meta(client, where, None)
+
+
+def _delete(client, names: dict[str, str], doc_ids: list[str], also: str = "") -> None:
+    for name in names.values():
+        client.delete(name, filter=f"{one_of('doc_id', doc_ids)}{also}")
+        client.flush(name)
+
+
+def settings_of(manifest: dict) -> Settings:
+    from qa.embedders import get_embedder
+
+    return Settings(
+        get_embedder(manifest["embedder"]["name"]),
+        Scoring(**manifest["scoring"]),
+        bool(manifest.get("multilingual")),
+        LexicalSettings(**manifest["lexical"]),
+    )
