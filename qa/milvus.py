@@ -16,8 +16,8 @@ Its writes are qa/milvus_write.py; reading it as an Index is qa/milvus_index.py.
 G is the generation `qa build` wrote: a full build writes a new one and then points the manifest
 at it, so a failed build leaves the last good archive whole. `qa add` and `qa remove` write or
 delete one interview's rows in the current generation, never the others: new rows are upserted
-first, then the interview's rows from before are deleted by a write id, so a reader sees the old
-interview or the new one, never neither.
+first, then the interview's rows from before are deleted by a write id: a reader never finds a
+replaced interview missing (while it is written, its old rows can show beside the new ones).
 
 Dense, BM25 and both halves of hybrid search run in Milvus, with the interview and speaker filters
 as Milvus filter expressions; the hybrid fusion is the client's (qa/retrievers.py), so that both

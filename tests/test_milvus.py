@@ -86,8 +86,14 @@ def assert_alike(mine, theirs) -> None:
     assert np.allclose([s for s, _ in hits], [s for s, _ in hits_too], atol=1e-4)
 
 
-def test_an_archive_in_milvus_answers_as_the_folder_does(tiny_corpus, tmp_path, held, keyword_embedder):
+@pytest.mark.parametrize("sentences", ["fetched", "grouped in Milvus"])
+def test_an_archive_in_milvus_answers_as_the_folder_does(
+    tiny_corpus, tmp_path, held, keyword_embedder, sentences, monkeypatch
+):
+    """Both ways a passage's best sentence is found (qa/milvus_index.py, sentence_scores)."""
     where = held
+    if sentences != "fetched":
+        monkeypatch.setattr("qa.milvus_index.FETCH_SENTENCES_UP_TO", 0)
     folder = build(tiny_corpus, tmp_path / "index", keyword_embedder)
     add(folder.folder, [interview(tmp_path, "bread", "bread", 3)])
     milvus = build(tiny_corpus, where, keyword_embedder)
