@@ -90,6 +90,11 @@ class Location:
             Path(os.environ.get("QA_MILVUS_STATE", Path.home() / ".cache" / "qa-milvus")) / host / self.name
         )
 
+    @property
+    def missing(self) -> bool:
+        """A Milvus Lite file that is not there (opening it would create an empty one)."""
+        return self.lite and not Path(self.uri).exists()
+
     def __str__(self) -> str:
         return f"{self.uri} ({self.name})" if self.name != DEFAULT_NAME else self.uri
 
@@ -149,11 +154,18 @@ class _Connection:
             self._lock_fd = _lite_turn(Path(where.uri))
         try:
             pymilvus = _imported()
-            with warnings.catch_warnings():  # Milvus Lite imports setuptools' pkg_resources, and warns
+            # Milvus Lite imports setuptools' pkg_resources, and warns; it logs a failed start on the
+            # root logger, where ours says it in one line
+            with warnings.catch_warnings(), _quiet_root_logger():
                 warnings.simplefilter("ignore")
                 self.client = pymilvus.MilvusClient(uri=where.uri, token=where.token or "", timeout=30)
         except Exception as error:  # a server that is not there, a file Milvus Lite cannot open
             self._unlock()
+            if where.lite:
+                raise QAError(
+                    f"{where.uri}: Milvus Lite cannot open it ({_reason(error)}): damaged, or not a Milvus "
+                    "Lite file? Move it aside and `qa build --store milvus` anew"
+                ) from None
             raise QAError(f"cannot reach Milvus at {where.uri} ({_reason(error)})") from None
 
     @classmethod
@@ -184,6 +196,17 @@ class _Connection:
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
+
+
+@contextlib.contextmanager
+def _quiet_root_logger():
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def _lite_turn(db: Path) -> int:

@@ -211,6 +211,11 @@ def _fetched(client, collection: str, ids: list[str], field: str, dims: int) -> 
 def load(where: Location) -> MilvusIndex:
     """The archive's current generation, its catalogue read and its manifest checked; QAError says
     what to do for a missing or mismatched one."""
+    if where.missing:
+        raise QAError(
+            f"no archive in Milvus at {where} (no such file); run "
+            f"`qa build --store milvus --milvus-uri {where.uri}` (or `qa add`) to create one"
+        )
     connection = _Connection.get(where)
     try:
         return _load(where, connection)

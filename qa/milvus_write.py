@@ -211,6 +211,8 @@ def _drop_other_generations(client, where: Location, current: str) -> None:
 
 def current(where: Location) -> tuple[dict, dict[str, str], dict[str, str]] | None:
     """(manifest, collection names, text hash -> doc id) of the archive; None when there is none."""
+    if where.missing:
+        return None
     with connected(where) as client:
         manifest = _manifest(client, where)
         if manifest is None:

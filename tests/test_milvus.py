@@ -241,13 +241,19 @@ def test_the_store_options_are_checked_before_anything_runs(tmp_path, capsys):
         (["list", "--store", "milvus", "--milvus-uri", str(tmp_path / "no" / "x.db")], "no folder"),
         (["list", "--milvus-uri", str(tmp_path / "x.db")], "--milvus-uri needs --store milvus"),
         (["list", "--store", "milvus", "--milvus-uri", str(tmp_path / "x.db")], "no archive in Milvus at"),
+        (
+            ["list", "--store", "milvus", "--milvus-uri", str(tmp_path / "damaged.db")],
+            "Milvus Lite cannot open it",
+        ),
     ]
+    (tmp_path / "damaged.db").write_bytes(b"not Milvus Lite" * 100)
     for argv, message in cases:
         with pytest.MonkeyPatch.context() as patch:
             patch.delenv("QA_MILVUS_URI", raising=False)
             assert main(argv) == 2
         error = capsys.readouterr().err
         assert message in error and error.count("\n") == 1
+    assert not (tmp_path / "x.db").exists()  # asking of a file that is not there does not make one
 
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
