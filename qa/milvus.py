@@ -7,8 +7,8 @@ Its writes are qa/milvus_write.py; reading it as an Index is qa/milvus_index.py.
 
   NAME_meta                 the manifest (what built the archive, as the folder's manifest.json)
                             and a stamp every write changes (how a server sees another's change)
-  NAME_G_passages           one row per passage: its metadata and text (BM25 runs in Milvus on it,
-                            through a BM25 function into a sparse field), its vector, its e5 vector
+  NAME_G_passages           one row per passage: its metadata, text and BM25 terms (which a BM25
+                            function makes a sparse field of), its vector, its e5 vector
   NAME_G_sentences          one vector per sentence of a passage (the dense score's sentence term)
   NAME_G_documents          each interview's metadata and source text (in parts under Milvus's
                             VARCHAR limit): what citations, context and `qa build` read back
