@@ -155,13 +155,17 @@ def span_json(span: Span) -> dict:
 
 
 def citation(card: Card) -> str:
-    """`"<quote>" - <speaker>, <outlet>, <date>`, whitespace (no-break spaces too) made plain. It says
-    what is known and no more: with no outlet, the interview's title stands in (unless the title is
-    only the file's name); an unknown date is left out, never guessed."""
-    source = card.source
+    """`"<quote>" - <speaker>, <outlet>, <date>`, whitespace (no-break spaces too) made plain."""
+    return f'"{" ".join(card.quote.text.split())}" - ' + attribution(card.speaker, card.source)
+
+
+def attribution(speaker: str, source: Source) -> str:
+    """`<speaker>, <outlet>, <date>`: what is known and no more. With no outlet, the interview's
+    title stands in (unless the title is only the file's name); an unknown date is left out, never
+    guessed."""
     titled = source.title and re.sub(r"[^\w.-]+", "-", source.title).strip("-.") != source.doc_id
-    parts = [card.speaker, source.outlet or (f"“{source.title}”" if titled else ""), source.published]
-    return f'"{" ".join(card.quote.text.split())}" - ' + ", ".join(p for p in parts if p)
+    parts = [speaker, source.outlet or (f"“{source.title}”" if titled else ""), source.published]
+    return ", ".join(p for p in parts if p)
 
 
 def card_json(card: Card) -> dict:

@@ -224,7 +224,7 @@ def _questions(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.answers import answer_json, answer_text
+    from qa.answers import ABSTAIN_MESSAGE, answer_json, answer_text
     from qa.engine import Engine
 
     questions = _questions(args)
@@ -245,6 +245,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
             continue
         if args.json:
             print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
+        elif args.cite:
+            from qa.collection import Kept
+
+            if answer.abstained:
+                print(f"qa: {answer.question}: {ABSTAIN_MESSAGE}", file=sys.stderr)
+            for card in answer.cards:
+                print(Kept.of(card).cited(), flush=True)
         else:
             print(answer_text(answer) + "\n", flush=True)
     return 1 if failed else 0
@@ -553,7 +560,13 @@ def parser() -> argparse.ArgumentParser:
     ask_parser.add_argument(
         "-k", type=int, default=DEFAULT_K, help=f"cards (answers quoted) per question (default {DEFAULT_K})"
     )
-    ask_parser.add_argument("--json", action="store_true", help="one JSON object per question")
+    shape = ask_parser.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="one JSON object per question")
+    shape.add_argument(
+        "--cite",
+        action="store_true",
+        help='one citation line per card: "<quote>" - <speaker>, <outlet>, <date> [<time said>]',
+    )
     ask_parser.add_argument(
         "--interview", action="append", metavar="DOC_ID", help="only this interview (repeatable)"
     )
