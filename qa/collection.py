@@ -122,3 +122,60 @@ def docx_bytes(kept: list[Kept]) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+# What the page sends back to export (its collection lives in the browser): checked, as any API input
+MAX_KEPT, MAX_FIELD = 500, 20_000
+FORMATS = {
+    "markdown": ("quotes.md", "text/markdown"),
+    "csv": ("quotes.csv", "text/csv"),
+    "docx": ("quotes.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+}
+
+
+def record(kept: Kept) -> dict:
+    """A kept quote as the page holds it (and sends it back to export)."""
+    source = {f: getattr(kept.source, f) for f in ("doc_id", "title", "outlet", "published", "url")}
+    return {
+        "quote": kept.quote,
+        "speaker": kept.speaker,
+        "in_answer_to": kept.in_answer_to,
+        "source": source,
+        "timecode": list(kept.timecode) if kept.timecode else None,
+    }
+
+
+def from_records(records) -> list[Kept]:
+    """The kept quotes a client sent; QAError for anything that is not what `record` makes."""
+    from qa.documents import QAError
+
+    if not isinstance(records, list) or len(records) > MAX_KEPT:
+        raise QAError(f"the collection to export is a list of at most {MAX_KEPT} kept quotes")
+    kept = []
+    for item in records:
+        try:
+            texts = [item["quote"], item["speaker"], item["in_answer_to"]]
+            fields = [item["source"][f] for f in ("doc_id", "title", "outlet", "published", "url")]
+            timecode = item.get("timecode")
+            if not all(isinstance(t, str) and len(t) <= MAX_FIELD for t in texts + fields) or not texts[0]:
+                raise TypeError
+            if timecode is not None:
+                timecode = tuple(float(t) for t in timecode)
+                if len(timecode) != 2:
+                    raise TypeError
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise QAError("a kept quote to export is not one the page made") from None
+        kept.append(Kept(texts[0], texts[1], texts[2], Source(*fields), timecode))
+    return kept
+
+
+def export(records, fmt: str) -> tuple[str, str, bytes]:
+    """(file name, media type, bytes) of the collection in this format (markdown, csv or docx)."""
+    from qa.documents import QAError
+
+    if fmt not in FORMATS:
+        raise QAError(f"export as {', '.join(FORMATS)}, not {fmt!r}")
+    kept = from_records(records)
+    data = {"markdown": lambda: markdown(kept).encode(), "csv": lambda: csv_text(kept).encode(),
+            "docx": lambda: docx_bytes(kept)}[fmt]()  # fmt: skip
+    return (*FORMATS[fmt], data)

@@ -5,7 +5,9 @@ Everything taken from a transcript is HTML-escaped here, so markup in an intervi
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -20,6 +22,8 @@ from qa.answers import (
     clock,
     contextual_question,
 )
+from qa.collection import Kept, export
+from qa.collection import record as kept_record
 from qa.documents import QAError
 from qa.engine import DEFAULT_K, Engine, LiveEngine
 from qa.feedback import record
@@ -54,7 +58,15 @@ CSS = """
 .qa-vote .qa-icon { vertical-align: -2px; }
 .qa-more { color: #57606a; }
 .qa-vote.qa-voted { background: #dbeafe; border-color: #0969da; }
-.qa-vote-question, .qa-vote-id { display: none; }
+.qa-vote-question, .qa-vote-id, .qa-kept-record { display: none; }
+.qa-keep { font-size: 0.85em; margin: 6px 0 0 6px; padding: 2px 8px; border: 1px solid #d0d7de; }
+.qa-keep.qa-kept { background: #dbeafe; border-color: #0969da; }
+#qa-collection h3 { margin: 0 0 8px 0; font-size: 1em; }
+#qa-collection ol { padding-left: 18px; margin: 0 0 8px 0; }
+#qa-collection li { margin: 0 0 10px 0; font-size: 0.9em; }
+#qa-collection .qa-kept-quote { margin: 0; }
+#qa-collection .qa-kept-credit { color: #57606a; }
+#qa-collection button { font-size: 0.8em; margin: 2px 4px 0 0; padding: 1px 6px; border: 1px solid #d0d7de; }
 """
 
 
@@ -114,7 +126,69 @@ PAGE_JS = """
       button.classList.add("qa-voted");
     }
   }
+  // The collection of kept quotes lives in this browser tab (sessionStorage); exports are made by the
+  // server's /export endpoint from what the tab sends, and saved as a download.
+  const KEY = "qa-kept";
+  const kept = () => JSON.parse(sessionStorage.getItem(KEY) || "[]");
+  const ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"};
+  const escape = (text) => text.replace(/[&<>"]/g, (c) => ENTITIES[c]);
+  function render() {
+    const panel = document.querySelector("#qa-collection .qa-kept-list");
+    if (!panel) return;
+    const items = kept();
+    panel.innerHTML = items.length ? "<ol>" + items.map((item, i) =>
+      `<li data-index="${i}"><p class="qa-kept-quote">“${escape(item.quote.split(/\\s+/).join(" "))}”</p>` +
+      `<span class="qa-kept-credit">— ${escape(item.credit)}</span><br>` +
+      `<button type="button" class="qa-kept-up">Up</button>` +
+      `<button type="button" class="qa-kept-down">Down</button>` +
+      `<button type="button" class="qa-kept-remove">Remove</button></li>`).join("") + "</ol>"
+      : "<p>No quotes kept yet: press Keep on a card.</p>";
+  }
+  function save(items) { sessionStorage.setItem(KEY, JSON.stringify(items)); render(); }
+  async function exported(format) {
+    const items = kept().map(({credit, ...record}) => record);
+    const call = await fetch("gradio_api/call/export", {
+      method: "POST",
+      headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({data: [items, format]}),
+    });
+    const {event_id} = await call.json();
+    const result = await (await fetch(`gradio_api/call/export/${event_id}`)).text();
+    const line = result.split("\\n").find((l) => l.startsWith("data: ") && result.includes("event: complete"));
+    if (!line) return;
+    const [file] = JSON.parse(line.slice(6));
+    const bytes = Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0));
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([bytes], {type: file.type}));
+    link.download = file.name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+  new MutationObserver(() => { if (document.querySelector("#qa-collection .qa-kept-list:empty")) render(); })
+    .observe(document.body, {childList: true, subtree: true});
   document.addEventListener("click", (event) => {
+    const keep = event.target.closest(".qa-keep");
+    if (keep) {
+      const record = JSON.parse(keep.parentElement.querySelector(".qa-kept-record").textContent);
+      const items = kept();
+      if (!items.some((item) => item.quote === record.quote && item.source.doc_id === record.source.doc_id)) {
+        items.push(record);
+      }
+      save(items);
+      keep.classList.add("qa-kept");
+      keep.textContent = "Kept";
+    }
+    const item = event.target.closest("#qa-collection li");
+    if (item && event.target.tagName === "BUTTON") {
+      const items = kept(), i = Number(item.dataset.index);
+      const to = event.target.classList.contains("qa-kept-up") ? i - 1 : i + 1;
+      if (event.target.classList.contains("qa-kept-remove")) items.splice(i, 1);
+      else if (to >= 0 && to < items.length) [items[i], items[to]] = [items[to], items[i]];
+      save(items);
+    }
+    const format = event.target.closest("#qa-collection [data-format]");
+    if (format) exported(format.dataset.format);
     const copy = event.target.closest(".qa-copy");
     if (copy) {
       const text = copy.parentElement.querySelector(".qa-citation").textContent;
@@ -164,9 +238,13 @@ def card_html(card: Card, question: str = "") -> str:
     if details:
         source += f" ({details})"
     ids = ", ".join(html.escape(pid) for pid in card.passage_ids)
+    kept = Kept.of(card)
+    held = {**kept_record(kept), "credit": kept.credit}  # what Keep puts in the collection
     buttons = (
         '<div class="qa-cite"><button type="button" class="qa-copy">Copy citation</button>'
         f'<span class="qa-citation">{html.escape(citation(card))}</span>'
+        '<button type="button" class="qa-keep" title="Keep this quote in the collection">Keep</button>'
+        f'<span class="qa-kept-record">{html.escape(json.dumps(held))}</span>'
         f'<button type="button" class="qa-vote qa-up" title="This answers the question"'
         f' aria-label="This answers the question">{THUMB_UP}</button>'
         f'<button type="button" class="qa-vote qa-down" title="This does not answer it"'
@@ -366,6 +444,14 @@ def build_app(live: LiveEngine, writable: bool = True):
         except (QAError, OSError) as error:
             raise gr.Error(str(error)) from None
 
+    def export_kept(kept: list, format: str) -> dict:
+        """The page's kept quotes as a file (markdown, csv or docx): its name, type and base64 bytes."""
+        try:
+            name, media, data = export(kept, format)
+        except QAError as error:
+            raise gr.Error(str(error)) from None
+        return {"name": name, "type": media, "base64": base64.b64encode(data).decode("ascii")}
+
     from qa import archive_tab, eval_tab
 
     with gr.Blocks(title="Interview QA", analytics_enabled=False) as app:
@@ -386,6 +472,7 @@ def build_app(live: LiveEngine, writable: bool = True):
         # holds the GIL for ~10 ms. One at a time (Gradio's default) queued 20 users behind each other.
         gr.api(search, api_name="search", concurrency_limit=CONCURRENCY)
         gr.api(feedback, api_name="feedback", concurrency_limit=CONCURRENCY)
+        gr.api(export_kept, api_name="export", concurrency_limit=CONCURRENCY)
     return app, theme
 
 
@@ -426,6 +513,24 @@ def _chat(gr, live: LiveEngine) -> tuple:
     question = gr.Textbox(
         placeholder=placeholder(engine), submit_btn=True, elem_id="qa-question", render=False
     )
+    with gr.Row():
+        with gr.Column(scale=3):
+            _chat_interface(gr, chat, question, interviews, speakers)
+        with gr.Column(scale=1, min_width=240):
+            gr.HTML(COLLECTION_HTML, elem_id="qa-collection")
+    return about, question, _unlisted(interviews), _unlisted(speakers)
+
+
+# The kept quotes, drawn by the page's script (PAGE_JS) from the tab's own storage
+COLLECTION_HTML = (
+    "<h3>Kept quotes</h3><div class='qa-kept-list'></div>"
+    "<div>Export: <button type='button' data-format='markdown'>Markdown</button>"
+    "<button type='button' data-format='csv'>CSV</button>"
+    "<button type='button' data-format='docx'>Word</button></div>"
+)
+
+
+def _chat_interface(gr, chat, question, interviews, speakers) -> None:
     gr.ChatInterface(
         fn=chat,
         # no "share" button (it posts to Hugging Face; users may be offline); the first question is
@@ -452,7 +557,6 @@ def _chat(gr, live: LiveEngine) -> tuple:
         api_name="chat",
         concurrency_limit=CONCURRENCY,
     )
-    return about, question, _unlisted(interviews), _unlisted(speakers)
 
 
 def _unlisted(dropdown):

@@ -259,3 +259,51 @@ def test_an_uploaded_interview_is_searchable_as_soon_as_it_is_added(archive, bro
     )
     assert "2 interviews:" in text_of(fresh.locator("#qa-about"))
     assert sorted(load(index_dir).documents) == ["festival", "sco-alimov-tass-2017"]
+
+
+def test_three_kept_quotes_are_exported_as_markdown_csv_and_word_in_their_order(
+    server,  # noqa: F811
+    browser,
+):
+    import csv
+    import io
+
+    import docx
+
+    page = browser.new_context(accept_downloads=True).new_page()
+    page.goto(server)
+    page.locator("#qa-question textarea").fill(QUESTION)
+    page.keyboard.press("Enter")
+    page.locator(".qa-card").nth(2).wait_for(timeout=60_000)
+    page.wait_for_timeout(500)  # the reply finishes streaming
+    cards = [page.locator(".qa-card").nth(i) for i in range(3)]
+    quotes = [" ".join(text_of(card.locator("mark.qa-best")).split()) for card in cards]
+    for card in cards:
+        card.locator(".qa-keep").click()
+    kept = page.locator("#qa-collection li")
+    assert kept.count() == 3 and cards[0].locator(".qa-keep").inner_text() == "Kept"
+    kept.nth(2).locator(".qa-kept-up").click()  # the third quote before the second
+    order = [quotes[0], quotes[2], quotes[1]]
+    assert [" ".join(text_of(item.locator(".qa-kept-quote")).split()) for item in kept.all()] == [
+        f"“{quote}”" for quote in order
+    ]
+
+    def exported(format: str) -> bytes:
+        with page.expect_download() as download:
+            page.locator(f"#qa-collection [data-format={format}]").click()
+        return Path(download.value.path()).read_bytes()
+
+    credit = "Rashid Alimov, TASS, 2017-12"
+    markdown = exported("markdown").decode()
+    assert [line[2:] for line in markdown.splitlines() if line.startswith("> ")] == order
+    assert markdown.count(f"— {credit} <http://tass.ru/") == 3
+    rows = list(csv.DictReader(io.StringIO(exported("csv").decode())))
+    assert [(r["quote"], r["speaker"], r["outlet"], r["published"]) for r in rows] == [
+        (quote, "Rashid Alimov", "TASS", "2017-12") for quote in order
+    ]
+    assert all(r["in_answer_to"] and r["doc_id"] == DOC for r in rows)
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(exported("docx"))).paragraphs]
+    assert [p[1:-1] for p in paragraphs if p.startswith("“")] == order
+    assert paragraphs.count(f"— {credit}") == 3
+    kept.nth(0).locator(".qa-kept-remove").click()
+    assert kept.count() == 2

@@ -103,3 +103,27 @@ def test_qa_ask_cite_prints_one_citation_line_per_card(bundled_index_dir, capsys
     with pytest.raises(SystemExit) as usage:  # argparse: the two shapes are one or the other
         main(["ask", "--index", str(bundled_index_dir), "--cite", "--json", question])
     assert usage.value.code == 2
+
+
+def test_what_the_page_sends_back_to_export_is_checked():
+    from qa.collection import MAX_KEPT, export, from_records, record
+    from qa.documents import QAError
+
+    sent = [record(k) for k in KEPT]
+    assert from_records(sent) == KEPT
+    name, media, data = export(sent, "csv")
+    assert (name, media, data.decode()) == ("quotes.csv", "text/csv", csv_text(KEPT))
+    bad = [
+        "not a list",
+        [{"quote": "x"}],
+        [{**sent[0], "quote": 3}],
+        [{**sent[0], "quote": ""}],
+        [{**sent[0], "timecode": [1.0]}],
+        [{**sent[0], "source": "talk"}],
+        [sent[1]] * (MAX_KEPT + 1),
+    ]
+    for records in bad:
+        with pytest.raises(QAError):
+            export(records, "markdown")
+    with pytest.raises(QAError, match="export as markdown, csv, docx, not 'pdf'"):
+        export(sent, "pdf")
