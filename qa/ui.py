@@ -11,7 +11,9 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from qa.answers import (
     ABSTAIN_MESSAGE,
@@ -154,7 +156,8 @@ PAGE_JS = """
     });
     const {event_id} = await call.json();
     const result = await (await fetch(`gradio_api/call/export/${event_id}`)).text();
-    const line = result.split("\\n").find((l) => l.startsWith("data: ") && result.includes("event: complete"));
+    const done = result.includes("event: complete");
+    const line = result.split("\\n").find((l) => done && l.startsWith("data: "));
     if (!line) return;
     const [file] = JSON.parse(line.slice(6));
     const bytes = Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0));
@@ -274,6 +277,51 @@ def cards_html(answer: Answer) -> Iterator[str]:
         yield card_html(card, answer.question)
 
 
+@dataclass(frozen=True)
+class Link:
+    """A reply as a link to this page: the question and the settings, nothing else (no one's
+    identity, no server state). Opened, the page shows that reply with those settings."""
+
+    question: str
+    mode: str = DEFAULT_MODE
+    k: int = DEFAULT_K
+    interviews: tuple[str, ...] = ()
+    speakers: tuple[str, ...] = ()
+
+    @property
+    def settings(self) -> tuple:
+        return self.mode, self.k, list(self.interviews), list(self.speakers)
+
+    def href(self) -> str:
+        """A relative link (`?q=...`): it opens on whatever server the page is on."""
+        pairs = [("q", self.question), ("mode", self.mode), ("k", str(self.k))]
+        pairs += [("interview", d) for d in self.interviews] + [("speaker", s) for s in self.speakers]
+        return "?" + urlencode(pairs)
+
+    @classmethod
+    def read(cls, params, engine: Engine) -> Link | None:
+        """The link in a page's query string; None without a question. What it cannot mean (an
+        unknown mode, a k out of range, an interview or speaker not in the archive) is left out."""
+        question = " ".join(str(params.get("q") or "").split())[:MAX_LINK_QUESTION]
+        if not question:
+            return None
+        mode = params.get("mode") if params.get("mode") in MODES else DEFAULT_MODE
+        try:
+            k = min(max(int(params.get("k") or DEFAULT_K), 1), 10)
+        except ValueError:
+            k = DEFAULT_K
+        interviews = tuple(d for d in params.getlist("interview") if d in engine.index.documents)
+        speakers = tuple(s for s in params.getlist("speaker") if s in engine.index.speaker_rows)
+        return cls(question, mode, k, interviews, speakers)
+
+
+MAX_LINK_QUESTION = 1000
+
+
+def link_html(link: Link) -> str:
+    return f'<p class="qa-share"><a href="{html.escape(link.href())}">Link to this answer</a></p>'
+
+
 NO_MATCHING_PASSAGE = "No passage matches the filters: widen the interviews or speakers in Settings."
 
 
@@ -312,6 +360,9 @@ def reply_parts(
             "(choose speakers in Settings to search others).</p>"
         )
     yield from cards_html(reply)
+    yield link_html(
+        Link(reply.question, mode, whole_number(k), tuple(interviews or ()), tuple(speakers or ()))
+    )
 
 
 def answer(message: str, history: list, *settings, engine: Engine) -> str:
@@ -457,17 +508,29 @@ def build_app(live: LiveEngine, writable: bool = True):
     with gr.Blocks(title="Interview QA", analytics_enabled=False) as app:
         with gr.Tabs():
             with gr.Tab("Chat"):
-                follows = _chat(gr, live)
+                follows, shared = _chat(gr, live)
             with gr.Tab("Evaluate"):
                 eval_tab.build_tab(gr, live)
             with gr.Tab("Archive"):
                 tab_lists = archive_tab.build_tab(gr, live, follows, writable)
 
-        def now() -> tuple:  # each page load shows the archive as it is, whoever changed it since
+        def now(request: gr.Request) -> tuple:
+            """Each page load shows the archive as it is, whoever changed it since; opened from a
+            shared link (?q=...), the settings it names and the reply it links to."""
             engine = live.get()
-            return (*following(gr, engine), *archive_tab.lists(gr, engine))
+            link = Link.read(request.query_params, engine) if request else None
+            if link is None:
+                return (*following(gr, engine), *archive_tab.lists(gr, engine), *[gr.skip()] * 3)
+            history = [
+                {"role": "user", "content": link.question},
+                {"role": "assistant", "content": answer(link.question, [], *link.settings, engine=engine)},
+            ]
+            return (*following(gr, engine, link), *archive_tab.lists(gr, engine), history, link.mode, link.k)
 
-        app.load(now, None, [*follows, *tab_lists], api_visibility="private")
+        # Gradio passes the request to a parameter annotated gr.Request; this module's annotations
+        # are strings (from __future__), which it does not resolve
+        now.__annotations__["request"] = gr.Request
+        app.load(now, None, [*follows, *tab_lists, *shared], api_visibility="private")
         # Several at once: most of a request is Gradio's own I/O, which overlaps; the search itself
         # holds the GIL for ~10 ms. One at a time (Gradio's default) queued 20 users behind each other.
         gr.api(search, api_name="search", concurrency_limit=CONCURRENCY)
@@ -476,14 +539,16 @@ def build_app(live: LiveEngine, writable: bool = True):
     return app, theme
 
 
-def following(gr, engine: Engine) -> tuple:
+def following(gr, engine: Engine, link: Link | None = None) -> tuple:
     """New values for what the page shows of the archive (see _chat's return): header, question box
-    prompt, interview filter, speaker filter."""
+    prompt, interview filter, speaker filter (set as a shared link says, when opened from one)."""
+    chosen = {} if link is None else {"value": list(link.interviews)}
+    named = {} if link is None else {"value": list(link.speakers)}
     return (
         description(engine),
         gr.Textbox(placeholder=placeholder(engine)),
-        gr.Dropdown(choices=interview_choices(engine)),
-        gr.Dropdown(choices=sorted(engine.index.speaker_rows)),
+        gr.Dropdown(choices=interview_choices(engine), **chosen),
+        gr.Dropdown(choices=sorted(engine.index.speaker_rows), **named),
     )
 
 
@@ -513,12 +578,26 @@ def _chat(gr, live: LiveEngine) -> tuple:
     question = gr.Textbox(
         placeholder=placeholder(engine), submit_btn=True, elem_id="qa-question", render=False
     )
+    # no "share" button (it posts to Hugging Face; users may be offline); the first question is
+    # pushed below the toolbar (CSS #qa-answers), which it otherwise ran under
+    chatbot = gr.Chatbot(
+        label="Answers",
+        render_markdown=False,
+        sanitize_html=True,
+        height=560,
+        elem_id="qa-answers",
+        buttons=["copy", "copy_all"],
+        render=False,
+    )
+    # render=False: inside the page's Blocks they would otherwise appear where they are made
+    mode = gr.Dropdown(list(MODES), value=DEFAULT_MODE, label="Retrieval mode", render=False)
+    k = gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Cards per answer (k)", render=False)
     with gr.Row():
         with gr.Column(scale=3):
-            _chat_interface(gr, chat, question, interviews, speakers)
+            _chat_interface(gr, chat, chatbot, question, [mode, k, interviews, speakers])
         with gr.Column(scale=1, min_width=240):
             gr.HTML(COLLECTION_HTML, elem_id="qa-collection")
-    return about, question, _unlisted(interviews), _unlisted(speakers)
+    return (about, question, _unlisted(interviews), _unlisted(speakers)), (chatbot, mode, k)
 
 
 # The kept quotes, drawn by the page's script (PAGE_JS) from the tab's own storage
@@ -530,27 +609,12 @@ COLLECTION_HTML = (
 )
 
 
-def _chat_interface(gr, chat, question, interviews, speakers) -> None:
+def _chat_interface(gr, chat, chatbot, question, settings: list) -> None:
     gr.ChatInterface(
         fn=chat,
-        # no "share" button (it posts to Hugging Face; users may be offline); the first question is
-        # pushed below the toolbar (CSS #qa-answers), which it otherwise ran under
-        chatbot=gr.Chatbot(
-            label="Answers",
-            render_markdown=False,
-            sanitize_html=True,
-            height=560,
-            elem_id="qa-answers",
-            buttons=["copy", "copy_all"],
-        ),
+        chatbot=chatbot,
         textbox=question,
-        additional_inputs=[
-            # render=False: inside the page's Blocks they would otherwise appear where they are made
-            gr.Dropdown(list(MODES), value=DEFAULT_MODE, label="Retrieval mode", render=False),
-            gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Cards per answer (k)", render=False),
-            interviews,
-            speakers,
-        ],
+        additional_inputs=settings,
         additional_inputs_accordion=gr.Accordion("Settings", open=False, render=False),
         analytics_enabled=False,
         flagging_mode="never",

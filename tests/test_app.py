@@ -294,8 +294,12 @@ def test_the_chat_streams_a_searching_line_then_the_cards_one_by_one(tiny_corpus
     engine = Engine(build(tiny_corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
     shown = list(stream("border  summit", [], "dense", 5, engine=engine))
     assert shown[0] == '<p class="qa-searching">Searching for: <em>border summit</em></p>'
-    assert [s.count('<div class="qa-card">') for s in shown[1:]] == [1, 2]  # two answers, two cards
+    assert [s.count('<div class="qa-card">') for s in shown[1:]] == [1, 2, 2]  # two answers, two cards
     assert shown[-1] == answer("border  summit", [], "dense", 5, engine=engine)
+    # then the link that reproduces the reply
+    assert shown[-1].endswith(
+        '<p class="qa-share"><a href="?q=border+summit&amp;mode=dense&amp;k=5">Link to this answer</a></p>'
+    )
 
 
 def test_each_card_carries_its_question_and_passage_for_the_thumbs(tiny_corpus, tmp_path, keyword_embedder):
@@ -477,3 +481,19 @@ def test_served_beyond_loopback_without_a_login_the_page_cannot_change_the_archi
         bundled_index_dir, tmp_path / "allowed.log", args=("--host", "0.0.0.0", "--allow-uploads")
     ) as url:
         assert "Add to the archive" in labels(url)
+
+
+def test_a_shared_link_reads_back_what_was_asked_and_chosen_and_drops_what_cannot_be(engine):
+    from starlette.datastructures import QueryParams
+
+    from qa.ui import Link
+
+    link = Link("Where is the summit?", "bm25", 3, ("sco-alimov-tass-2017",), ("Rashid Alimov",))
+    assert link.href() == (
+        "?q=Where+is+the+summit%3F&mode=bm25&k=3&interview=sco-alimov-tass-2017&speaker=Rashid+Alimov"
+    )
+    assert Link.read(QueryParams(link.href()[1:]), engine) == link
+    odd = QueryParams("q=+Where+++now%3F+&mode=magic&k=99&interview=nope&speaker=Nobody")
+    assert Link.read(odd, engine) == Link("Where now?", "hybrid", 10)
+    assert Link.read(QueryParams("k=3"), engine) is None  # no question: the page as usual
+    assert Link.read(QueryParams("q=x&k=five"), engine).k == 5

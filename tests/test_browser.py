@@ -307,3 +307,29 @@ def test_three_kept_quotes_are_exported_as_markdown_csv_and_word_in_their_order(
     assert paragraphs.count(f"— {credit}") == 3
     kept.nth(0).locator(".qa-kept-remove").click()
     assert kept.count() == 2
+
+
+def test_a_reply_s_link_opened_in_a_fresh_page_shows_the_same_first_card(archive, browser):
+    page = browser.new_context().new_page()
+    url, _ = archive
+    page.goto(url)
+    box = page.locator("#qa-question textarea")
+    box.wait_for()
+    page.get_by_text("Settings", exact=True).first.click()
+    page.get_by_role("combobox", name="Speakers (none chosen: all)").click()
+    page.get_by_role("option", name="Maria Petrova").click()
+    box.fill("Who opens the season?")
+    page.keyboard.press("Enter")
+    page.locator(".qa-share a").wait_for(timeout=60_000)
+    cards = [c.inner_text() for c in page.locator(".qa-card .qa-id").all()]
+    href = page.locator(".qa-share a").get_attribute("href")
+    # the link says what was asked and chosen, and nothing else
+    assert href == "?q=Who+opens+the+season%3F&mode=hybrid&k=5&speaker=Maria+Petrova"
+    fresh = browser.new_context().new_page()  # a colleague's browser: no history, no storage
+    fresh.goto(url + href)
+    fresh.locator(".qa-share a").wait_for(timeout=60_000)
+    assert [c.inner_text() for c in fresh.locator(".qa-card .qa-id").all()] == cards
+    assert cards[0] == "festival:3:0"
+    fresh.get_by_text("Settings", exact=True).first.click()
+    chosen = fresh.locator(".block", has_text="Speakers (none chosen: all)").locator(".token")
+    assert [text_of(token).strip() for token in chosen.all()] == ["Maria Petrova"]  # the filter is set
