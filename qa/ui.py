@@ -522,7 +522,8 @@ def build_app(live: LiveEngine, writable: bool = True):
             if link is None:
                 return (*following(gr, engine), *archive_tab.lists(gr, engine), *[gr.skip()] * 3)
             history = [
-                {"role": "user", "content": link.question},
+                # shown as the text it is: a link's question is anyone's, and the chat renders HTML
+                {"role": "user", "content": html.escape(link.question)},
                 {"role": "assistant", "content": answer(link.question, [], *link.settings, engine=engine)},
             ]
             return (*following(gr, engine, link), *archive_tab.lists(gr, engine), history, link.mode, link.k)

@@ -4,7 +4,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 from test_app import DOC, running_app, server  # noqa: F401  (the running-app fixture)
@@ -333,3 +333,11 @@ def test_a_reply_s_link_opened_in_a_fresh_page_shows_the_same_first_card(archive
     fresh.get_by_text("Settings", exact=True).first.click()
     chosen = fresh.locator(".block", has_text="Speakers (none chosen: all)").locator(".token")
     assert [text_of(token).strip() for token in chosen.all()] == ["Maria Petrova"]  # the filter is set
+    # a link anyone can write: its question is shown as the text it is, markup and all
+    dialogs = []
+    fresh.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    fresh.goto(url + "?q=" + quote("Who opens? <img src=x onerror=alert(1)><script>alert(2)</script>"))
+    fresh.locator(".qa-share a").wait_for(timeout=60_000)
+    asked = text_of(fresh.locator("#qa-answers .message").first)
+    assert asked == "Who opens? <img src=x onerror=alert(1)><script>alert(2)</script>"
+    assert dialogs == [] and fresh.locator("#qa-answers img").count() == 0
