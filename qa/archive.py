@@ -22,7 +22,17 @@ from qa.embedders import Embedder, get_embedder
 from qa.formats import SUFFIXES
 from qa.locks import writing
 from qa.parsing import is_unlabelled, parse_turns, roles_uncertain
-from qa.store import ARCHIVE, DEFAULT_SCORING, Index, build_from, corpus_passages, documents_of, load, recover
+from qa.store import (
+    ARCHIVE,
+    DEFAULT_SCORING,
+    Index,
+    build_from,
+    corpus_passages,
+    documents_of,
+    in_milvus,
+    load,
+    recover,
+)
 from qa.vectors import Scoring
 
 REPLACE_NOTE = (
@@ -139,7 +149,7 @@ def add(
     there is refused unless `replace_existing`. The whole load-change-write holds the archive's
     write lock (qa/locks.py): concurrent writers queue."""
     admit = functools.partial(_admit, paths, report, interviewer, replace_existing)
-    if not isinstance(index_dir, str | os.PathLike):
+    if in_milvus(index_dir):
         return _add_to_milvus(index_dir, admit, embedder, multilingual, scoring, progress)
     with writing(index_dir):
         recover(index_dir)  # an interrupted swap is not an empty archive
@@ -165,7 +175,7 @@ def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress):
     from qa import milvus, milvus_write
 
     # one connection for the whole change (on Milvus Lite each new one starts its server again)
-    with writing(milvus.lock_dir(where)), milvus.connected(where):
+    with _writing(where), milvus.connected(where):
         found = milvus_write.current(where)
         hashes = found[2] if found else {}
         changed, outcomes = admit(set(hashes.values()), hashes)
@@ -214,7 +224,7 @@ def _admit(paths, report, interviewer, replace_existing, known: set[str], hashes
 
 def remove(index_dir, doc_ids: list[str], *, progress: bool = False) -> Index:
     """The archive without these interviews; QAError naming an id it does not hold."""
-    if not isinstance(index_dir, str | os.PathLike):
+    if in_milvus(index_dir):
         return _remove_from_milvus(index_dir, doc_ids)
     with writing(index_dir):
         return _remove(index_dir, doc_ids, progress)
@@ -223,7 +233,7 @@ def remove(index_dir, doc_ids: list[str], *, progress: bool = False) -> Index:
 def _remove_from_milvus(where, doc_ids: list[str]) -> Index:
     from qa import milvus, milvus_write
 
-    with writing(milvus.lock_dir(where)), milvus.connected(where):
+    with _writing(where), milvus.connected(where):
         found = milvus_write.current(where)
         if found is None:
             raise QAError(f"no archive in Milvus at {where}; `qa add --store milvus` creates one")
@@ -259,8 +269,7 @@ def refresh(
 ) -> Index:
     """Rebuild an archive from its own sources (after a model or qa upgrade), with this embedder,
     multilingual and scoring settings, or those it was built with."""
-    lock = index_dir if isinstance(index_dir, str | os.PathLike) else _milvus_lock(index_dir)
-    with writing(lock):
+    with _writing(index_dir):
         index = load(index_dir)
         embedder = embedder or get_embedder(index.manifest["embedder"]["name"])
         if multilingual is None:
@@ -270,10 +279,14 @@ def refresh(
         return _write(index_dir, documents, embedder, multilingual, scoring, progress)
 
 
-def _milvus_lock(where) -> Path:
-    from qa import milvus
+def _writing(target):
+    """The archive's write lock (qa/locks.py): beside a folder, or in a Milvus archive's local
+    state folder."""
+    if in_milvus(target):
+        from qa import milvus
 
-    return milvus.lock_dir(where)
+        return writing(milvus.lock_dir(target))
+    return writing(target)
 
 
 def _write(
@@ -285,7 +298,7 @@ def _write(
     progress: bool,
 ) -> Index:
     documents = _sorted(documents)
-    if not isinstance(index_dir, str | os.PathLike):  # a Milvus archive: a new generation
+    if in_milvus(index_dir):  # a new generation
         from qa import milvus_write
 
         settings = milvus_write.Settings(embedder, scoring, multilingual)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +18,7 @@ from qa.documents import INTERVIEWEE, Document, Passage, QAError, Turn
 from qa.embedders import Embedder
 from qa.evaluation import Qrels, Run
 from qa.parsing import paragraphs
-from qa.store import MANIFEST, Index, build_from, load, staleness
+from qa.store import MANIFEST, Index, build_from, in_milvus, load, staleness
 
 if TYPE_CHECKING:
     from qa.engine import Engine
@@ -88,7 +87,7 @@ def collection_index(
         "documents": len(collection.documents),
     }
     passages = lambda: [p for document in collection.documents for p in document_passages(document)]  # noqa: E731
-    if not isinstance(index_dir, str | os.PathLike):  # a Milvus archive (qa/milvus.py)
+    if in_milvus(index_dir):
         from qa import milvus, milvus_write
 
         with contextlib.suppress(QAError):

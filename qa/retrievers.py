@@ -15,7 +15,7 @@ from qa import lexical as lexicon
 from qa.documents import Hit
 from qa.embedders import Embedder
 from qa.multilingual import E5, is_foreign
-from qa.store import Index, faiss_search  # noqa: F401  (bench/scale.py reads it here)
+from qa.store import Index
 
 MODES = ("dense", "bm25", "hybrid", "hybrid-rrf")
 DEFAULT_MODE = "hybrid"

@@ -178,9 +178,15 @@ def _document_record(document: Document) -> dict:
     return {f.name: getattr(document, f.name) for f in fields(document) if f.name != "text"}
 
 
+def in_milvus(target) -> bool:
+    """Whether a command's index is a Milvus archive (a qa.milvus.Location) rather than a folder:
+    the one test every function taking either makes."""
+    return not isinstance(target, str | os.PathLike)
+
+
 def exists(index_dir) -> bool:
     """Whether there is an index (folder or Milvus archive) to load there."""
-    if isinstance(index_dir, str | os.PathLike):
+    if not in_milvus(index_dir):
         return Path(index_dir).exists()
     from qa import milvus_write
 
@@ -198,7 +204,7 @@ def build(
 ) -> Index:
     """Parse, chunk, embed and write a new index, replacing index_dir only once it is complete (and
     after any other change to it in progress)."""
-    if not isinstance(index_dir, str | os.PathLike):  # a Milvus archive (qa/milvus.py)
+    if in_milvus(index_dir):
         from qa import milvus_write
 
         documents = load_corpus(corpus_dir)
@@ -401,7 +407,7 @@ def _previous(index_dir: Path) -> Path:
 def recover(index_dir: Path) -> None:
     """Finish what a writer killed in a swap left: the old index back in place if the new one never
     got there, never an "empty" archive mistaken for a new one. Safe to call any time."""
-    if not isinstance(index_dir, str | os.PathLike):
+    if in_milvus(index_dir):
         return  # a Milvus archive switches generations in one write: nothing half-done to finish
     previous = _previous(index_dir)
     if index_dir.exists() or not previous.is_dir():
@@ -415,7 +421,7 @@ def recover(index_dir: Path) -> None:
 def load(index_dir) -> Index:
     """Load an index folder (or a Milvus archive, given its qa.milvus.Location), checking every file
     against the manifest; QAError says what to do."""
-    if not isinstance(index_dir, str | os.PathLike):
+    if in_milvus(index_dir):
         from qa import milvus
 
         return milvus.load(index_dir)
