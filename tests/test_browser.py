@@ -71,6 +71,17 @@ def archive(tmp_path_factory, minilm):
         yield url, folder / "index"
 
 
+def ask_of_speaker(page, speaker: str, question: str) -> None:
+    """Ask the page a question with Settings' speaker filter set to one speaker."""
+    box = page.locator("#qa-question textarea")
+    box.wait_for()
+    page.get_by_text("Settings", exact=True).first.click()
+    page.get_by_role("combobox", name="Speakers (none chosen: all)").click()
+    page.get_by_role("option", name=speaker).click()
+    box.fill(question)
+    page.keyboard.press("Enter")
+
+
 def text_of(locator) -> str:
     return locator.inner_text().replace("\xa0", " ")
 
@@ -160,13 +171,7 @@ def test_a_speaker_filter_keeps_only_their_words_and_a_thumb_up_is_recorded(arch
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(url)
-    box = page.locator("#qa-question textarea")
-    box.wait_for()
-    page.get_by_text("Settings", exact=True).first.click()
-    page.get_by_role("combobox", name="Speakers (none chosen: all)").click()
-    page.get_by_role("option", name="Maria Petrova").click()
-    box.fill("Who plays the piano?")
-    page.keyboard.press("Enter")
+    ask_of_speaker(page, "Maria Petrova", "Who plays the piano?")
     page.locator(".qa-card").first.wait_for(timeout=60_000)
     page.wait_for_timeout(1000)  # the reply streams in: let the last card arrive
     metas = [text_of(m) for m in page.locator(".qa-card .qa-meta").all()]
@@ -313,13 +318,7 @@ def test_a_reply_s_link_opened_in_a_fresh_page_shows_the_same_first_card(archive
     page = browser.new_context().new_page()
     url, _ = archive
     page.goto(url)
-    box = page.locator("#qa-question textarea")
-    box.wait_for()
-    page.get_by_text("Settings", exact=True).first.click()
-    page.get_by_role("combobox", name="Speakers (none chosen: all)").click()
-    page.get_by_role("option", name="Maria Petrova").click()
-    box.fill("Who opens the season?")
-    page.keyboard.press("Enter")
+    ask_of_speaker(page, "Maria Petrova", "Who opens the season?")
     page.locator(".qa-share a").wait_for(timeout=60_000)
     cards = [c.inner_text() for c in page.locator(".qa-card .qa-id").all()]
     href = page.locator(".qa-share a").get_attribute("href")
