@@ -182,7 +182,7 @@ def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress):
         if not changed:
             return None, outcomes
         if found:
-            milvus_write.put(where, list(changed.values()), progress)
+            milvus_write.put(where, found[0], found[1], list(changed.values()), progress)
         else:
             settings = milvus_write.Settings(embedder or get_embedder(None), scoring, multilingual)
             milvus_write.write_generation(
@@ -238,7 +238,7 @@ def _remove_from_milvus(where, doc_ids: list[str]) -> Index:
         if found is None:
             raise QAError(f"no archive in Milvus at {where}; `qa add --store milvus` creates one")
         _check_removal(set(found[2].values()), doc_ids, where)
-        milvus_write.delete(where, doc_ids)
+        milvus_write.delete(where, found[1], doc_ids)
         return milvus_write.summary(where)
 
 

@@ -345,6 +345,13 @@ def _manifest(client, where: Location) -> dict | None:
     return json.loads(found[0]["value"]) if found else None
 
 
+def _written(client, where: Location) -> dict | None:
+    """The last write's stamp: its id (what a reader compares to see a change) and how many texts
+    it encoded."""
+    found = client.get(_meta(where), ids=["written"], output_fields=["value"])
+    return json.loads(found[0]["value"]) if found else None
+
+
 def _put_meta(client, where: Location, manifest: dict | None, encoded: int = 0) -> None:
     """A new stamp (with how many texts this write encoded), and the manifest when given."""
     stamp = json.dumps({"write": uuid.uuid4().hex, "encoded": encoded})

@@ -22,6 +22,7 @@ from qa.milvus import (
     _meta,
     _names,
     _reason,
+    _written,
     lock_dir,
     one_of,
 )
@@ -64,10 +65,10 @@ class MilvusIndex(Index):
 
     def stamp(self) -> str | None:
         try:
-            found = self.client.get(_meta(self.where), ids=["written"], output_fields=["value"])
+            written = _written(self.client, self.where)
         except Exception:  # noqa: BLE001 (a server away: keep serving what is loaded)
             return None
-        return found[0]["value"] if found else None
+        return written and written["write"]
 
     def reopen(self) -> MilvusIndex:
         return load(self.where)
@@ -261,7 +262,7 @@ def _load(where: Location, connection: _Connection) -> MilvusIndex:
         raise QAError(f"Milvus at {where}: unreadable archive ({_reason(error)}); {fix}") from None
     starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     lexical_settings = LexicalSettings(**manifest["lexical"])
-    written = json.loads(client.get(_meta(where), ids=["written"], output_fields=["value"])[0]["value"])
+    written = _written(client, where)
     # as the folder's manifest says: this write's encoded texts (a Milvus write reuses none)
     manifest = {
         **manifest,

@@ -27,13 +27,15 @@ from qa.milvus import (
     _meta,
     _names,
     _put_meta,
+    _written,
     connected,
     load,
     lock_dir,
     one_of,
     quoted,
 )
-from qa.store import DEFAULT_LEXICAL, DEFAULT_SCORING, FORMAT, Index
+from qa.multilingual import E5
+from qa.store import DEFAULT_LEXICAL, DEFAULT_SCORING, FORMAT, Index, model_record
 from qa.vectors import Scoring
 
 
@@ -51,7 +53,6 @@ def _rows(documents: list[Document], settings: Settings, written: str, progress:
     """The three collections' rows for these interviews (and their passages, when not the answer
     turns the parser finds, as a BEIR collection's), embedded."""
     from qa.cache import CachedEncoder
-    from qa.multilingual import E5
     from qa.store import corpus_passages
     from qa.vectors import embed_passages
 
@@ -123,7 +124,6 @@ def _insert(client, collection: str, rows: list[dict], upsert: bool = False) -> 
 
 
 def _new_manifest(settings: Settings, generation: str, corpus: dict) -> dict:
-    embedder = settings.embedder
     return {
         "format": FORMAT,
         "store": "milvus",
@@ -131,24 +131,12 @@ def _new_manifest(settings: Settings, generation: str, corpus: dict) -> dict:
         "generation": generation,
         "qa_version": __version__,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "embedder": {
-            "name": embedder.name,
-            "version": embedder.version,
-            "dims": embedder.dims,
-            "precision": getattr(embedder, "precision", "float32"),
-        },
+        "embedder": model_record(settings.embedder),
         "scoring": settings.scoring.to_json(),
         "lexical": settings.lexical.to_json(),
-        "multilingual": _e5_record() if settings.multilingual else None,
+        "multilingual": model_record(E5()) if settings.multilingual else None,
         "corpus": corpus,
     }
-
-
-def _e5_record() -> dict:
-    from qa.multilingual import E5
-
-    e5 = E5()
-    return {"name": e5.name, "version": e5.version, "dims": e5.dims, "precision": e5.precision}
 
 
 def build(
@@ -243,18 +231,19 @@ def summary(where: Location) -> Summary:
         names = _names(where, manifest["generation"])
         count = client.query(names["passages"], filter="", output_fields=["count(*)"])[0]["count(*)"]
         documents = {r["doc_id"]: {} for r in _all(client, names["documents"], ["doc_id"], "part == 0")}
-        written = json.loads(client.get(_meta(where), ids=["written"], output_fields=["value"])[0]["value"])
+        written = _written(client, where)
     embedded = {"encoded": written["encoded"], "reused": 0}
     return Summary(
         where, {**manifest, "passage_count": count, "embedded": embedded}, dict(sorted(documents.items()))
     )
 
 
-def put(where: Location, documents: list[Document], progress: bool = False) -> None:
-    """Write these interviews into the archive, each replacing its rows from before (if any):
-    theirs are upserted, then their older rows deleted; no other interview's row is touched.
-    The caller holds the write lock."""
-    manifest, names, _ = current(where)
+def put(
+    where: Location, manifest: dict, names: dict, documents: list[Document], progress: bool = False
+) -> None:
+    """Write these interviews into the archive (its `current` manifest and collection names), each
+    replacing its rows from before (if any): theirs are upserted, then their older rows deleted; no
+    other interview's row is touched. The caller holds the write lock."""
     written = uuid.uuid4().hex
     rows, encoded = _rows(documents, settings_of(manifest), written, progress)
     with connected(where) as client:
@@ -265,9 +254,9 @@ def put(where: Location, documents: list[Document], progress: bool = False) -> N
         _put_meta(client, where, None, encoded)
 
 
-def delete(where: Location, doc_ids: list[str]) -> None:
-    """Delete these interviews' rows (the caller holds the write lock)."""
-    manifest, names, _ = current(where)
+def delete(where: Location, names: dict, doc_ids: list[str]) -> None:
+    """Delete these interviews' rows from the archive's `current` collections (the caller holds the
+    write lock)."""
     with connected(where) as client:
         _delete(client, names, doc_ids)
         _put_meta(client, where, None)

@@ -245,6 +245,17 @@ FLAT_UP_TO = 50_000
 HNSW_M, HNSW_EF_CONSTRUCTION = 32, 80
 
 
+def model_record(model) -> dict:
+    """What the manifest says of a model that embedded the index: name, version, dimensions, and
+    the precision it encoded in (qa/hardware.py; either precision searches the index)."""
+    return {
+        "name": model.name,
+        "version": model.version,
+        "dims": model.dims,
+        "precision": getattr(model, "precision", "float32"),
+    }
+
+
 def vector_index(vectors: np.ndarray):
     """A FAISS inner-product index of these vectors, chosen by how many there are."""
     import faiss
@@ -289,20 +300,10 @@ def build_from(
         "format": FORMAT,
         "qa_version": __version__,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "embedder": {
-            "name": embedder.name,
-            "version": embedder.version,
-            "dims": embedder.dims,
-            # how the texts were encoded (qa/hardware.py); either precision searches the index
-            "precision": getattr(embedder, "precision", "float32"),
-        },
+        "embedder": model_record(embedder),
         "scoring": scoring.to_json(),
         "lexical": lexical.to_json(),
-        "multilingual": (
-            {"name": e5.name, "version": e5.version, "dims": e5.dims, "precision": e5.precision}
-            if e5
-            else None
-        ),
+        "multilingual": model_record(e5) if e5 else None,
         "max_words": MAX_WORDS,
         "passage_count": len(passages),
         "corpus": corpus,
