@@ -23,10 +23,12 @@ class Source:
     outlet: str = ""
     published: str = ""
     url: str = ""
+    recording: str = ""  # the archive's name for its recording (qa/recordings.py), when it has one
 
     @classmethod
     def of(cls, doc_id: str, document: dict) -> Source:
-        return cls(doc_id, *(str(document.get(f) or "") for f in ("title", "outlet", "published", "url")))
+        cited = ("title", "outlet", "published", "url", "recording")
+        return cls(doc_id, *(str(document.get(f) or "") for f in cited))
 
 
 @dataclass(frozen=True)

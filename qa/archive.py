@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from qa import recordings
 from qa.chunking import passages_for
 from qa.corpus import read_document
 from qa.documents import Document, QAError
@@ -31,6 +32,7 @@ from qa.store import (
     documents_of,
     in_milvus,
     load,
+    recordings_folder,
     recover,
 )
 from qa.vectors import Scoring
@@ -160,12 +162,14 @@ def add(
             multilingual = bool(existing.manifest.get("multilingual"))
             scoring = existing.scoring
         embedder = embedder or get_embedder(None)
-        changed, outcomes = admit(set(documents), {text_hash(d.text): d.doc_id for d in documents.values()})
+        changed, media, outcomes = admit(
+            set(documents), {text_hash(d.text): d.doc_id for d in documents.values()}
+        )
         if not changed:
             return None, outcomes
-        documents.update(changed)
+        documents.update(recordings.carried(changed, recordings_folder(index_dir)))
         return _write(
-            index_dir, list(documents.values()), embedder, multilingual, scoring, progress
+            index_dir, list(documents.values()), embedder, multilingual, scoring, progress, media
         ), outcomes
 
 
@@ -178,9 +182,11 @@ def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress):
     with _writing(where), milvus.connected(where):
         found = milvus_write.current(where)
         hashes = found[2] if found else {}
-        changed, outcomes = admit(set(hashes.values()), hashes)
+        changed, media, outcomes = admit(set(hashes.values()), hashes)
         if not changed:
             return None, outcomes
+        changed = recordings.carried(changed, recordings_folder(where))
+        _keep_recordings(where, media)
         if found:
             milvus_write.put(where, found[0], found[1], list(changed.values()), progress)
         else:
@@ -192,34 +198,48 @@ def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress):
 
 
 def _admit(paths, report, interviewer, replace_existing, known: set[str], hashes: dict[str, str]):
-    """(the interviews to write, by doc id; one outcome per file): each file read and checked
-    against the archive's doc ids (`known`) and text hashes, and against the files before it."""
-    hashes, changed, outcomes = dict(hashes), {}, []
-    for path in files_under(paths):
-        try:
-            document, count, note = _check(path, hashes, interviewer, replace_existing)
-        except QAError as error:
-            status = "skipped" if isinstance(error, Duplicate) else "failed"
-            outcome = Outcome(path, status=status, note=str(error))
-        else:
-            doc_id = document.doc_id
-            updated = doc_id in known and doc_id not in changed
-            if updated and not replace_existing:
-                outcome = Outcome(path, status="failed", note=f"{path}: {REPLACE_NOTE.format(doc_id=doc_id)}")
-                outcomes.append(outcome)
-                report(outcome)
-                continue
-            if doc_id in changed:  # two files of one name in different folders: both kept
-                doc_id = _unique_id(doc_id, known | set(changed))
-                document = replace(document, doc_id=doc_id)
-            if updated:
-                hashes = {h: d for h, d in hashes.items() if d != doc_id}
-            changed[doc_id] = document
-            hashes[text_hash(document.text)] = doc_id
-            outcome = Outcome(path, doc_id, "updated" if updated else "added", count, note)
+    """(the interviews to write, by doc id; the recordings that go in with them, by doc id; one
+    outcome per file): each file read and checked against the archive's doc ids (`known`) and text
+    hashes, and against the files before it. A recording goes in with its transcript
+    (qa/recordings.py); one given without a transcript of its name is reported, not kept."""
+    hashes, changed, media, outcomes = dict(hashes), {}, {}, []
+
+    def tell(outcome: Outcome) -> None:
         outcomes.append(outcome)
         report(outcome)
-    return changed, outcomes
+
+    transcripts, found, alone = recordings.pair(files_under(paths))
+    for path in alone:
+        note = f"{path}: a recording goes in with its transcript, and none named {path.stem} came with it"
+        tell(Outcome(path, status="failed", note=note))
+    for path in transcripts:
+        recording = found.get(path)
+        try:
+            document, count, note = _check(path, hashes, interviewer, replace_existing)
+            if recording is not None:
+                recordings.check(recording)
+        except QAError as error:
+            status = "skipped" if isinstance(error, Duplicate) else "failed"
+            tell(Outcome(path, status=status, note=str(error)))
+            continue
+        doc_id = document.doc_id
+        updated = doc_id in known and doc_id not in changed
+        if updated and not replace_existing:
+            tell(Outcome(path, status="failed", note=f"{path}: {REPLACE_NOTE.format(doc_id=doc_id)}"))
+            continue
+        if doc_id in changed:  # two files of one name in different folders: both kept
+            doc_id = _unique_id(doc_id, known | set(changed))
+            document = replace(document, doc_id=doc_id)
+        if updated:
+            hashes = {h: d for h, d in hashes.items() if d != doc_id}
+        if recording is not None:
+            document = replace(document, recording=recordings.name_for(doc_id, recording))
+            media[doc_id] = recording
+            note = "; ".join(n for n in (note, f"with its recording {recording.name}") if n)
+        changed[doc_id] = document
+        hashes[text_hash(document.text)] = doc_id
+        tell(Outcome(path, doc_id, "updated" if updated else "added", count, note))
+    return changed, media, outcomes
 
 
 def remove(index_dir, doc_ids: list[str], *, progress: bool = False) -> Index:
@@ -239,6 +259,7 @@ def _remove_from_milvus(where, doc_ids: list[str]) -> Index:
             raise QAError(f"no archive in Milvus at {where}; `qa add --store milvus` creates one")
         _check_removal(set(found[2].values()), doc_ids, where)
         milvus_write.delete(where, found[1], doc_ids)
+        recordings.drop(recordings_folder(where), doc_ids)
         return milvus_write.summary(where)
 
 
@@ -296,11 +317,15 @@ def _write(
     multilingual: bool,
     scoring: Scoring,
     progress: bool,
+    media: dict[str, Path] | None = None,
 ) -> Index:
+    """The archive rewritten with these interviews; `media` holds the recordings that come in with
+    them, by doc id (the others keep the archive's own copy)."""
     documents = _sorted(documents)
     if in_milvus(index_dir):  # a new generation
         from qa import milvus_write
 
+        _keep_recordings(index_dir, media or {})
         settings = milvus_write.Settings(embedder, scoring, multilingual)
         milvus_write.write_generation(index_dir, documents, settings, _archive_corpus(documents), progress)
         return load(index_dir)
@@ -313,7 +338,17 @@ def _write(
         scoring=scoring,
         multilingual=multilingual,
         progress=progress,
+        media=media,
     )
+
+
+def _keep_recordings(where, media: dict[str, Path]) -> None:
+    """A Milvus archive's new recordings, into its state folder before the rows that name them."""
+    folder = recordings_folder(where)
+    for doc_id, source in media.items():
+        name = recordings.name_for(doc_id, source)
+        recordings.place(source, folder, name)
+        recordings.drop(folder, [doc_id], keep=name)  # one it had in another format
 
 
 def _sorted(documents) -> list[Document]:
@@ -345,6 +380,7 @@ def listing(index: Index) -> list[dict]:
                 "speakers": speakers,
                 "published": record.get("published", ""),
                 "path": record.get("path", ""),
+                "recording": record.get("recording", ""),  # its file in the archive, if it has one
                 # what a citation cannot say (a sidecar NAME.json, front matter or a byline gives it)
                 "missing": [f for f in CITED if not record.get(f)],
             }

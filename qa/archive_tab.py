@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from qa import recordings
 from qa.archive import add, listing, remove
 from qa.documents import QAError
 from qa.engine import Engine, LiveEngine
@@ -59,17 +60,18 @@ def add_files(
             lines.append(f"{Path(outcome.path).name}: {outcome.status} {outcome.detail}")
         else:  # the note names the file by its upload path: the name alone reads better here
             lines.append(f"{Path(outcome.path).name}: {outcome.note.split(': ', 1)[-1]}")
-        say("\n".join([*lines, f"read {len(read)} of {len(transcripts)} files"]))
+        say("\n".join([*lines, f"read {len(read)} of {len(texts)} files"]))
 
     def embedding(done: int, total: int) -> None:
         say("\n".join([*lines, f"embedding: {done} of {total} new texts"]))
 
     with tempfile.TemporaryDirectory(prefix="qa-upload-") as folder:
         transcripts, unpaired = _with_sidecars([Path(p) for p in paths], Path(folder))
+        texts = [p for p in transcripts if not recordings.is_recording(p)]
         lines += [f"{name}: no transcript named {Path(name).stem} was uploaded with it" for name in unpaired]
         if not transcripts:
             return "\n".join(lines) or "Choose one or more transcript files first."
-        say("\n".join([*lines, f"reading {len(transcripts)} file{'s' if len(transcripts) != 1 else ''}"]))
+        say("\n".join([*lines, f"reading {len(texts)} file{'s' if len(texts) != 1 else ''}"]))
         index, _ = add(
             live.get().index.target,
             transcripts,
@@ -93,7 +95,8 @@ def _with_sidecars(paths: list[Path], folder: Path) -> tuple[list[Path], list[st
     read_document looks for it."""
     sidecars = {p.stem: p for p in paths if p.suffix.lower() == ".json"}
     transcripts = []
-    for number, path in enumerate(p for p in paths if p.suffix.lower() != ".json"):
+    texts = [p for p in paths if p.suffix.lower() != ".json" and not recordings.is_recording(p)]
+    for number, path in enumerate(texts):
         own = folder / str(number)  # two uploads of one name stay two files
         own.mkdir()
         transcripts.append(own / path.name)
@@ -101,6 +104,9 @@ def _with_sidecars(paths: list[Path], folder: Path) -> tuple[list[Path], list[st
         sidecar = sidecars.pop(path.stem, None)
         if sidecar is not None:
             shutil.copyfile(sidecar, transcripts[-1].with_suffix(".json"))
+    # a recording stays where it was uploaded (it may be large): `add` pairs it with its
+    # transcript by name (qa/recordings.py)
+    transcripts += [p for p in paths if recordings.is_recording(p)]
     return transcripts, sorted(p.name for p in sidecars.values())
 
 
@@ -128,8 +134,11 @@ def build_tab(gr, live: LiveEngine, follows: tuple, writable: bool = True) -> tu
         return table, gr.Dropdown(visible=False)
     upload = gr.File(
         file_count="multiple",
-        file_types=[*SUFFIXES, ".json"],
-        label=f"Add transcripts ({', '.join(SUFFIXES)}), each with its NAME.json metadata if you have one",
+        file_types=[*SUFFIXES, ".json", *recordings.SUFFIXES],
+        label=(
+            f"Add transcripts ({', '.join(SUFFIXES)}), each with its NAME.json metadata if you have one"
+            f" and its recording ({', '.join(recordings.SUFFIXES)}) of the same name"
+        ),
     )
     interviewer = gr.Textbox(
         label="Interviewer (who asks, as labelled in the files; only when a file does not say)",

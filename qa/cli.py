@@ -201,7 +201,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     print(f"{'DOC_ID':<{width}}  PASSAGES  FORMAT     TITLE")
     for row in rows:
         missing = f"  (no {', '.join(row['missing'])})" if row["missing"] else ""
-        print(f"{row['doc_id']:<{width}}  {row['passages']:>8}  {row['format']:<9}  {row['title']}{missing}")
+        heard = f"  [recording: {row['recording']}]" if row["recording"] else ""
+        line = f"{row['doc_id']:<{width}}  {row['passages']:>8}  {row['format']:<9}  {row['title']}"
+        print(line + heard + missing)
     return 0
 
 
@@ -527,7 +529,14 @@ def parser() -> argparse.ArgumentParser:
     add_parser = commands.add_parser(
         "add", help="add transcripts (files or folders) to the index, embedding only what is new"
     )
-    add_parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    add_parser.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="transcripts, folders of them, and recordings (.mp3 .m4a .wav .ogg .webm .mp4) named as their"
+        " transcripts; a recording beside its transcript comes in with it",
+    )
     add_parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_parser.add_argument(
         "--replace",

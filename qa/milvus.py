@@ -81,7 +81,8 @@ class Location:
 
     @property
     def state_dir(self) -> Path:
-        """A local folder for the page's votes and the writers' locks."""
+        """A local folder for the page's votes, the writers' locks and the interviews' recordings
+        (a server's archive keeps them on the machine that adds them, beside QA_MILVUS_STATE)."""
         if self.lite:
             db = Path(self.uri)
             return db.parent / f"{db.stem}.{self.name}.state"

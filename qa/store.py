@@ -9,6 +9,8 @@ index/
   sentence_starts.npy  where each passage's sentences begin in sentences.npy
   multilingual.faiss   e5 passage vectors for questions in other languages (optional)
   bm25/             the BM25 model's arrays and vocabulary (see qa/lexical.py)
+  recordings/       the interviews' audio or video, DOC_ID.SUFFIX (see qa/recordings.py); the manifest
+                    records each one's size, checked on load (a checksum would read every video)
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
 
-from qa import __version__
+from qa import __version__, recordings
 from qa.cache import CACHE_DIR, CachedEncoder, read_cache, write_cache
 from qa.chunking import MAX_WORDS, passages_for
 from qa.corpus import BUNDLED_CORPUS, corpus_hash, load_corpus
@@ -92,6 +94,17 @@ class Index:
         if allowed is not None:
             rows = np.intersect1d(rows, allowed, assume_unique=True)
         return scores[rows], rows
+
+    @property
+    def recordings_dir(self) -> Path:
+        """The folder holding this archive's recordings."""
+        return recordings_folder(self.folder)
+
+    def recording(self, doc_id: str) -> Path | None:
+        """The file of this interview's recording, when it has one: looked up by doc id in the
+        archive's own records, never a path from elsewhere (qa/recordings.py)."""
+        name = self.documents.get(doc_id, {}).get("recording", "")
+        return recordings.stored(self.recordings_dir, str(name))
 
     @property
     def target(self) -> Path:
@@ -184,6 +197,14 @@ def in_milvus(target) -> bool:
     return not isinstance(target, str | os.PathLike)
 
 
+def recordings_folder(target) -> Path:
+    """Where an archive keeps its recordings: in its folder, or in a Milvus archive's local state
+    folder (beside its write lock)."""
+    if in_milvus(target):
+        return target.state_dir / recordings.FOLDER
+    return Path(target) / recordings.FOLDER
+
+
 def exists(index_dir) -> bool:
     """Whether there is an index (folder or Milvus archive) to load there."""
     if not in_milvus(index_dir):
@@ -207,7 +228,9 @@ def build(
     if in_milvus(index_dir):
         from qa import milvus_write
 
-        documents = load_corpus(corpus_dir)
+        documents, media = with_recordings(load_corpus(corpus_dir))
+        for doc_id, source in media.items():
+            recordings.place(source, recordings_folder(index_dir), recordings.name_for(doc_id, source))
         settings = milvus_write.Settings(embedder, scoring, multilingual)
         return milvus_write.build(
             index_dir, documents, settings, _corpus_record(corpus_dir, documents), progress
@@ -220,8 +243,22 @@ def _corpus_record(corpus_dir: Path, documents: list[Document]) -> dict:
     return {"path": _corpus_label(corpus_dir), "hash": corpus_hash(corpus_dir), "documents": len(documents)}
 
 
+def with_recordings(documents: list[Document]) -> tuple[list[Document], dict[str, Path]]:
+    """A corpus's interviews, each naming the recording beside its transcript if there is one,
+    and those recordings by doc id (QAError for one that is not a recording)."""
+    named, media = [], {}
+    for document in documents:
+        source = recordings.beside(Path(document.path))
+        if source is not None:
+            recordings.check(source)
+            media[document.doc_id] = source
+            document = replace(document, recording=recordings.name_for(document.doc_id, source))
+        named.append(document)
+    return named, media
+
+
 def _build(corpus_dir, index_dir, embedder, scoring, multilingual, progress) -> Index:
-    documents = load_corpus(corpus_dir)
+    documents, media = with_recordings(load_corpus(corpus_dir))
     passages = corpus_passages(documents)
     if not passages:
         raise QAError(f"{corpus_dir}: no answer passages found in the transcripts")
@@ -235,6 +272,7 @@ def _build(corpus_dir, index_dir, embedder, scoring, multilingual, progress) -> 
         scoring=scoring,
         multilingual=multilingual,
         progress=progress,
+        media=media,
     )
 
 
@@ -281,11 +319,15 @@ def build_from(
     lexical: LexicalSettings = DEFAULT_LEXICAL,
     multilingual: bool = False,
     progress: bool = False,
+    media: dict[str, Path] | None = None,
 ) -> Index:
     """Embed and write an index of these passages; `corpus` says where they came from. Texts the
-    index already at index_dir embedded (checked against its manifest) are not embedded again."""
+    index already at index_dir embedded (checked against its manifest) are not embedded again.
+    A document naming a recording brings it in `media` (by doc id), or the index at index_dir
+    has it already."""
     import faiss
 
+    sources = _recording_sources(documents, index_dir, media or {})
     reusable = _verified(index_dir)
     encoder = CachedEncoder(embedder, read_cache(index_dir, embedder) if reusable else {})
     vectors = embed_passages(encoder, passages, scoring, progress=progress)
@@ -332,16 +374,41 @@ def build_from(
         bm25.save(staging / BM25_DIR)
         files = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
         manifest["files"] = {name: _file_record(staging / name) for name in files}
+        for name, (source, own) in sources.items():
+            recordings.place(source, staging / recordings.FOLDER, name, own)
+            _fsync(staging / recordings.FOLDER / name)
+        kept = {name: {"bytes": (staging / recordings.FOLDER / name).stat().st_size} for name in sources}
+        manifest["recordings"] = kept
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
         for name in (*files, MANIFEST):
             _fsync(staging / name)
         _fsync(staging / BM25_DIR)
         _fsync(staging / CACHE_DIR)
+        if sources:
+            _fsync(staging / recordings.FOLDER)
         _fsync(staging)
         _swap_into_place(staging, index_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return load(index_dir)
+
+
+def _recording_sources(documents: list[Document], index_dir: Path, media: dict[str, Path]) -> dict:
+    """Each recording the new index keeps, by its name there: (the one that came in, False), else
+    (the current index's own copy, True); QAError, before anything is embedded, when that is gone."""
+    sources = {}
+    for document in documents:
+        if document.recording:
+            own = document.doc_id not in media
+            source = recordings.stored(recordings_folder(index_dir), document.recording) if own else None
+            source = source or media.get(document.doc_id)
+            if source is None:
+                raise QAError(
+                    f"{index_dir}: the recording {document.recording} of {document.doc_id} is missing;"
+                    " add the interview again with its recording (--replace)"
+                )
+            sources[document.recording] = (source, own)
+    return sources
 
 
 def _remove_abandoned_builds(index_dir: Path) -> None:
@@ -506,6 +573,11 @@ def _checked_manifest(index_dir: Path, fix: str) -> dict:
             raise QAError(f"{path}: missing; {fix}")
         if files.get(name) != _file_record(path):
             raise QAError(f"{path}: size or checksum differs from the manifest (damaged?); {fix}")
+    for name, record in manifest.get("recordings", {}).items():
+        path = recordings.stored(recordings_folder(index_dir), name)
+        if path is None or path.stat().st_size != record.get("bytes"):
+            where = recordings_folder(index_dir) / name
+            raise QAError(f"{where}: recording missing or not the size the manifest says (damaged?); {fix}")
     return manifest
 
 

@@ -13,8 +13,9 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
+from qa import recordings
 from qa.answers import (
     ABSTAIN_MESSAGE,
     Answer,
@@ -29,7 +30,6 @@ from qa.collection import record as kept_record
 from qa.documents import QAError
 from qa.engine import DEFAULT_K, Engine, LiveEngine
 from qa.feedback import record
-from qa.formats import MAX_FILE_BYTES
 from qa.quotes import Span
 from qa.retrievers import DEFAULT_MODE, MODES
 
@@ -60,7 +60,9 @@ CSS = """
 .qa-vote .qa-icon { vertical-align: -2px; }
 .qa-more { color: #57606a; }
 .qa-vote.qa-voted { background: #dbeafe; border-color: #0969da; }
-.qa-vote-question, .qa-vote-id, .qa-kept-record { display: none; }
+.qa-vote-question, .qa-vote-id, .qa-kept-record, .qa-play-at { display: none; }
+.qa-play { font-size: 0.9em; margin-left: 4px; padding: 0 8px; border: 1px solid #d0d7de; }
+.qa-player { display: block; width: 100%; max-height: 240px; margin: 6px 0; }
 .qa-keep { font-size: 0.85em; margin: 6px 0 0 6px; padding: 2px 8px; border: 1px solid #d0d7de; }
 .qa-keep.qa-kept { background: #dbeafe; border-color: #0969da; }
 #qa-collection h3 { margin: 0 0 8px 0; font-size: 1em; }
@@ -170,7 +172,34 @@ PAGE_JS = """
   }
   new MutationObserver(() => { if (document.querySelector("#qa-collection .qa-kept-list:empty")) render(); })
     .observe(document.body, {childList: true, subtree: true});
+  // Play: the card's own player, from the quote's start (a media fragment) to its end, where it
+  // pauses; played again, it starts from the quote again.
+  function play(button) {
+    const card = button.closest(".qa-card");
+    const at = JSON.parse(card.querySelector(".qa-play-at").textContent);
+    let media = card.querySelector(".qa-player");
+    if (!media) {
+      media = document.createElement(at.video ? "video" : "audio");
+      media.className = "qa-player";
+      media.controls = true;
+      media.preload = "auto";
+      media.src = `${at.src}#t=${at.start},${at.end}`;
+      media.addEventListener("timeupdate", () => {
+        const end = Number(media.dataset.stopAt);
+        if (media.dataset.stopAt && media.currentTime >= end) {
+          media.pause();
+          delete media.dataset.stopAt;
+        }
+      });
+      button.closest(".qa-meta").after(media);
+    }
+    media.dataset.stopAt = at.end;
+    media.currentTime = at.start;
+    media.play();
+  }
   document.addEventListener("click", (event) => {
+    const playing = event.target.closest(".qa-play");
+    if (playing) play(playing);
     const keep = event.target.closest(".qa-keep");
     if (keep) {
       const record = JSON.parse(keep.parentElement.querySelector(".qa-kept-record").textContent);
@@ -221,6 +250,26 @@ def _excerpt_html(card: Card) -> str:
     return f'<blockquote class="qa-quote">{before}{marked}{after}</blockquote>'
 
 
+RECORDING_ROUTE = "/recording/{doc_id}"
+
+
+def play_html(card: Card) -> str:
+    """A timed card's Play button, when its interview has a recording: the page plays it from the
+    quote's start and stops at its end (PAGE_JS), fetched from this server's recording route."""
+    if not (card.timecode and card.source.recording):
+        return ""
+    at = {
+        "src": RECORDING_ROUTE.format(doc_id=quote(card.source.doc_id, safe="")).lstrip("/"),
+        "start": card.timecode[0],
+        "end": card.timecode[1],
+        "video": Path(card.source.recording).suffix.lower() in recordings.VIDEO,
+    }
+    return (
+        ' <button type="button" class="qa-play" title="Play the quote from the recording">Play</button>'
+        f'<span class="qa-play-at">{html.escape(json.dumps(at))}</span>'
+    )
+
+
 def card_html(card: Card, question: str = "") -> str:
     """One quote card: the excerpt with the words to quote marked, who said it (and when, for timed
     transcripts), the question it answered, the whole answer on demand, the source, how well it
@@ -228,6 +277,7 @@ def card_html(card: Card, question: str = "") -> str:
     meta = f"<strong>{html.escape(card.speaker)}</strong>"
     if card.timecode:
         meta += f' <span class="qa-time">[{clock(card.timecode[0])}&ndash;{clock(card.timecode[1])}]</span>'
+        meta += play_html(card)
     if card.in_answer_to:
         meta += f" &middot; in answer to: <em>{html.escape(card.in_answer_to)}</em>"
     title = html.escape(card.source.title or card.source.doc_id)
@@ -650,7 +700,8 @@ def serve(
     # writing to the archive from the page: on loopback (your own machine), behind a login, or
     # when --allow-uploads says anyone who reaches it may
     writable = allow_uploads or auth is not None or host in LOOPBACK
-    app, theme = build_app(LiveEngine(engine), writable=writable)
+    live = LiveEngine(engine)
+    app, theme = build_app(live, writable=writable)
     app.launch(
         server_name=host,
         server_port=port,
@@ -660,6 +711,47 @@ def serve(
         js=PAGE_JS,
         show_error=False,
         quiet=False,
-        max_file_size=MAX_FILE_BYTES,
+        max_file_size=recordings.MAX_BYTES,  # a transcript's own limit is checked as it is read
         auth=auth,
+        app_kwargs={"routes": [recording_route(live)]},
     )
+
+
+def recording_route(live: LiveEngine):
+    """The route that serves an interview's recording, by doc id, to whoever may see the page: the
+    file is the one the served archive's records name (Index.recording), never a path from the
+    request; behind --auth, only with the login."""
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import FileResponse, PlainTextResponse
+    from starlette.routing import Route
+
+    async def recording(request):
+        if not await _signed_in(request):
+            return PlainTextResponse("Log in first.", status_code=401)
+        doc_id = request.path_params["doc_id"]
+        path = await run_in_threadpool(lambda: live.get().index.recording(doc_id))
+        if path is None:
+            return PlainTextResponse("No such recording.", status_code=404)
+        return FileResponse(
+            path, media_type=recordings.media_type(path.name), headers={"Cache-Control": "private, no-cache"}
+        )
+
+    return Route(RECORDING_ROUTE, recording, methods=["GET", "HEAD"])
+
+
+async def _signed_in(request) -> bool:
+    """Whether the request may see the page: no login asked, or it carries the login cookie of a
+    signed-in user, checked as Gradio checks its own routes (gradio.routes, get_current_user: the
+    app's auth_dependency, else its token cookies). Anything unexpected refuses."""
+    import inspect
+
+    app = request.app
+    if getattr(app, "auth", None) is None and getattr(app, "auth_dependency", None) is None:
+        return True
+    if app.auth_dependency is not None:
+        user = app.auth_dependency(request)
+        return (await user if inspect.isawaitable(user) else user) is not None
+    cookie = getattr(app, "cookie_id", None)
+    cookies = request.cookies
+    token = cookies.get(f"access-token-{cookie}") or cookies.get(f"access-token-unsecure-{cookie}")
+    return cookie is not None and token is not None and token in getattr(app, "tokens", {})

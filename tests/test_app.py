@@ -3,16 +3,20 @@
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+from recorded import write_interview
 
+from qa.archive import add
 from qa.engine import Engine
 from qa.store import build, load
 from qa.ui import answer
@@ -397,10 +401,23 @@ def test_the_api_answers_hostile_questions_with_a_clear_error_not_a_crash(server
 
 @pytest.mark.model
 @pytest.mark.app
-def test_with_a_login_the_page_and_its_api_refuse_anyone_without_it(bundled_index_dir, tmp_path):
+def test_with_a_login_the_page_its_api_and_its_recordings_refuse_anyone_without_it(
+    bundled_index_dir, tmp_path
+):
     from gradio_client import Client
 
-    with running_app(bundled_index_dir, tmp_path / "app.log", env={"QA_AUTH": "editor:s3cret"}) as url:
+    index_dir = tmp_path / "index"
+    shutil.copytree(bundled_index_dir, index_dir)
+    srt, wav = write_interview(tmp_path / "incoming")
+    add(index_dir, [srt])
+    with running_app(index_dir, tmp_path / "app.log", env={"QA_AUTH": "editor:s3cret"}) as url:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url + "recording/bridge", timeout=10)
+        assert refused.value.code == 401
+        signed_in = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        form = urllib.parse.urlencode({"username": "editor", "password": "s3cret"}).encode()
+        signed_in.open(url + "login", form, timeout=10)
+        assert signed_in.open(url + "recording/bridge", timeout=10).read() == wav.read_bytes()
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(url + "gradio_api/info", timeout=10)
         assert refused.value.code == 401
@@ -421,7 +438,6 @@ def test_with_a_login_the_page_and_its_api_refuse_anyone_without_it(bundled_inde
 def test_the_app_answers_from_an_interview_added_by_another_process_once_it_is_in(
     bundled_index_dir, tmp_path
 ):
-    import shutil
 
     from gradio_client import Client
 

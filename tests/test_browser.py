@@ -1,5 +1,6 @@
 """A real browser (Debian's chromium, driven by Playwright) asks the running app a question."""
 
+import http.client
 import json
 import os
 import shutil
@@ -7,6 +8,8 @@ from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import pytest
+from recorded import QUESTION as TIMED_QUESTION
+from recorded import write_interview, write_tone
 from test_app import DOC, running_app, server  # noqa: F401  (the running-app fixture)
 
 from qa.store import load
@@ -58,7 +61,8 @@ Maria Petrova: Young pianists from the conservatory open the season, and a choir
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory, minilm):
-    """The app serving two interviews, the bundled one and a short one with another speaker."""
+    """The app serving three interviews: the bundled one, a short one with another speaker, and a
+    timed one with its recording (tests/recorded.py)."""
     from qa.corpus import BUNDLED_CORPUS
     from qa.store import build
 
@@ -66,6 +70,7 @@ def archive(tmp_path_factory, minilm):
     corpus = folder / "corpus"
     shutil.copytree(BUNDLED_CORPUS, corpus, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
     (corpus / "festival.txt").write_text(SECOND_INTERVIEW, encoding="utf-8")
+    write_interview(corpus)  # bridge.srt and the bridge.wav beside it
     build(corpus, folder / "index", minilm)
     with running_app(folder / "index", folder / "app.log") as url:
         yield url, folder / "index"
@@ -206,12 +211,13 @@ def test_an_uploaded_interview_is_searchable_as_soon_as_it_is_added(archive, bro
     )
     sidecar = tmp_path / "harbour talk.json"
     sidecar.write_text(json.dumps({"title": "Harbour winter", "outlet": "Example Herald"}), encoding="utf-8")
+    recording = write_tone(tmp_path / "harbour talk.wav", 2)  # uploaded with its transcript
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     page.goto(url)
     about = page.locator("#qa-about")
-    assert "2 interviews:" in text_of(about) and "Harbour winter" not in text_of(about)
+    assert "3 interviews:" in text_of(about) and "Harbour winter" not in text_of(about)
     page.get_by_role("tab", name="Archive").click()
-    page.locator("input[type=file][multiple]").set_input_files([str(upload), str(sidecar)])
+    page.locator("input[type=file][multiple]").set_input_files([str(upload), str(sidecar), str(recording)])
     page.get_by_label("harbour talk.json").wait_for()  # uploaded: now they can be added
     # every state the report passes through, as the page shows it
     page.evaluate(
@@ -221,12 +227,12 @@ def test_an_uploaded_interview_is_searchable_as_soon_as_it_is_added(archive, bro
     page.get_by_role("button", name="Add to the archive").click()
     report = page.locator("#qa-archive-report textarea")
     page.wait_for_function(
-        "document.querySelector('#qa-archive-report textarea').value.includes('Searchable now: 3')",
+        "document.querySelector('#qa-archive-report textarea').value.includes('Searchable now: 4')",
         timeout=120_000,
     )
     assert report.input_value().splitlines() == [
-        "harbour talk.txt: added as harbour-talk (1 passages)",
-        "Searchable now: 3 interviews, 41 passages.",
+        "harbour talk.txt: added as harbour-talk (1 passages; with its recording harbour talk.wav)",
+        "Searchable now: 4 interviews, 43 passages.",
     ]
     # the upload said what it was doing as it went: reading, each file read, embedding
     lasts = [shown.splitlines()[-1] for shown in page.evaluate("window.qaReports") if shown]
@@ -235,9 +241,9 @@ def test_an_uploaded_interview_is_searchable_as_soon_as_it_is_added(archive, bro
     assert "harbour-talk" in page.inner_text("body")  # listed, under a doc id safe for passage ids
     page.get_by_role("tab", name="Chat").click()
     # the page follows the archive without a reload: header, the question box's example, filters
-    assert "3 interviews:" in text_of(about) and "Harbour winter · Example Herald" in text_of(about)
+    assert "4 interviews:" in text_of(about) and "Harbour winter · Example Herald" in text_of(about)
     box = page.locator("#qa-question textarea")
-    assert box.get_attribute("placeholder").startswith("Ask the 3 interviews a question, e.g. ")
+    assert box.get_attribute("placeholder").startswith("Ask the 4 interviews a question, e.g. ")
     page.get_by_text("Settings", exact=True).first.click()
     page.get_by_role("combobox", name="Speakers (none chosen: all)").click()
     assert page.get_by_role("option", name="Lena Holm").count() == 1  # the filter knows her already
@@ -246,12 +252,13 @@ def test_an_uploaded_interview_is_searchable_as_soon_as_it_is_added(archive, bro
     assert page.get_by_role("option", name="Harbour winter, Example Herald").count() == 1
     page.keyboard.press("Escape")
     page.reload()  # and so does a fresh page
-    page.wait_for_function("document.querySelector('#qa-about')?.innerText.includes('3 interviews:')")
-    page.get_by_placeholder("Ask the 3 interviews a question").fill("Why did the ferries stop?")
+    page.wait_for_function("document.querySelector('#qa-about')?.innerText.includes('4 interviews:')")
+    page.get_by_placeholder("Ask the 4 interviews a question").fill("Why did the ferries stop?")
     page.keyboard.press("Enter")
     page.locator(".qa-card").first.wait_for(timeout=60_000)
     assert text_of(page.locator(".qa-card .qa-meta").first).startswith("Lena Holm · in answer to:")
-    assert sorted(load(index_dir).documents) == ["festival", "harbour-talk", "sco-alimov-tass-2017"]
+    assert sorted(load(index_dir).documents) == ["bridge", "festival", "harbour-talk", "sco-alimov-tass-2017"]
+    assert load(index_dir).recording("harbour-talk").read_bytes() == recording.read_bytes()
     # a page loaded after the upload can remove it, and its lists follow
     fresh = browser.new_page(viewport={"width": 1100, "height": 900})
     fresh.goto(url)
@@ -262,8 +269,9 @@ def test_an_uploaded_interview_is_searchable_as_soon_as_it_is_added(archive, bro
     fresh.wait_for_function(
         "document.querySelector('#qa-archive-report textarea').value.startsWith('Removed harbour-talk')"
     )
-    assert "2 interviews:" in text_of(fresh.locator("#qa-about"))
-    assert sorted(load(index_dir).documents) == ["festival", "sco-alimov-tass-2017"]
+    assert "3 interviews:" in text_of(fresh.locator("#qa-about"))
+    assert sorted(load(index_dir).documents) == ["bridge", "festival", "sco-alimov-tass-2017"]
+    assert sorted(p.name for p in (index_dir / "recordings").iterdir()) == ["bridge.wav"]
 
 
 def test_three_kept_quotes_are_exported_as_markdown_csv_and_word_in_their_order(
@@ -340,3 +348,68 @@ def test_a_reply_s_link_opened_in_a_fresh_page_shows_the_same_first_card(archive
     asked = text_of(fresh.locator("#qa-answers .message").first)
     assert asked == "Who opens? <img src=x onerror=alert(1)><script>alert(2)</script>"
     assert dialogs == [] and fresh.locator("#qa-answers img").count() == 0
+
+
+def test_a_timed_card_plays_its_quote_from_the_recording_and_stops_at_its_end(archive, browser, tmp_path):
+    page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+    url, _ = archive
+    page.goto(url)
+    box = page.locator("#qa-question textarea")
+    box.fill(TIMED_QUESTION)
+    page.keyboard.press("Enter")
+    page.locator(".qa-share a").wait_for(timeout=60_000)
+    card = page.locator(".qa-card").first
+    assert text_of(card.locator(".qa-meta")).startswith("Mayor Jane Holt [00:00:11–00:00:17] Play")
+    card.locator(".qa-play").click()
+    player = card.locator("audio.qa-player")
+    assert player.get_attribute("src") == "recording/bridge#t=11,17"
+    page.wait_for_function(
+        "() => { const m = document.querySelector('.qa-card audio.qa-player');"
+        " return m && !m.paused && m.currentTime > 11.3; }",
+        timeout=30_000,
+    )
+    assert 11.0 <= player.evaluate("m => m.currentTime") <= 17.0  # playing, within the quote's cue
+    page.wait_for_function("() => document.querySelector('.qa-card audio.qa-player').paused", timeout=30_000)
+    assert 16.5 <= player.evaluate("m => m.currentTime") <= 17.5  # stopped at the quote's end
+    card.locator(".qa-keep").click()  # kept, with when it was said
+    assert (
+        text_of(page.locator("#qa-collection li .qa-kept-credit")) == "— Mayor Jane Holt [00:00:11-00:00:17]"
+    )
+    page.locator("#qa-answers .message").last.scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "player.png"))
+    if os.environ.get("QA_SCREENSHOT_DIR"):
+        shutil.copy(tmp_path / "player.png", Path(os.environ["QA_SCREENSHOT_DIR"]) / "player.png")
+    # a card from a transcript without times shows no play control
+    box.fill("Who opens the season?")
+    page.keyboard.press("Enter")
+    page.locator(".qa-share a").nth(1).wait_for(timeout=60_000)
+    first = page.locator("#qa-answers .message").last.locator(".qa-card").first
+    assert text_of(first.locator(".qa-meta")).startswith("Maria Petrova · in answer to:")
+    assert first.locator(".qa-time").count() == 0 and first.locator(".qa-play").count() == 0
+
+
+def test_the_running_app_serves_a_recording_and_no_path_reaches_another_file(archive):
+    url, index_dir = archive
+    where = urlparse(url)
+
+    def fetch(path: str) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
+        connection.request("GET", path)  # sent as written: no client tidies the dots away
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+
+    assert fetch("/recording/bridge") == (200, (index_dir / "recordings" / "bridge.wav").read_bytes())
+    for path in (
+        "/recording/festival",  # an interview without a recording
+        "/recording/../manifest.json",
+        "/recording/..%2Fmanifest.json",
+        "/recording/..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+        "/recording/%2Fetc%2Fpasswd",
+        "/recording//etc/passwd",
+        f"/recording/{quote(str(index_dir / 'manifest.json'), safe='')}",
+        "/recording/bridge.wav",
+        "/recording/bridge%2F..%2F..%2Fmanifest.json",
+    ):
+        status, body = fetch(path)
+        assert status == 404, path
+        assert b"embedder" not in body and b"root:" not in body, path
