@@ -413,3 +413,22 @@ def test_the_running_app_serves_a_recording_and_no_path_reaches_another_file(arc
         status, body = fetch(path)
         assert status == 404, path
         assert b"embedder" not in body and b"root:" not in body, path
+
+
+def test_behind_the_login_a_shared_link_opens_its_reply_once_signed_in(archive, browser, tmp_path):
+    _, index_dir = archive
+    with running_app(index_dir, tmp_path / "app.log", env={"QA_AUTH": "editor:s3cret"}) as url:
+        page = browser.new_context().new_page()
+        page.goto(url + "?q=" + quote(TIMED_QUESTION) + "&k=2&speaker=Mayor+Jane+Holt")
+        page.get_by_label("username").fill("editor")
+        page.get_by_label("password").fill("s3cret")
+        page.get_by_role("button", name="Login").click()
+        page.locator(".qa-share a").wait_for(timeout=60_000)  # the link's reply, after the login
+        assert [text_of(c) for c in page.locator(".qa-card .qa-id").all()] == ["bridge:3:0", "bridge:1:0"]
+        card = page.locator(".qa-card").first
+        card.locator(".qa-play").click()  # and its recording plays, with the login's cookie
+        page.wait_for_function(
+            "() => { const m = document.querySelector('.qa-card audio.qa-player');"
+            " return m && m.currentTime > 11.3; }",
+            timeout=30_000,
+        )
