@@ -184,6 +184,7 @@ PAGE_JS = """
       media.controls = true;
       media.preload = "auto";
       media.src = `${at.src}#t=${at.start},${at.end}`;
+      media.addEventListener("error", () => { button.textContent = "Cannot play the recording"; });
       media.addEventListener("timeupdate", () => {
         const end = Number(media.dataset.stopAt);
         if (media.dataset.stopAt && media.currentTime >= end) {
@@ -195,7 +196,7 @@ PAGE_JS = """
     }
     media.dataset.stopAt = at.end;
     media.currentTime = at.start;
-    media.play();
+    media.play().catch(() => {});  // refused or unplayable: the error listener says so
   }
   document.addEventListener("click", (event) => {
     const playing = event.target.closest(".qa-play");
