@@ -186,7 +186,7 @@ def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress):
         if not changed:
             return None, outcomes
         changed = recordings.carried(changed, recordings_folder(where))
-        _keep_recordings(where, media)
+        recordings.keep(recordings_folder(where), media)
         if found:
             milvus_write.put(where, found[0], found[1], list(changed.values()), progress)
         else:
@@ -325,7 +325,7 @@ def _write(
     if in_milvus(index_dir):  # a new generation
         from qa import milvus_write
 
-        _keep_recordings(index_dir, media or {})
+        recordings.keep(recordings_folder(index_dir), media or {})
         settings = milvus_write.Settings(embedder, scoring, multilingual)
         milvus_write.write_generation(index_dir, documents, settings, _archive_corpus(documents), progress)
         return load(index_dir)
@@ -340,15 +340,6 @@ def _write(
         progress=progress,
         media=media,
     )
-
-
-def _keep_recordings(where, media: dict[str, Path]) -> None:
-    """A Milvus archive's new recordings, into its state folder before the rows that name them."""
-    folder = recordings_folder(where)
-    for doc_id, source in media.items():
-        name = recordings.name_for(doc_id, source)
-        recordings.place(source, folder, name)
-        recordings.drop(folder, [doc_id], keep=name)  # one it had in another format
 
 
 def _sorted(documents) -> list[Document]:

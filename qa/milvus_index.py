@@ -26,7 +26,7 @@ from qa.milvus import (
     lock_dir,
     one_of,
 )
-from qa.store import FORMAT, Index, _rows_by, recordings_folder
+from qa.store import FORMAT, Index, _rows_by
 from qa.vectors import Scoring
 
 _FIELDS = ("passage_id", "doc_id", "turn_index", "chunk", "speaker", "in_answer_to", "text", "start", "end")
@@ -59,10 +59,6 @@ class MilvusIndex(Index):
     @property
     def target(self) -> Location:
         return self.where
-
-    @property
-    def recordings_dir(self):
-        return recordings_folder(self.where)
 
     def close(self) -> None:
         self._release()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from qa import __version__
+from qa import __version__, recordings
 from qa.documents import Document, Passage, QAError
 from qa.lexical import Lexical, LexicalSettings
 from qa.milvus import (
@@ -35,7 +35,7 @@ from qa.milvus import (
     quoted,
 )
 from qa.multilingual import E5
-from qa.store import DEFAULT_LEXICAL, DEFAULT_SCORING, FORMAT, Index, model_record
+from qa.store import DEFAULT_LEXICAL, DEFAULT_SCORING, FORMAT, Index, model_record, recordings_folder
 from qa.vectors import Scoring
 
 
@@ -146,12 +146,15 @@ def build(
     corpus: dict,
     progress: bool = False,
     passages: list[Passage] | None = None,
+    media: dict | None = None,
 ) -> Index:
     """A new generation of the archive from these interviews (and these passages of them, when
-    given); the last one stays whole, and is what readers see, until the new one is complete."""
+    given); the last one stays whole, and is what readers see, until the new one is complete.
+    `media`: the recordings that come with them, by doc id (qa/recordings.py)."""
     from qa.locks import writing
 
     with writing(lock_dir(where)):
+        recordings.keep(recordings_folder(where), media or {})
         write_generation(where, documents, settings, corpus, progress, passages)
     return load(where)
 

@@ -90,16 +90,30 @@ def place(source: Path, folder: Path, name: str, own: bool = False) -> None:
     partial = folder / f".{name}.{os.getpid()}.partial"
     partial.unlink(missing_ok=True)
     try:
-        try:
-            if not own:
-                raise OSError
-            os.link(source, partial)
-        except OSError:
+        if not (own and _linked(source, partial)):
             shutil.copyfile(source, partial)
         os.replace(partial, folder / name)
     except OSError as error:
         partial.unlink(missing_ok=True)
         raise QAError(f"{source}: cannot keep the recording ({error.strerror})") from None
+
+
+def _linked(source: Path, link: Path) -> bool:
+    """Whether a hard link to source could be made at link (not across disks, say)."""
+    try:
+        os.link(source, link)
+    except OSError:
+        return False
+    return True
+
+
+def keep(folder: Path, media: dict[str, Path]) -> None:
+    """Copy these recordings (by doc id) into folder, each replacing the one its interview had in
+    another format: how a Milvus archive's state folder takes them, before the rows that name them."""
+    for doc_id, source in media.items():
+        name = name_for(doc_id, source)
+        place(source, folder, name)
+        drop(folder, [doc_id], keep=name)
 
 
 def carried(documents: dict[str, Document], folder: Path) -> dict[str, Document]:

@@ -95,16 +95,11 @@ class Index:
             rows = np.intersect1d(rows, allowed, assume_unique=True)
         return scores[rows], rows
 
-    @property
-    def recordings_dir(self) -> Path:
-        """The folder holding this archive's recordings."""
-        return recordings_folder(self.folder)
-
     def recording(self, doc_id: str) -> Path | None:
         """The file of this interview's recording, when it has one: looked up by doc id in the
         archive's own records, never a path from elsewhere (qa/recordings.py)."""
         name = self.documents.get(doc_id, {}).get("recording", "")
-        return recordings.stored(self.recordings_dir, str(name))
+        return recordings.stored(recordings_folder(self.target), str(name))
 
     @property
     def target(self) -> Path:
@@ -229,12 +224,9 @@ def build(
         from qa import milvus_write
 
         documents, media = with_recordings(load_corpus(corpus_dir))
-        for doc_id, source in media.items():
-            recordings.place(source, recordings_folder(index_dir), recordings.name_for(doc_id, source))
         settings = milvus_write.Settings(embedder, scoring, multilingual)
-        return milvus_write.build(
-            index_dir, documents, settings, _corpus_record(corpus_dir, documents), progress
-        )
+        corpus = _corpus_record(corpus_dir, documents)
+        return milvus_write.build(index_dir, documents, settings, corpus, progress, media=media)
     with writing(index_dir):
         return _build(corpus_dir, index_dir, embedder, scoring, multilingual, progress)
 
@@ -400,8 +392,8 @@ def _recording_sources(documents: list[Document], index_dir: Path, media: dict[s
     for document in documents:
         if document.recording:
             own = document.doc_id not in media
-            source = recordings.stored(recordings_folder(index_dir), document.recording) if own else None
-            source = source or media.get(document.doc_id)
+            folder = recordings_folder(index_dir)
+            source = recordings.stored(folder, document.recording) if own else media[document.doc_id]
             if source is None:
                 raise QAError(
                     f"{index_dir}: the recording {document.recording} of {document.doc_id} is missing;"
@@ -573,10 +565,11 @@ def _checked_manifest(index_dir: Path, fix: str) -> dict:
             raise QAError(f"{path}: missing; {fix}")
         if files.get(name) != _file_record(path):
             raise QAError(f"{path}: size or checksum differs from the manifest (damaged?); {fix}")
+    folder = recordings_folder(index_dir)
     for name, record in manifest.get("recordings", {}).items():
-        path = recordings.stored(recordings_folder(index_dir), name)
+        path = recordings.stored(folder, name)
         if path is None or path.stat().st_size != record.get("bytes"):
-            where = recordings_folder(index_dir) / name
+            where = folder / name
             raise QAError(f"{where}: recording missing or not the size the manifest says (damaged?); {fix}")
     return manifest
 
