@@ -193,7 +193,7 @@ def test_a_failed_build_leaves_the_last_archive_whole(
     index.close()
     with connected(where) as client:  # the failed build's collections are there until the next build
         assert len([n for n in client.list_collections() if n.startswith(where.name + "_")]) == 7
-    from tests.conftest import KeywordEmbedder
+    from conftest import KeywordEmbedder
 
     build(tiny_corpus, where, KeywordEmbedder()).close()
     with connected(where) as client:
