@@ -20,7 +20,7 @@ from qa.chunking import passages_for
 from qa.corpus import read_document
 from qa.documents import Document, QAError
 from qa.embedders import Embedder, get_embedder
-from qa.formats import SUFFIXES
+from qa.formats import is_transcript
 from qa.locks import writing
 from qa.parsing import is_unlabelled, parse_turns, roles_uncertain
 from qa.store import (
@@ -68,10 +68,8 @@ def files_under(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(
-                p for p in _walk(path) if p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
-            )
-        else:
+            found += sorted(p for p in _walk(path) if is_transcript(p) and not p.name.startswith("."))
+        elif path.suffix.lower() != ".json" or is_transcript(path):  # not a named transcript's sidecar
             found.append(path)
     return found
 

@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from qa import recordings
+from qa import formats, recordings
 from qa.archive import add, listing, remove
 from qa.documents import QAError
 from qa.engine import Engine, LiveEngine
@@ -93,9 +93,15 @@ def _with_sidecars(paths: list[Path], folder: Path) -> tuple[list[Path], list[st
     """(transcripts, sidecars with no transcript): uploads arrive each in a folder of its own, so
     each transcript is copied into `folder` with the `NAME.json` uploaded beside it, where
     read_document looks for it."""
-    sidecars = {p.stem: p for p in paths if p.suffix.lower() == ".json"}
+    named = {p.stem for p in paths if p.suffix.lower() != ".json" and not recordings.is_recording(p)}
+    # a .json with no transcript of its name is a transcript itself (segments), else its metadata
+    sidecars = {
+        p.stem: p
+        for p in paths
+        if p.suffix.lower() == ".json" and (p.stem in named or not formats.holds_segments(p))
+    }
     transcripts = []
-    texts = [p for p in paths if p.suffix.lower() != ".json" and not recordings.is_recording(p)]
+    texts = [p for p in paths if p not in sidecars.values() and not recordings.is_recording(p)]
     for number, path in enumerate(texts):
         own = folder / str(number)  # two uploads of one name stay two files
         own.mkdir()

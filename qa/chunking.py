@@ -13,6 +13,13 @@ OVERLAP_WORDS = 40  # the last sentence of a chunk opens the next one if it is a
 
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s+[\"“‘(\[]?[A-ZА-Я0-9])")
 _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "no", "vs", "gen", "jr", "sr", "e.g", "i.e", "u.s"}
+# Speech recognised without punctuation (auto-captions) has no sentences: a run of words with no mark
+# at all is cut into windows of WINDOW_WORDS from its start, so a passage's own text, split again,
+# gives the same windows. Its passages are shorter, as nothing but length and pauses bounds them.
+_MARK = re.compile(r"[,;:!?…—–](?=\s|$)|\.(?=\s+[\"“‘(\[]?[A-ZА-Я0-9]|$)")  # not "u.s. locks"
+_WORD = re.compile(r"\S+")
+WINDOW_WORDS = 20
+UNPUNCTUATED_MAX_WORDS = 100
 
 
 def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -30,7 +37,28 @@ def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
             cursor += 1
     if cursor < end:
         spans.append((cursor, end))
-    return spans
+    return [window for span in spans for window in _windows(text, *span)]
+
+
+def _windows(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The span itself, or, when it is over WINDOW_WORDS words with no punctuation at all, its
+    consecutive windows of WINDOW_WORDS words (the last one shorter)."""
+    if _MARK.search(text, start, end):
+        return [(start, end)]
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text, start, end)]
+    if len(words) <= WINDOW_WORDS:
+        return [(start, end)]
+    return [
+        (words[i][0], words[min(i + WINDOW_WORDS, len(words)) - 1][1])
+        for i in range(0, len(words), WINDOW_WORDS)
+    ]
+
+
+def unpunctuated(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is speech recognised without punctuation: fewer marks (stops,
+    commas, question marks) than one in 60 words."""
+    words = len(text[start:end].split())
+    return words > WINDOW_WORDS and len(_MARK.findall(text, start, end)) * 60 < words
 
 
 def _blocks(text: str, turn: Turn) -> list[list[tuple[int, int]]]:
@@ -109,7 +137,10 @@ def passages_for(document: Document, turns: list[Turn], max_words: int = MAX_WOR
         chunk_no = 0
         for block in _blocks(document.text, turn):
             spans = [s for start, end in block for s in sentences(document.text, start, end)]
-            for chunk in pack(document.text, spans, max_words):
+            most = max_words
+            if unpunctuated(document.text, block[0][0], block[-1][1]):
+                most = min(max_words, UNPUNCTUATED_MAX_WORDS)
+            for chunk in pack(document.text, spans, most):
                 start, end = chunk[0][0], chunk[-1][1]
                 passages.append(
                     Passage(

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa import captions, timed
 from qa.documents import QAError
 from qa.parsing import SPEAKER_LABEL
 
@@ -23,7 +24,9 @@ MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 MAX_TEXT_CHARS = 5_000_000
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 SUBTITLE_SUFFIXES = (".srt", ".vtt")
-SUFFIXES = (*TEXT_SUFFIXES, *SUBTITLE_SUFFIXES, ".docx", ".pdf", ".html", ".htm")
+# A .json is a transcript of segments, unless a transcript of its name sits beside it: then it is
+# that transcript's metadata (see is_transcript).
+SUFFIXES = (*TEXT_SUFFIXES, *SUBTITLE_SUFFIXES, ".docx", ".pdf", ".html", ".htm", ".json")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,27 @@ class Source:
     metadata: dict = field(default_factory=dict)
     cues: tuple[tuple[int, int, float, float], ...] = ()
     kind: str = "text"
+
+
+def is_transcript(path: Path) -> bool:
+    """Whether a file is a transcript to read: one of SUFFIXES, and a .json only when it holds
+    segments' "text" and no other transcript of its name is beside it (NAME.json beside NAME.txt is
+    NAME.txt's metadata; a stray sidecar is nobody's transcript)."""
+    suffix = path.suffix.lower()
+    if suffix != ".json":
+        return suffix in SUFFIXES
+    if any(path.with_suffix(other).exists() for other in SUFFIXES if other != ".json"):
+        return False
+    return holds_segments(path)
+
+
+def holds_segments(path: Path) -> bool:
+    """Whether a .json holds a transcript's segments (their "text"), not a sidecar's fields."""
+    try:
+        with path.open("rb") as file:
+            return b'"text"' in file.read(MAX_FILE_BYTES)
+    except OSError:
+        return True  # named, so read_source says what is wrong with it
 
 
 def read_source(path: Path) -> Source:
@@ -58,11 +82,15 @@ def read_source(path: Path) -> Source:
     else:
         text = decode(path, data)
         if suffix in SUBTITLE_SUFFIXES:
-            source = subtitles(path, text)
+            source = captions.read(path, text)
         elif suffix in (".html", ".htm"):
             source = _html(text)
+        elif suffix == ".json":
+            source = timed.read_json(path, text)
         else:
             source = front_matter(path, text)
+            if found := timed.read(source.text):
+                source = Source(found.text, source.metadata, found.cues, found.kind)
     if not source.text.strip():
         raise QAError(f"{path}: no text found in the file")
     return source
@@ -148,81 +176,6 @@ def front_matter(path: Path, text: str) -> Source:
     if not isinstance(metadata, dict):
         raise QAError(f"{path}: the YAML front matter is not a mapping of fields")
     return Source(text[match.end() :], {k: str(v) for k, v in metadata.items() if v is not None})
-
-
-# --- subtitles ---------------------------------------------------------------------------------
-
-_TIME = r"(?:(\d{1,2}):)?(\d{1,2}):(\d{2})[,.](\d{1,3})"
-_TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}")
-_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+(?P<name>[^>]+)>")
-_TAG = re.compile(r"</?[a-zA-Z][^>]*>|\{\\[^}]*\}")
-PARAGRAPH_PAUSE = 2.0  # seconds
-
-
-def _seconds(groups: tuple) -> float:
-    hours, minutes, seconds, millis = groups
-    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis.ljust(3, "0")) / 1000
-
-
-def subtitles(path: Path, text: str) -> Source:
-    """SRT or WebVTT: cues merged into speaker paragraphs (`Name: ...`), each cue's times kept."""
-    cues: list[tuple[float, float, str | None, str]] = []
-    blocks = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n").strip())
-    for number, block in enumerate(blocks, start=1):
-        lines = block.split("\n")
-        timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
-        if timing is None:
-            if (
-                number == 1
-                and lines[0].startswith("WEBVTT")
-                or lines[0].startswith(("NOTE", "STYLE", "REGION"))
-            ):
-                continue
-            if len(lines) == 1 and lines[0].strip().isdigit():
-                continue
-            raise QAError(f"{path}: cue {number} has no timing line ('00:00:01,000 --> 00:00:04,000')")
-        match = _TIMING.match(lines[timing])
-        if not match:
-            raise QAError(f"{path}: cue {number}: malformed timestamps {lines[timing].strip()!r}")
-        if any(int(part) >= 60 for part in match.groups()[1:3] + match.groups()[5:7] if part):
-            timing_line = lines[timing].strip()
-            raise QAError(
-                f"{path}: cue {number}: impossible time {timing_line!r} (minutes or seconds past 59)"
-            )
-        start, end = _seconds(match.groups()[:4]), _seconds(match.groups()[4:])
-        if end < start:
-            raise QAError(f"{path}: cue {number}: ends ({end:.3f} s) before it starts ({start:.3f} s)")
-        raw = " ".join(line.strip() for line in lines[timing + 1 :] if line.strip())
-        voice = _VOICE.search(raw)
-        speaker = voice["name"].strip() if voice else None
-        words = " ".join(_TAG.sub("", raw).split())
-        if speaker is None and (prefix := SPEAKER_LABEL.match(words)):
-            speaker, words = prefix["label"], words[prefix.end() :]
-        if words:
-            cues.append((start, end, speaker, words))
-    if not cues:
-        raise QAError(f"{path}: no subtitle cues found")
-    out: list[str] = []
-    times: list[tuple[int, int, float, float]] = []
-    offset, current, last_end = 0, None, 0.0
-    unnamed = all(speaker is None for _, _, speaker, _ in cues)
-    for start, end, speaker, words in cues:
-        # with no speakers named anywhere, a pause of PARAGRAPH_PAUSE starts a new paragraph
-        pause = unnamed and start - last_end >= PARAGRAPH_PAUSE
-        last_end = end
-        new_turn = speaker is not None and speaker != current or not out or pause
-        if new_turn:
-            current = speaker if speaker is not None else current
-            head = ("\n\n" if out else "") + (f"{current}: " if current else "")
-            out.append(head)
-            offset += len(head)
-        else:
-            out.append(" ")
-            offset += 1
-        times.append((offset, offset + len(words), start, end))
-        out.append(words)
-        offset += len(words)
-    return Source("".join(out) + "\n", cues=tuple(times), kind="subtitles")
 
 
 # --- Word, PDF, HTML ---------------------------------------------------------------------------

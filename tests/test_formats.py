@@ -266,7 +266,11 @@ def word_file(path, document_xml: bytes) -> None:
             lambda p: p.write_text("1\n00:00:05,000 --> 00:00:01,000\nHi.\n"),
             "cue 1: ends (1.000 s) before it starts (5.000 s)",
         ),
-        ("untimed.srt", lambda p: p.write_text("1\nHello there\n\n2\nAgain\n"), "cue 1 has no timing line"),
+        (
+            "untimed.srt",
+            lambda p: p.write_text("1\nHello there\n\n2\nAgain\n"),
+            "no subtitle cues: expected timing lines such as '00:00:01,000 --> 00:00:04,000'",
+        ),
         (
             "noise.txt",
             lambda p: p.write_bytes(bytes(random.Random(1).randrange(128, 256) for _ in range(400))),

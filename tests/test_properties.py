@@ -1,6 +1,9 @@
 """Property-based: the readers and the parser, fed arbitrary text and bytes, return speaker turns
 whose spans lie inside the text, or raise the project's own QAError; nothing else."""
 
+import tempfile
+from pathlib import Path
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -80,7 +83,8 @@ def test_the_parser_gives_turns_inside_the_text_or_a_clear_error(text):
     suffix=st.sampled_from(SUFFIXES),
 )
 def test_every_reader_gives_a_document_or_a_clear_error(tmp_path, data, suffix):
-    path = tmp_path / f"x{suffix}"
+    # a folder per example: an x.json left by one would be the next x.txt's metadata
+    path = Path(tempfile.mkdtemp(dir=tmp_path)) / f"x{suffix}"
     path.write_bytes(data)
     try:
         check_turns(read_document(path))

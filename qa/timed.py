@@ -1,0 +1,198 @@
+"""Transcripts exported by transcription and meeting tools: turns headed by a speaker and a time.
+
+Otter (`Emma  0:03` on its own line, or `**Emma**  0:03`), Rev (`Speaker 1 (00:00):`), Whisper with
+pyannote (`[Speaker 1 00:00] words`), Teams and many others put a header line with a label and a time
+over each turn; timestamped captions (`00:02:11 Hey, Al.`) put a time before every line; a JSON export
+lists segments with a speaker, a time and the text. None of this is a list of tools: a header is any
+short label beside a time, and a file is read this way only when such lines recur, their times run
+forward, and they head a good share of its lines. Anything else is left to qa.parsing as written.
+
+The text becomes `Label: words` paragraphs (the header's label, the turn's words as written) and
+each turn keeps its time: each sentence is given a time within its turn in proportion to where it
+lies, the turn running until the next one starts, so a card of a recording plays near its quote.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from qa.documents import QAError
+
+_T = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
+_LABEL = r"[^\s\d*_()\[\]:#][^*_()\[\]\n]{0,40}?"
+_HEADERS = (
+    # [Speaker 1 00:00] words
+    re.compile(rf"\[(?P<label>{_LABEL})[ \t]+(?P<time>{_T})\][ \t]*(?P<rest>.*)"),
+    # Emma  0:00 / **Emma**  0:00 / Speaker 1 (00:00): / Chris Wallace: (01:09:00)
+    re.compile(
+        rf"(?:\*\*|__)?(?P<label>{_LABEL})(?:\*\*|__)?[ \t]*:?[ \t]+\(?(?P<time>{_T})\)?[ \t]*:?(?P<rest>)"
+    ),
+    # 00:01:02 Name: words / [00:01:02] Name: words
+    re.compile(rf"\[?(?P<time>{_T})\]?[ \t]+(?P<label>[A-ZА-ЯЁ][\w.'’\- ]{{0,40}}?):[ \t]+(?P<rest>\S.*)"),
+)
+_LINE = re.compile(rf"\[?(?P<time>{_T})\]?[ \t]+(?P<rest>\S.*)")
+MIN_HEADERS = 3
+HEADER_SHARE = 0.2  # of the non-blank lines, for turn headers (each heads a paragraph or more)
+LINE_SHARE = 0.5  # of the non-blank lines, for timestamped lines
+FORWARD = 0.9  # share of consecutive times that do not run backwards
+WORDS_PER_SECOND = 2.5  # speech, for the last turn's end and pauses between timestamped lines
+PAUSE = 2.0  # seconds of silence beyond the words' own time that end a paragraph
+
+
+def seconds(clock: str) -> float:
+    parts = clock.replace(",", ".").split(":")
+    return sum(float(part) * 60**i for i, part in enumerate(reversed(parts)))
+
+
+def _forward(times: list[float]) -> bool:
+    steps = list(zip(times, times[1:], strict=False))
+    return not steps or sum(b >= a for a, b in steps) >= FORWARD * len(steps)
+
+
+def read(text: str):
+    """A Source for text in a timed export's shape, or None when the text is not one."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    nonblank = [i for i, line in enumerate(lines) if line.strip()]
+    if not nonblank:
+        return None
+    headers = []
+    for i in nonblank:
+        match = next((m for p in _HEADERS if (m := p.fullmatch(lines[i].strip()))), None)
+        if match:
+            headers.append(
+                (i, " ".join(match["label"].split()), seconds(match["time"]), match["rest"].strip())
+            )
+    labels = [label for _, label, _, _ in headers]
+    if (
+        len(headers) >= MIN_HEADERS
+        and len(headers) >= HEADER_SHARE * len(nonblank)
+        and len(set(labels)) < len(labels)
+        and _forward([t for _, _, t, _ in headers])
+    ):
+        return _turns(lines, headers)
+    timed = [(i, m) for i in nonblank if (m := _LINE.fullmatch(lines[i].strip()))]
+    if len(timed) >= MIN_HEADERS and len(timed) >= LINE_SHARE * len(nonblank):
+        times = [seconds(m["time"]) for _, m in timed]
+        if _forward(times):
+            return _lines(lines, timed, times)
+    return None
+
+
+def _turns(lines: list[str], headers) -> object:
+    """Each header's label, time and words (its own line's rest and the lines up to the next)."""
+    head = [line.strip() for line in lines[: headers[0][0]] if line.strip()]
+    turns = []
+    for n, (i, label, at, rest) in enumerate(headers):
+        until = headers[n + 1][0] if n + 1 < len(headers) else len(lines)
+        said = [rest] + [line.strip() for line in lines[i + 1 : until]]
+        turns.append((label, at, [line for line in said if line]))
+    return render(head, turns)
+
+
+def _lines(lines: list[str], timed, times: list[float]) -> object:
+    """Timestamped lines with no speaker: one running text, a new paragraph after a line that ends a
+    sentence when the next starts a pause later than its words take to say."""
+    head = [line.strip() for line in lines[: timed[0][0]] if line.strip()]
+    paragraphs: list[tuple[float, list[tuple[float, str]]]] = []
+    for n, ((_, match), at) in enumerate(zip(timed, times, strict=True)):
+        said = match["rest"].strip()
+        if paragraphs and n:
+            before = timed[n - 1][1]["rest"].strip()
+            spoken = len(before.split()) / WORDS_PER_SECOND
+            ends = before.endswith((".", "?", "!", "…", '"', "”"))
+            if not (ends and (at - times[n - 1] > spoken + PAUSE or before.endswith("?"))):
+                paragraphs[-1][1].append((at, said))
+                continue
+        paragraphs.append((at, [(at, said)]))
+    return render_lines(head, paragraphs)
+
+
+def render(head: list[str], turns: list[tuple[str | None, float, list[str]]], end: float | None = None):
+    """Source text `Label: words` per turn (paragraphs of a turn below it), with per-sentence times."""
+    from qa.chunking import sentences
+    from qa.formats import Source
+
+    out = "\n\n".join(head) + ("\n\n" if head else "")
+    cues = []
+    for n, (label, at, said) in enumerate(turns):
+        if not said:
+            continue
+        until = turns[n + 1][1] if n + 1 < len(turns) else None
+        if until is None or until < at:
+            until = at + sum(len(s.split()) for s in said) / WORDS_PER_SECOND
+        out += f"{label}: " if label else ""
+        start = len(out)
+        out += "\n\n".join(said)
+        stop = len(out)
+        out += "\n\n"
+        for s, e in (span for p in _paragraph_spans(out, start, stop) for span in sentences(out, *p)):
+            t0 = at + (until - at) * (s - start) / max(stop - start, 1)
+            t1 = at + (until - at) * (e - start) / max(stop - start, 1)
+            cues.append((s, e, round(t0, 3), round(t1, 3)))
+    return Source(out, cues=tuple(cues), kind="timed")
+
+
+def render_lines(head: list[str], paragraphs: list[tuple[float, list[tuple[float, str]]]]):
+    """Source text of unlabelled timestamped lines: each line keeps its own time."""
+    from qa.formats import Source
+
+    out = "\n\n".join(head) + ("\n\n" if head else "")
+    cues = []
+    flat = [(at, said) for _, lines in paragraphs for at, said in lines]
+    k = 0
+    for _, lines in paragraphs:
+        for n, (at, said) in enumerate(lines):
+            out += " " if n else ""
+            nxt = flat[k + 1][0] if k + 1 < len(flat) else at + len(said.split()) / WORDS_PER_SECOND
+            cues.append((len(out), len(out) + len(said), at, max(nxt, at)))
+            out += said
+            k += 1
+        out += "\n\n"
+    return Source(out, cues=tuple(cues), kind="timed")
+
+
+def _paragraph_spans(text: str, start: int, stop: int) -> list[tuple[int, int]]:
+    spans, cursor = [], start
+    for match in re.finditer(r"\n\n", text[start:stop]):
+        spans.append((cursor, start + match.start()))
+        cursor = start + match.end()
+    spans.append((cursor, stop))
+    return spans
+
+
+def read_json(path: Path, text: str):
+    """A JSON transcript: segments with a speaker, a time and the text, as a list, under
+    "segments", or as numbered keys ("0", "1", ...) beside a "title"."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise QAError(f"{path}: not valid JSON ({error.msg}, line {error.lineno})") from None
+    title = ""
+    if isinstance(data, dict):
+        title = str(data.get("title") or "")
+        numbered = sorted((int(k), v) for k, v in data.items() if k.isdigit())
+        data = data.get("segments") if "segments" in data else [v for _, v in numbered]
+    expected = 'segments with "text" and a time ("start" or "timestamp"), and a "speaker" where known'
+    if not isinstance(data, list) or not data or not all(isinstance(s, dict) and "text" in s for s in data):
+        raise QAError(f"{path}: not a JSON transcript: expected {expected}")
+    turns: list[tuple[str | None, float, list[str]]] = []
+    for segment in data:
+        said = " ".join(str(segment.get("text") or "").split())
+        at = segment.get("start", segment.get("timestamp", 0))
+        try:
+            at = seconds(at) if isinstance(at, str) else float(at or 0)
+        except ValueError:
+            raise QAError(f"{path}: a segment's time {at!r} is not a time") from None
+        speaker = " ".join(str(segment.get("speaker") or "").split()) or None
+        if not said:
+            continue
+        if turns and turns[-1][0] == speaker:
+            turns[-1][2].append(said)
+        else:
+            turns.append((speaker, at, [said]))
+    if not turns:
+        raise QAError(f"{path}: the JSON transcript's segments hold no words")
+    source = render([], [(label, at, [" ".join(said)]) for label, at, said in turns])
+    return source.__class__(source.text, {"title": title} if title else {}, source.cues, "timed")
