@@ -24,6 +24,8 @@ _BOILERPLATE = re.compile(
       | (sign\ up|subscribe)\ (for|to)\ (our|the)\b.*
       | (advertisement|share\ this|click\ here|download\ the\ app)\W*
       | this\ (video|audio)\ is\ (not\ |no\ longer\ )?available\b.*
+      | retrieved\ from\ \W*https?://.*
+      | transcribed\ by\ \W*(https?://|otter|rev|trint|descript|sonix).*
     )$""",
     re.IGNORECASE | re.VERBOSE | re.DOTALL,
 )

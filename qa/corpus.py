@@ -9,8 +9,8 @@ from pathlib import Path
 
 from qa.boilerplate import byline_name
 from qa.documents import Document, QAError
-from qa.formats import SUFFIXES, read_source
-from qa.parsing import SPEAKER_LABEL
+from qa.formats import SUFFIXES, is_transcript, read_source
+from qa.parsing import SPEAKER_LABEL, is_contents, is_field, is_headline_label
 
 BUNDLED_CORPUS = Path(__file__).parent / "bundled"
 _BYLINE = re.compile(r"^\s*Interview(?:ed)? by (?P<name>[^\n]{1,80})$", re.MULTILINE)
@@ -28,13 +28,17 @@ _RIGHTS = re.compile(
     r"\s*(?:[.,|]|all rights reserved|$)",
     re.I | re.M,
 )
-HEAD_LINES = 8  # a dateline is among the lines before the interview starts
+HEAD_LINES = 8
+TITLE_WORDS = 25  # a longer first line is speech or a standfirst, not a headline
+_LOOSE_OPENING = re.compile(
+    r"\[?(?:speaker|spk|speaker_)[ _]?\d+\]?\s*:", re.IGNORECASE
+)  # a dateline is among the lines before the interview starts
 
 
 def transcript_files(corpus_dir: Path) -> list[Path]:
     if not corpus_dir.is_dir():
         raise QAError(f"{corpus_dir}: corpus folder not found")
-    files = sorted(p for p in corpus_dir.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
+    files = sorted(p for p in corpus_dir.iterdir() if is_transcript(p) and p.is_file())
     if not files:
         raise QAError(f"{corpus_dir}: no transcripts ({', '.join(SUFFIXES)}) in the corpus folder")
     return files
@@ -56,7 +60,9 @@ def read_document(path: Path) -> Document:
     `NAME.json`. Unreadable input raises QAError naming the file."""
     source = read_source(path)
     found = {**metadata_from_text(source.text), **source.metadata} if source.kind != "subtitles" else {}
-    metadata = {**found, **_read_metadata(path.with_suffix(".json"))}
+    sidecar = _read_metadata(path.with_suffix(".json")) if path.suffix.lower() != ".json" else {}
+    metadata = {**found, **sidecar}
+    metadata = {**people_in_title(str(metadata.get("title") or "")), **metadata}
     fields = {name: str(metadata.get(name, "") or "") for name in _METADATA_FIELDS}
     fields["title"] = fields["title"] or path.stem
     return Document(
@@ -80,17 +86,17 @@ def metadata_from_text(text: str) -> dict:
     writer is taken to be the interviewer), dateline (a date with its year on a short line before
     anyone speaks) and outlet (the holder named in a rights line, "© 2024 Example Herald")."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    first = lines[0]
-    metadata = {} if SPEAKER_LABEL.match(first) else {"title": first}
+    metadata = {"title": title} if (title := _title(lines)) else {}
     head = []
     for line in lines[:HEAD_LINES]:
-        if SPEAKER_LABEL.match(line):
+        if _speaks(line):
             break
         head.append(line)
     dated = (date_in(line) for line in head if len(line.split()) <= 12)
     published = next((d for d in dated if d), "")
     if published:
         metadata["published"] = published
+    metadata.update(_fields(lines))
     rights = _RIGHTS.search(text)
     if rights and not rights["outlet"].strip().lower().startswith("all rights"):
         metadata["outlet"] = rights["outlet"].strip()
@@ -103,6 +109,77 @@ def metadata_from_text(text: str) -> dict:
         if name:
             metadata["interviewer"] = name
     return metadata
+
+
+def _speaks(line: str) -> bool:
+    """Whether a line opens with someone's label (and is not a headline of a label's shape)."""
+    return bool(SPEAKER_LABEL.match(line) or _LOOSE_OPENING.match(line)) and not is_headline_label(line)
+
+
+def _title(lines: list[str]) -> str:
+    """The document's headline: its first line unless that is someone speaking, a table of
+    contents or a field of its record; then its first heading before anyone speaks."""
+    first = lines[0]
+    if not (_speaks(first) or is_contents(first) or is_field(first) or len(first.split()) > TITLE_WORDS):
+        return _unmarked(first)
+    for line in lines[1 : HEAD_LINES * 4]:
+        if _speaks(line):
+            break
+        if line.startswith("#") and (heading := _unmarked(line)):
+            return heading
+    return ""
+
+
+def _unmarked(line: str) -> str:
+    """A line without its Markdown heading marks or emphasis."""
+    return " ".join(line.lstrip("#").strip().strip("*_").split())
+
+
+# "Interviewee: Gary Bradski", "Interviewers: Peter Asaro and Selma Šabanović", "Date: 9 June 2011"
+_FIELD_VALUE = re.compile(
+    r"^[*_]*(?P<field>interviewee|interviewers?|date|interview date|publisher|source)[*_]*\s*:[*_]*\s*"
+    r"(?P<value>[^\n]{1,120})$",
+    re.IGNORECASE,
+)
+_FIELDS = {"interviewee": "interviewee", "interviewer": "interviewer", "interviewers": "interviewer"}
+_FIELDS |= {"date": "published", "interview date": "published", "publisher": "outlet", "source": "outlet"}
+# "Hamilton Morris interviews Ethan Nadelmann", "An interview with Jane Doe", "GARY BRADSKI: An
+# Interview Conducted by Peter Asaro", "Vladimir Putin: the FT interview"
+_PERSON = r"[A-ZА-ЯЁ][\w.'’\-]*(?:\s+[A-ZА-ЯЁ][\w.'’\-]*){0,3}"
+_INTERVIEWS = re.compile(rf"^(?P<asker>{_PERSON})\s+interviews\s+(?P<answerer>{_PERSON})\b")
+_INTERVIEW_WITH = re.compile(rf"\binterview(?:ed)?\s+with\s+(?P<answerer>{_PERSON})\b", re.IGNORECASE)
+_NAMED_HEADLINE = re.compile(
+    rf"^(?P<answerer>{_PERSON}):\s+(?:an?\s+|the\s+)?(?:[\w'’]+\s+){{0,3}}interview\b"
+    rf"(?:\s+conducted\s+by\s+(?P<asker>{_PERSON}))?",
+    re.IGNORECASE,
+)
+
+
+def _fields(lines: list[str]) -> dict:
+    """The document's record of itself, where it keeps one: fields on lines of their own."""
+    found: dict[str, str] = {}
+    for line in lines[: HEAD_LINES * 8]:
+        match = _FIELD_VALUE.match(line)
+        if not match or _FIELDS[match["field"].lower()] in found:
+            continue
+        key, value = _FIELDS[match["field"].lower()], match["value"].strip().strip("*_ ")
+        if key == "published":
+            value = date_in(value)
+        elif len(value.split()) > 12:
+            continue
+        if value:
+            found[key] = value
+    return found
+
+
+def people_in_title(title: str) -> dict:
+    """The interviewee (and interviewer) a headline names, in the case people write names in."""
+    for pattern in (_INTERVIEWS, _NAMED_HEADLINE, _INTERVIEW_WITH):
+        match = pattern.search(title)
+        if match:
+            people = {"interviewee": match["answerer"], "interviewer": match.groupdict().get("asker") or ""}
+            return {k: v.title() if v.isupper() else v for k, v in people.items() if v}
+    return {}
 
 
 def date_in(line: str) -> str:

@@ -13,10 +13,11 @@ all becomes one turn per paragraph (see `is_unlabelled`).
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
+from qa import labels
 from qa.boilerplate import is_back_channel, is_boilerplate
 from qa.documents import INTERVIEWEE, INTERVIEWER, Document, QAError, Turn
+from qa.labels import Label as _Label
 from qa.roles import askers
 
 _NAME = r"[A-ZА-ЯЁ][\w.'’\-]*(?: [A-ZА-ЯЁ][\w.'’\-]*){0,3}"  # Latin or Cyrillic capitals
@@ -34,6 +35,7 @@ _INTERVIEWEE_LABELS = {"answer", "a", "ответ", "о"}
 _QUOTED = re.compile(r'^["“«].*["”»][.!?]?$', re.DOTALL)
 _TRAILER = re.compile(r"^(interviewed by|interview by|for more detail|read more|source:)", re.I)
 _WORD = re.compile(r"\w+")
+TIMED_FORMATS = ("subtitles", "timed")  # transcripts of a recording, read by qa.captions and qa.timed
 PULL_QUOTE_OVERLAP = 0.6  # share of a quoted line's word pairs found elsewhere in the text
 
 
@@ -64,19 +66,14 @@ def is_pull_quote(paragraph: str, rest_of_text: str) -> bool:
     return len(pairs & _bigrams(rest_of_text)) / len(pairs) >= PULL_QUOTE_OVERLAP
 
 
-class _Label(NamedTuple):
-    """A speaker label found at the start of a paragraph: who, and where their words begin."""
-
-    label: str
-    end: int
-
-
 def _label_at(text: str, start: int, end: int) -> _Label | None:
+    if titled := labels.titled_label(text, start, end):
+        return titled
     for pattern in (SPEAKER_LABEL, _BOLD_LABEL, _HEADING_LABEL, _ALONE_LABEL, _STOP_LABEL):
         match = pattern.match(text, start, end)
         if match:
             return _Label(match["label"], match.end())
-    return None
+    return labels.loose_label(text, start, end)
 
 
 def _role(label: str, document: Document, asking: frozenset[str] | set[str] = frozenset()) -> tuple[str, str]:
@@ -86,6 +83,7 @@ def _role(label: str, document: Document, asking: frozenset[str] | set[str] = fr
     outlet = " ".join(document.outlet.lower().split())
     if (
         folded in _INTERVIEWER_LABELS
+        or labels.asks_by_title(label)
         or label in asking
         or names(label, document.interviewer)
         or folded == outlet
@@ -93,6 +91,8 @@ def _role(label: str, document: Document, asking: frozenset[str] | set[str] = fr
         return (document.interviewer or label), INTERVIEWER
     if folded in _INTERVIEWEE_LABELS or (folded.startswith("the ") and document.interviewee):
         return (document.interviewee or label), INTERVIEWEE  # "A:", "THE PRESIDENT." name the interviewee
+    if names(label, document.interviewee):
+        return document.interviewee, INTERVIEWEE  # "Bradski:" is Gary Bradski
     return label, INTERVIEWEE
 
 
@@ -105,24 +105,26 @@ def names(label: str, person: str) -> bool:
     return label == person or label == person.split()[-1]
 
 
-def _speakers(document: Document, spans, labels) -> set[str]:
+def _speakers(document: Document, spans, found) -> set[str]:
     counts: dict[str, int] = {}
-    for match in labels:
+    for match in found:
         if match:
             counts[match.label] = counts.get(match.label, 0) + 1
     # A label is a speaker if it recurs, is a generic Q/A label, names a person in the metadata, or
-    # is the first label after a question (who answers); "Note: ..." once is prose.
+    # is the first label after a question (who answers); "Note: ..." once is prose. A label known
+    # only by its shape (qa.labels) must recur.
     named = {document.interviewer, document.interviewee} - {""}
     speakers = {
         label
         for label, n in counts.items()
         if n >= 2 or label.lower() in _INTERVIEWER_LABELS | _INTERVIEWEE_LABELS or label in named
     }
+    strict = [m for m in found if m and not m.loose]
     # With none of those, labels opening at least half of the paragraphs are a dialogue's speakers.
-    if not speakers and len([m for m in labels if m]) >= max(2, len(spans) / 2):
-        speakers |= set(counts)
+    if not speakers and len(strict) >= max(2, len(spans) / 2):
+        speakers |= {m.label for m in strict}
     after_question = False
-    for match in filter(None, labels):
+    for match in strict:
         if after_question:
             speakers.add(match.label)
         after_question = match.label in speakers and _role(match.label, document)[1] == INTERVIEWER
@@ -146,18 +148,31 @@ def _spoken(document: Document) -> tuple[list[tuple[int, int]], list[_Label | No
     the text but nobody said it."""
     text = document.text
     spans = [(s, e) for s, e in paragraphs(text) if not is_boilerplate(text[s:e])]
-    labels = [_label_at(text, start, end) for start, end in spans]
-    return spans, labels, _speakers(document, spans, labels)
+    spans = [(s, e) for i, (s, e) in enumerate(spans) if not _is_head_matter(text[s:e], first=i == 0)]
+    found = [_label_at(text, start, end) for start, end in spans]
+    speakers = _speakers(document, spans, found)
+    if speakers:
+        split = labels.split_inline(text, spans, speakers)
+        if len(split) > len(spans):
+            spans, found = split, [_label_at(text, start, end) for start, end in split]
+    return spans, found, speakers
 
 
-def _labelled_turns(spans, labels, speakers: set[str]) -> list[tuple[str, list[tuple[int, int]]]]:
+def _is_head_matter(paragraph: str, first: bool) -> bool:
+    """The document's own record of itself, not speech: its fields ("Interviewee: ...", "Date:
+    ..."), a table of contents, and a headline of a label's shape ("Vladimir Putin: the FT
+    interview") when it opens the document."""
+    return is_field(paragraph) or is_contents(paragraph) or (first and is_headline_label(paragraph))
+
+
+def _labelled_turns(text: str, spans, found, speakers: set[str]) -> list[tuple[str, list[tuple[int, int]]]]:
     """(label, paragraph spans) per turn: a speaker's label opens one, unlabelled paragraphs continue
     it; turns with no words after their label are dropped."""
     raw: list[tuple[str, list[tuple[int, int]]]] = []
-    for (start, end), match in zip(spans, labels, strict=True):
+    for (start, end), match in zip(spans, found, strict=True):
         if match and match.label in speakers:
             raw.append((match.label, [(match.end, end)] if match.end < end else []))
-        elif raw:
+        elif raw and not _HEADING.match(text, start, end):  # a section heading is structure
             raw[-1][1].append((start, end))
     return [(label, turn_spans) for label, turn_spans in raw if turn_spans]
 
@@ -166,10 +181,10 @@ def roles_uncertain(document: Document) -> bool:
     """True when two or more people speak and nothing says who asks: no Question/Q label, no
     interviewer or outlet in the metadata or a byline, and nothing in the turns singles one out (see
     qa.roles). Every turn is then taken as an answer, and `qa add --interviewer NAME` settles it."""
-    spans, labels, speakers = _spoken(document)
+    spans, found, speakers = _spoken(document)
     if len(speakers) < 2 or any(_role(label, document)[1] == INTERVIEWER for label in speakers):
         return False
-    return not _askers(document, _labelled_turns(spans, labels, speakers))
+    return not _askers(document, _labelled_turns(document.text, spans, found, speakers))
 
 
 def is_unlabelled(document: Document) -> bool:
@@ -181,7 +196,7 @@ def parse_turns(document: Document) -> list[Turn]:
     """Split a transcript into speaker turns; unlabelled text becomes one turn per paragraph,
     said by the metadata's interviewee (or an unknown speaker)."""
     text = document.text
-    spans, labels, speakers = _spoken(document)
+    spans, found, speakers = _spoken(document)
     if not speakers:
         speaker = document.interviewee or UNKNOWN_SPEAKER
         kept = [(s, e) for s, e in spans if not is_pull_quote(text[s:e], text[:s] + text[e:])]
@@ -189,16 +204,20 @@ def parse_turns(document: Document) -> list[Turn]:
             raise QAError(f"{document.path}: no text to index")
         return [Turn(document.doc_id, i, speaker, INTERVIEWEE, (span,)) for i, span in enumerate(kept)]
 
-    raw = _labelled_turns(spans, labels, speakers)
+    raw = _labelled_turns(text, spans, found, speakers)
     asking = _askers(document, raw)
+    stand_in = _stand_ins(document, [label for label, _ in raw], asking)
 
     _drop_trailer(raw, text)
     # Before the first question come the headline and standfirst, even when a headline reads
-    # "Name: ..."; a transcript with no questions at all is all answers.
+    # "Name: ..."; a transcript with no questions at all is all answers. A recording's transcript
+    # (captions, a tool's timed export) has no headline: what is said before the first question (a
+    # clip's teaser, a host's welcome) is speech.
     first_question = next(
         (i for i, (label, _) in enumerate(raw) if _role(label, document, asking)[1] == INTERVIEWER), 0
     )
-    raw = raw[first_question:]
+    if document.format not in TIMED_FORMATS:
+        raw = raw[first_question:]
     turns: list[Turn] = []
     last_question: int | None = None
     for label, turn_spans in raw:
@@ -206,6 +225,7 @@ def parse_turns(document: Document) -> list[Turn]:
         if not kept:
             continue
         speaker, role = _role(label, document, asking)
+        speaker = stand_in.get(label, speaker)
         asked = turns[-1].role == INTERVIEWER and _said(text, turns[-1]).endswith("?") if turns else False
         if is_back_channel(_said(text, kept), answers_a_question=asked and role == INTERVIEWEE):
             continue  # "Uh-huh.", "Right.": nothing to quote, and no question to answer
@@ -215,6 +235,19 @@ def parse_turns(document: Document) -> list[Turn]:
         if role == INTERVIEWER:
             last_question = index
     return turns
+
+
+def _stand_ins(document: Document, raw_labels: list[str], asking: set[str]) -> dict[str, str]:
+    """Names for labels that name nobody ("Speaker 2", "SPEAKER_01"): when exactly one such label
+    answers and the document names its interviewee, that label is the interviewee; likewise the one
+    such label that asks, and the document's interviewer."""
+    generic = {label for label in raw_labels if labels.is_generic(label) and len(label) > 1}
+    out = {}
+    for role, person in ((INTERVIEWEE, document.interviewee), (INTERVIEWER, document.interviewer)):
+        matching = [label for label in generic if _role(label, document, asking)[1] == role]
+        if person and len(matching) == 1:
+            out[matching[0]] = person
+    return out
 
 
 def _said(text: str, turn_or_spans) -> str:
@@ -234,3 +267,37 @@ def _drop_trailer(raw: list[tuple[str, list[tuple[int, int]]]], text: str) -> No
 def turn_text(document: Document, turn: Turn) -> str:
     """The turn's words as spoken: its paragraphs joined by blank lines."""
     return "\n\n".join(document.text[s:e] for s, e in turn.spans)
+
+
+_HEADING = re.compile(r"#{1,6}[ \t]")
+_FIELD = re.compile(
+    r"(?:interviewee|interviewees|interviewers|interviewed by|date|dates|location|place|recorded|"
+    r"recording date|publisher|published|source|citation|recommended citation|transcribed by|"
+    r"transcription|duration|length|language|interview date|interview number)\s*[:#]",
+    re.IGNORECASE,
+)
+_CONTENTS = re.compile(r"(?:^|\s)\d+(?:\.\d+)*\s+[A-Z]")
+
+
+def is_field(paragraph: str) -> bool:
+    """A field of the document's record of itself ("Interviewee: ...", "Date: 9 June 2011")."""
+    return len(paragraph.split()) <= 25 and bool(_FIELD.match(paragraph.lstrip("*_ ")))
+
+
+def is_contents(paragraph: str) -> bool:
+    """A table of contents run together on one line ("1 About X 2 About the Interview 3 ...")."""
+    return len(_CONTENTS.findall(paragraph)) >= 3 and not paragraph.rstrip().endswith((".", "?", "!"))
+
+
+def is_headline_label(line: str) -> bool:
+    """A headline in a label's shape ("Vladimir Putin: the FT interview"): a name, a colon, a few
+    words that end in no stop, and nothing more."""
+    match = SPEAKER_LABEL.match(line)
+    if not match:
+        return False
+    rest = line[match.end() :].strip()
+    return (
+        0 < len(rest.split()) <= 10
+        and not rest.endswith((".", "?", "!", "…", '"', "”"))
+        and ("interview" in rest.lower() or rest[:1].islower())
+    )
