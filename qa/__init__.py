@@ -1,3 +1,3 @@
 """Interview QA: ask interview transcripts questions, get the interviewee's own words back."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

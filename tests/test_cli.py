@@ -173,7 +173,7 @@ def test_eval_json_reports_the_documented_metrics(tiny_corpus, tmp_path, keyword
 def test_the_installed_command_runs_as_a_subprocess():
     qa = str(Path(sys.executable).parent / "qa")
     done = subprocess.run([qa, "--version"], capture_output=True, text=True, check=False)
-    assert (done.returncode, done.stdout) == (0, "qa 0.2.0\n")
+    assert (done.returncode, done.stdout) == (0, "qa 0.3.0\n")
     done = subprocess.run([qa, "ask"], capture_output=True, text=True, input="", check=False)
     assert (done.returncode, done.stderr) == (
         2,
