@@ -7,7 +7,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test index lint bench bench-milvus bench-archives bench-stress bench-quality bench-ingest bench-speed bench-scale bench-soak quality-model fast-model screenshot clean
+.PHONY: run test index lint bench bench-milvus bench-archives bench-wild bench-stress bench-quality bench-ingest bench-speed bench-scale bench-soak quality-model fast-model screenshot clean
 
 # torch first and pinned: 2.13.0 is the CPU build on this disk; anything looser pulls a CUDA build.
 $(VENV)/.base: pyproject.toml
@@ -40,6 +40,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/archives.py
+	$(BIN)/python bench/wild.py
 	$(BIN)/python bench/stress.py
 	$(BIN)/python bench/milvus.py
 	$(BIN)/python bench/summary.py
@@ -75,6 +76,10 @@ bench-scale: $(VENV)/.dev
 # Three archives of real press conferences in four house styles: roles, cards, abstention (~2 min).
 bench-archives: $(VENV)/.dev
 	$(BIN)/python bench/archives.py
+
+# The eleven real exports and captions of ../shared/wild: verbatim questions, captions' own questions.
+bench-wild: $(VENV)/.dev
+	$(BIN)/python bench/wild.py
 
 # 3 writers, 3 readers and 2 voters on one archive for 60 s: acknowledged against present (~2 min).
 bench-stress: $(VENV)/.dev
