@@ -6,7 +6,8 @@ journalists' questions and the president's real answers. Each interview is writt
 style: a newspaper page (outlet name as the interviewer's label, byline, dateline, captions, rights
 footer), a surname-in-capitals transcript whose interviewer asks in statements (no "?") and gets
 "Uh-huh." back, the press office's "Q." / "THE PRESIDENT.", and a broadcaster's Word file (heading,
-byline, names alone in bold, player text). The archives are added with `qa add`'s own code and
+byline, names alone in bold, player text), and the "<OUTLET> reporter:" label under a "Name: the
+WNN interview" headline, byline and date, which no list of label styles names. The archives are added with `qa add`'s own code and
 asked through the engine, MiniLM hybrid, the product's defaults:
 
 - roles: share of indexed passages that are the president's words (interviewers' words must be none);
@@ -32,7 +33,7 @@ sys.path.insert(0, str(REPO))
 SOURCE = REPO.parent / "shared" / "benchmarks" / "press_conferences_qevasion"
 RESULTS = REPO / "bench" / "results" / "archives.json"
 PRESIDENTS = ("Donald J. Trump", "Barack Obama", "George W. Bush", "Joseph R. Biden")
-STYLES = ("newspaper", "statements", "press office", "word")
+STYLES = ("newspaper", "statements", "press office", "word", "reporter")
 ARCHIVES = 3
 # Near the archives' topics (US politics, trade, wars, the economy) but asked of none of them.
 NEAR_TOPIC = (
@@ -105,7 +106,11 @@ def write(folder: Path, name: str, rows: list[dict], style: str) -> Path:
         word.save(path)
         return path
     lines = [f"{title}: the transcript", ""]
-    if style == "newspaper":
+    if style == "reporter":  # "<OUTLET> reporter:", a "Name: the X interview" headline, byline, date
+        lines = [f"{president}: the WNN interview", "", "By Sam Okafor", "", date, ""]
+        for row in rows:
+            lines += [f"WNN reporter: {row['question']}", "", f"{president}: {row['text']}", ""]
+    elif style == "newspaper":
         lines += ["By Sam Okafor", date, "", "Photo: the president at the podium", ""]
         for row in rows:
             lines += [f"WNN: {row['question']}", "", f"{label}: {row['text']}", ""]
