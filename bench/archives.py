@@ -7,8 +7,8 @@ style: a newspaper page (outlet name as the interviewer's label, byline, datelin
 footer), a surname-in-capitals transcript whose interviewer asks in statements (no "?") and gets
 "Uh-huh." back, the press office's "Q." / "THE PRESIDENT.", and a broadcaster's Word file (heading,
 byline, names alone in bold, player text), and the "<OUTLET> reporter:" label under a "Name: the
-WNN interview" headline, byline and date, which no list of label styles names. The archives are added with `qa add`'s own code and
-asked through the engine, MiniLM hybrid, the product's defaults:
+WNN interview" headline, byline and date, which no list of label styles names. The archives are
+added with `qa add`'s own code and asked through the engine, MiniLM hybrid, the product's defaults:
 
 - roles: share of indexed passages that are the president's words (interviewers' words must be none);
 - the journalist's question verbatim, a sub-question of it, and the sub-question naming the president

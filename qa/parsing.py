@@ -66,6 +66,13 @@ def is_pull_quote(paragraph: str, rest_of_text: str) -> bool:
     return len(pairs & _bigrams(rest_of_text)) / len(pairs) >= PULL_QUOTE_OVERLAP
 
 
+def _pulled(text: str, start: int, end: int) -> bool:
+    """is_pull_quote for text[start:end], the rest of the text made only for a quoted line (making
+    it for every paragraph would cost the square of the text)."""
+    paragraph = text[start:end]
+    return bool(_QUOTED.match(paragraph)) and is_pull_quote(paragraph, text[:start] + text[end:])
+
+
 def _label_at(text: str, start: int, end: int) -> _Label | None:
     if titled := labels.titled_label(text, start, end):
         return titled
@@ -199,7 +206,7 @@ def parse_turns(document: Document) -> list[Turn]:
     spans, found, speakers = _spoken(document)
     if not speakers:
         speaker = document.interviewee or UNKNOWN_SPEAKER
-        kept = [(s, e) for s, e in spans if not is_pull_quote(text[s:e], text[:s] + text[e:])]
+        kept = [(s, e) for s, e in spans if not _pulled(text, s, e)]
         if not kept:
             raise QAError(f"{document.path}: no text to index")
         return [Turn(document.doc_id, i, speaker, INTERVIEWEE, (span,)) for i, span in enumerate(kept)]
@@ -221,7 +228,7 @@ def parse_turns(document: Document) -> list[Turn]:
     turns: list[Turn] = []
     last_question: int | None = None
     for label, turn_spans in raw:
-        kept = [(s, e) for s, e in turn_spans if not is_pull_quote(text[s:e], text[:s] + text[e:])]
+        kept = [(s, e) for s, e in turn_spans if not _pulled(text, s, e)]
         if not kept:
             continue
         speaker, role = _role(label, document, asking)

@@ -109,12 +109,13 @@ def _lines(lines: list[str], timed, times: list[float]) -> object:
     return render_lines(head, paragraphs)
 
 
-def render(head: list[str], turns: list[tuple[str | None, float, list[str]]], end: float | None = None):
+def render(head: list[str], turns: list[tuple[str | None, float, list[str]]]):
     """Source text `Label: words` per turn (paragraphs of a turn below it), with per-sentence times."""
     from qa.chunking import sentences
     from qa.formats import Source
 
-    out = "\n\n".join(head) + ("\n\n" if head else "")
+    parts = ["\n\n".join(head) + ("\n\n" if head else "")]
+    offset = len(parts[0])
     cues = []
     for n, (label, at, said) in enumerate(turns):
         if not said:
@@ -122,44 +123,43 @@ def render(head: list[str], turns: list[tuple[str | None, float, list[str]]], en
         until = turns[n + 1][1] if n + 1 < len(turns) else None
         if until is None or until < at:
             until = at + sum(len(s.split()) for s in said) / WORDS_PER_SECOND
-        out += f"{label}: " if label else ""
-        start = len(out)
-        out += "\n\n".join(said)
-        stop = len(out)
-        out += "\n\n"
-        for s, e in (span for p in _paragraph_spans(out, start, stop) for span in sentences(out, *p)):
-            t0 = at + (until - at) * (s - start) / max(stop - start, 1)
-            t1 = at + (until - at) * (e - start) / max(stop - start, 1)
-            cues.append((s, e, round(t0, 3), round(t1, 3)))
-    return Source(out, cues=tuple(cues), kind="timed")
+        head_of_turn = f"{label}: " if label else ""
+        body = "\n\n".join(said)
+        start = offset + len(head_of_turn)
+        cursor = 0
+        for paragraph in said:  # sentences of each paragraph, in the body's own offsets
+            for s, e in sentences(body, cursor, cursor + len(paragraph)):
+                t0 = at + (until - at) * s / max(len(body), 1)
+                t1 = at + (until - at) * e / max(len(body), 1)
+                cues.append((start + s, start + e, round(t0, 3), round(t1, 3)))
+            cursor += len(paragraph) + 2
+        parts += [head_of_turn, body, "\n\n"]
+        offset = start + len(body) + 2
+    return Source("".join(parts), cues=tuple(cues), kind="timed")
 
 
 def render_lines(head: list[str], paragraphs: list[tuple[float, list[tuple[float, str]]]]):
     """Source text of unlabelled timestamped lines: each line keeps its own time."""
     from qa.formats import Source
 
-    out = "\n\n".join(head) + ("\n\n" if head else "")
+    parts = ["\n\n".join(head) + ("\n\n" if head else "")]
+    offset = len(parts[0])
     cues = []
     flat = [(at, said) for _, lines in paragraphs for at, said in lines]
     k = 0
     for _, lines in paragraphs:
         for n, (at, said) in enumerate(lines):
-            out += " " if n else ""
+            if n:
+                parts.append(" ")
+                offset += 1
             nxt = flat[k + 1][0] if k + 1 < len(flat) else at + len(said.split()) / WORDS_PER_SECOND
-            cues.append((len(out), len(out) + len(said), at, max(nxt, at)))
-            out += said
+            cues.append((offset, offset + len(said), at, max(nxt, at)))
+            parts.append(said)
+            offset += len(said)
             k += 1
-        out += "\n\n"
-    return Source(out, cues=tuple(cues), kind="timed")
-
-
-def _paragraph_spans(text: str, start: int, stop: int) -> list[tuple[int, int]]:
-    spans, cursor = [], start
-    for match in re.finditer(r"\n\n", text[start:stop]):
-        spans.append((cursor, start + match.start()))
-        cursor = start + match.end()
-    spans.append((cursor, stop))
-    return spans
+        parts.append("\n\n")
+        offset += 2
+    return Source("".join(parts), cues=tuple(cues), kind="timed")
 
 
 def read_json(path: Path, text: str):
