@@ -25,6 +25,7 @@ _BOILERPLATE = re.compile(
       | (advertisement|share\ this|click\ here|download\ the\ app)\W*
       | this\ (video|audio)\ is\ (not\ |no\ longer\ )?available\b.*
       | retrieved\ from\ \W*https?://.*
+      | [\w.'’\ -]{1,60}\ (started|stopped)\ transcription
       | transcribed\ by\ \W*(https?://|otter|rev|trint|descript|sonix).*
     )$""",
     re.IGNORECASE | re.VERBOSE | re.DOTALL,

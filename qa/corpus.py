@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from qa.boilerplate import byline_name
+from qa.boilerplate import byline_name, is_boilerplate
 from qa.documents import Document, QAError
 from qa.formats import SUFFIXES, is_transcript, read_source
 from qa.parsing import SPEAKER_LABEL, is_contents, is_field, is_headline_label
@@ -120,7 +120,13 @@ def _title(lines: list[str]) -> str:
     """The document's headline: its first line unless that is someone speaking, a table of
     contents or a field of its record; then its first heading before anyone speaks."""
     first = lines[0]
-    if not (_speaks(first) or is_contents(first) or is_field(first) or len(first.split()) > TITLE_WORDS):
+    if not (
+        _speaks(first)
+        or is_contents(first)
+        or is_field(first)
+        or is_boilerplate(first)
+        or len(first.split()) > TITLE_WORDS
+    ):
         return _unmarked(first)
     for line in lines[1 : HEAD_LINES * 4]:
         if _speaks(line):

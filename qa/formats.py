@@ -77,6 +77,8 @@ def read_source(path: Path) -> Source:
         raise QAError(f"{path}: the file is empty")
     if suffix == ".docx":
         source = _docx(path, data)
+        if found := timed.read(source.text):  # Teams' Word transcript: "Name   0:03" over each turn
+            source = Source(found.text, source.metadata, found.cues, found.kind)
     elif suffix == ".pdf":
         source = _pdf(path, data)
     else:

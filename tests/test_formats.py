@@ -358,3 +358,31 @@ def test_a_broadcaster_s_word_file_reads_right_despite_its_template_and_page_fur
         # the answer follows all the interviewer said since the last one, the cut-off start too
         ("PRESIDENT KOVACS", "And pe--\n\nAnd peace with the north. The treaty.", said[5][1]),
     ]
+
+
+def test_a_teams_word_transcript_keeps_its_speakers_and_times(tmp_path):
+    import docx
+
+    word = docx.Document()
+    word.add_paragraph("Ann Lee started transcription")
+    for name, at, said in (
+        ("Ann Lee", "0:03", "Why did you come back?"),
+        ("Bo Chen", "0:06", "The river. It was always the river."),
+        ("Ann Lee", "0:12", "And now?"),
+        ("Bo Chen", "0:14", "Now it is home."),
+    ):
+        word.add_paragraph(f"{name}   {at}")
+        word.add_paragraph(said)
+    path = tmp_path / "meeting.docx"
+    word.save(path)
+    document, turns = turns_of(path)
+    assert document.title == "meeting"  # not "Ann Lee started transcription"
+    assert turns == [
+        ("Ann Lee", "interviewer", "Why did you come back?"),
+        ("Bo Chen", "interviewee", "The river. It was always the river."),
+        ("Ann Lee", "interviewer", "And now?"),
+        ("Bo Chen", "interviewee", "Now it is home."),
+    ]
+    # each sentence's time lies within its turn's: "The river." from 0:06, the turn ending at 0:12
+    river = next(c for c in document.cues if document.text[c[0] : c[1]] == "The river.")
+    assert river[2] == 6.0 and river[3] < 12.0
