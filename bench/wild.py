@@ -8,7 +8,7 @@ oral history) are added to one archive with `qa add`'s own code, MiniLM hybrid, 
   stands: how often the first card is from the answer that followed (card@1), per file;
 - interviewer speaking: of all those cards, the share whose speaker is who the file's README says
   asks (the host, "Q:"), a figure that needs no parser to define it;
-- captions: our own paraphrased questions about the three caption files (eval/wild_captions.jsonl,
+- captions: our own paraphrased questions about the three caption files (eval/wild/captions.jsonl,
   a short gold quote each), asked within the file: the gold in the first card's excerpt (@1), in any
   of the first three (@3), and the first card's excerpt's words and seconds.
 
@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 WILD = REPO.parent / "shared" / "wild"
 RESULTS = REPO / "bench" / "results" / "wild.json"
-QUESTIONS = REPO / "eval" / "wild_captions.jsonl"
+QUESTIONS = REPO / "eval" / "wild" / "captions.jsonl"
 # Who asks in each file, as its README says (not as the parser decides)
 ASKS = {
     "whisper-pyannote-txt-hamilton-morris-nadelmann": {"Speaker 1"},
@@ -112,7 +112,7 @@ def _captions(engine, documents) -> dict:
     for q in questions:
         doc_id = Path(q["file"]).stem
         reply = engine.ask(q["question"], doc_ids={doc_id})
-        found = [_norm(q["gold"]) in _norm(card.excerpt.text) for card in reply.cards[:3]]
+        found = [any(_norm(g) in _norm(card.excerpt.text) for g in q["gold"]) for card in reply.cards[:3]]
         at1 += bool(found[:1] and found[0])
         at3 += any(found)
         if reply.cards:
