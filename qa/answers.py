@@ -6,7 +6,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from qa.documents import Hit, QAError
+from qa.documents import UNKNOWN_SPEAKER, Hit, QAError
 from qa.quotes import Span
 
 MAX_QUESTION_CHARS = 1000
@@ -55,6 +55,12 @@ class Card:
     @property
     def passage_ids(self) -> tuple[str, ...]:
         return tuple(h.passage.passage_id for h in self.hits)
+
+    @property
+    def labelled(self) -> bool:
+        """False for a transcript with no speaker labels: who spoke is unknown, and the question an
+        answer follows was guessed from the text (qa.parsing)."""
+        return self.speaker != UNKNOWN_SPEAKER
 
 
 @dataclass(frozen=True)
@@ -211,9 +217,11 @@ def answer_text(answer: Answer) -> str:
         lines.append(f"   {ABSTAIN_MESSAGE}")
     for card in answer.cards:
         when = f"  [{clock(card.timecode[0])}-{clock(card.timecode[1])}]" if card.timecode else ""
-        lines.append(f"[{card.rank}] {card.label}  {card.speaker}{when}  ({', '.join(card.passage_ids)})")
+        who = card.speaker if card.labelled else f"{card.speaker} (no speaker labels)"
+        lines.append(f"[{card.rank}] {card.label}  {who}{when}  ({', '.join(card.passage_ids)})")
         if card.in_answer_to:
-            lines.append(f"    in answer to: {_shorten(card.in_answer_to, 100)}")
+            guessed = "" if card.labelled else " (guessed)"
+            lines.append(f"    in answer to{guessed}: {_shorten(card.in_answer_to, 100)}")
         excerpt, quote = card.excerpt, card.quote
         text = (
             excerpt.text[: quote.start - excerpt.start]

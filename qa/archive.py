@@ -18,7 +18,7 @@ from pathlib import Path
 from qa import recordings
 from qa.chunking import passages_for
 from qa.corpus import read_document
-from qa.documents import Document, QAError
+from qa.documents import INTERVIEWER, Document, QAError
 from qa.embedders import Embedder, get_embedder
 from qa.formats import is_transcript
 from qa.locks import writing
@@ -109,10 +109,15 @@ def _check(
     duplicate = hashes.get(text_hash(document.text))
     if duplicate and not (replacing and duplicate == document.doc_id):
         raise Duplicate(f"{path}: the same interview is already in the archive as {duplicate!r}; skipped")
-    passages = passages_for(document, parse_turns(document))
+    turns = parse_turns(document)
+    passages = passages_for(document, turns)
     if not passages:
         raise QAError(f"{path}: no answer passages found (only questions?)")
-    note = "no speaker labels: one turn per paragraph" if is_unlabelled(document) else ""
+    note = ""
+    if is_unlabelled(document):
+        guessed = sum(turn.role == INTERVIEWER for turn in turns)
+        note = "no speaker labels: one turn per paragraph"
+        note += f", {guessed} question{'s' * (guessed != 1)} guessed" if guessed else ""
     if roles_uncertain(document):
         note = "who asks is unclear, so every turn is indexed as an answer: give the interviewer's name"
     return document, len(passages), note

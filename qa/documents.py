@@ -6,6 +6,9 @@ from dataclasses import asdict, dataclass
 
 INTERVIEWER = "interviewer"
 INTERVIEWEE = "interviewee"
+# Who speaks in a transcript with no speaker labels (and no interviewee named): nobody is given a
+# name the document lacks, and a card says the transcript has no labels.
+UNKNOWN_SPEAKER = "Unknown speaker"
 
 
 class QAError(Exception):

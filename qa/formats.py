@@ -16,7 +16,7 @@ from pathlib import Path
 
 from qa import captions, timed
 from qa.documents import QAError
-from qa.parsing import SPEAKER_LABEL
+from qa.labels import SPEAKER_LABEL
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # far above any interview (a 5,000-word transcript is ~30 KB)
 # What a small file may unpack to: a Word file's XML parts (as its zip declares them), a PDF's text.

@@ -17,6 +17,14 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+_NAME = r"[A-ZА-ЯЁ][\w.'’\-]*(?: [A-ZА-ЯЁ][\w.'’\-]*){0,3}"  # Latin or Cyrillic capitals
+SPEAKER_LABEL = re.compile(rf"(?P<label>{_NAME}):[ \t]+(?=\S)")
+_BOLD_LABEL = re.compile(rf"(?P<mark>\*\*|__)(?P<label>{_NAME})(?::(?P=mark)|(?P=mark):)[ \t]*")
+_HEADING_LABEL = re.compile(rf"#{{1,6}}[ \t]+(?P<label>{_NAME})[ \t]*:?[ \t]*$")
+_ALONE_LABEL = re.compile(rf"(?P<label>{_NAME}):[ \t]*$")  # "PUTIN:" over the paragraphs he says
+# Press-office style: "Q. Why now?", "THE PRESIDENT. Because..." (a name in capitals, then a stop)
+_CAPS = r"[A-ZА-ЯЁ][A-ZА-ЯЁ'’\-]+"
+_STOP_LABEL = re.compile(rf"(?P<label>Q|{_CAPS}(?: {_CAPS}){{0,3}})\.[ \t]+(?=\S)")
 MAX_WORDS = 5
 MAX_CHARS = 40
 _WORD = r"[\w.'’\-]+"
@@ -106,3 +114,15 @@ def split_inline(text: str, spans: list[tuple[int, int]], speakers: set[str]) ->
             cut = match.start() + len(match.group()) - len(match.group().lstrip())
         out.append((cut, end))
     return out
+
+
+def label_at(text: str, start: int, end: int) -> Label | None:
+    """The label opening text[start:end]: a strict shape (a capitalised name and a colon, in bold,
+    as a heading, alone on its line, or in capitals before a stop), else a loose one; None."""
+    if titled := titled_label(text, start, end):
+        return titled
+    for pattern in (SPEAKER_LABEL, _BOLD_LABEL, _HEADING_LABEL, _ALONE_LABEL, _STOP_LABEL):
+        match = pattern.match(text, start, end)
+        if match:
+            return Label(match["label"], match.end())
+    return loose_label(text, start, end)

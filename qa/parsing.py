@@ -2,12 +2,15 @@
 
 Handles labelled transcripts: `Question:` / `Q:` / `Name:` / `NAME:` at the start of a paragraph,
 also in bold (`**Name:**`, `**Name**:`), the press-office `Q.` / `THE PRESIDENT.`, or a label alone on
-its line (`## Name`, `PUTIN:`) over the speaker's paragraphs. Paragraphs without a label continue the
-current turn; text before the first question (headline, standfirst) is intro; page furniture (see
-qa.boilerplate), stand-alone quoted lines that repeat the interview's own words (pull quotes) and a
-closing byline are left out of every turn. Who asks is a `Question:`/`Q:`/`Reporter:` label, the
-metadata's interviewer or outlet, else the evidence in the turns (qa.roles). Text with no labels at
-all becomes one turn per paragraph (see `is_unlabelled`).
+its line (`## Name`, `PUTIN:`) over the speaker's paragraphs; and any label whose shape recurs
+(qa.labels: "FT reporter:", "MR. SMITH.", "[SPEAKER_00]"). Paragraphs without a label continue the
+current turn; in a written transcript, text before the first question (headline, standfirst) is
+intro; page furniture (see qa.boilerplate), the document's record of itself ("Interviewee: ..."), a
+table of contents, section headings, stand-alone quoted lines that repeat the interview's own words
+(pull quotes) and a closing byline are left out of every turn. Who asks is a `Question:`/`Q:`/
+`Reporter:` label or one naming the role, the metadata's interviewer or outlet, else the evidence in
+the turns (qa.roles). Text with no labels at all becomes one turn per paragraph, with questions
+guessed where a short one is followed by a longer reply (see `is_unlabelled`, `_guessed_turns`).
 """
 
 from __future__ import annotations
@@ -16,25 +19,20 @@ import re
 
 from qa import labels
 from qa.boilerplate import is_back_channel, is_boilerplate
-from qa.documents import INTERVIEWEE, INTERVIEWER, Document, QAError, Turn
+from qa.documents import INTERVIEWEE, INTERVIEWER, UNKNOWN_SPEAKER, Document, QAError, Turn
 from qa.labels import Label as _Label
-from qa.roles import askers
+from qa.record import is_contents, is_field, is_heading, is_headline_label
+from qa.roles import askers, asks
 
-_NAME = r"[A-ZА-ЯЁ][\w.'’\-]*(?: [A-ZА-ЯЁ][\w.'’\-]*){0,3}"  # Latin or Cyrillic capitals
-SPEAKER_LABEL = re.compile(rf"(?P<label>{_NAME}):[ \t]+(?=\S)")
-_BOLD_LABEL = re.compile(rf"(?P<mark>\*\*|__)(?P<label>{_NAME})(?::(?P=mark)|(?P=mark):)[ \t]*")
-_HEADING_LABEL = re.compile(rf"#{{1,6}}[ \t]+(?P<label>{_NAME})[ \t]*:?[ \t]*$")
-_ALONE_LABEL = re.compile(rf"(?P<label>{_NAME}):[ \t]*$")  # "PUTIN:" over the paragraphs he says
-# Press-office style: "Q. Why now?", "THE PRESIDENT. Because..." (a name in capitals, then a stop)
-_CAPS = r"[A-ZА-ЯЁ][A-ZА-ЯЁ'’\-]+"
-_STOP_LABEL = re.compile(rf"(?P<label>Q|{_CAPS}(?: {_CAPS}){{0,3}})\.[ \t]+(?=\S)")
-UNKNOWN_SPEAKER = "Unknown speaker"
 _INTERVIEWER_LABELS = {"question", "q", "interviewer", "вопрос", "в", "reporter", "journalist", "host"}
 _INTERVIEWER_LABELS |= {"moderator", "presenter", "anchor", "correspondent", "корреспондент", "журналист"}
 _INTERVIEWEE_LABELS = {"answer", "a", "ответ", "о"}
 _QUOTED = re.compile(r'^["“«].*["”»][.!?]?$', re.DOTALL)
 _TRAILER = re.compile(r"^(interviewed by|interview by|for more detail|read more|source:)", re.I)
 _WORD = re.compile(r"\w+")
+# A paragraph of this many words, ending in a question that opens as one ("So why ...?", not
+# "Right?"), before one at least twice as long, is guessed to be a question.
+GUESSED_QUESTION_WORDS = (4, 30)
 TIMED_FORMATS = ("subtitles", "timed")  # transcripts of a recording, read by qa.captions and qa.timed
 PULL_QUOTE_OVERLAP = 0.6  # share of a quoted line's word pairs found elsewhere in the text
 
@@ -71,16 +69,6 @@ def _pulled(text: str, start: int, end: int) -> bool:
     it for every paragraph would cost the square of the text)."""
     paragraph = text[start:end]
     return bool(_QUOTED.match(paragraph)) and is_pull_quote(paragraph, text[:start] + text[end:])
-
-
-def _label_at(text: str, start: int, end: int) -> _Label | None:
-    if titled := labels.titled_label(text, start, end):
-        return titled
-    for pattern in (SPEAKER_LABEL, _BOLD_LABEL, _HEADING_LABEL, _ALONE_LABEL, _STOP_LABEL):
-        match = pattern.match(text, start, end)
-        if match:
-            return _Label(match["label"], match.end())
-    return labels.loose_label(text, start, end)
 
 
 def _role(label: str, document: Document, asking: frozenset[str] | set[str] = frozenset()) -> tuple[str, str]:
@@ -156,12 +144,12 @@ def _spoken(document: Document) -> tuple[list[tuple[int, int]], list[_Label | No
     text = document.text
     spans = [(s, e) for s, e in paragraphs(text) if not is_boilerplate(text[s:e])]
     spans = [(s, e) for i, (s, e) in enumerate(spans) if not _is_head_matter(text[s:e], first=i == 0)]
-    found = [_label_at(text, start, end) for start, end in spans]
+    found = [labels.label_at(text, start, end) for start, end in spans]
     speakers = _speakers(document, spans, found)
     if speakers:
         split = labels.split_inline(text, spans, speakers)
         if len(split) > len(spans):
-            spans, found = split, [_label_at(text, start, end) for start, end in split]
+            spans, found = split, [labels.label_at(text, start, end) for start, end in split]
     return spans, found, speakers
 
 
@@ -179,7 +167,7 @@ def _labelled_turns(text: str, spans, found, speakers: set[str]) -> list[tuple[s
     for (start, end), match in zip(spans, found, strict=True):
         if match and match.label in speakers:
             raw.append((match.label, [(match.end, end)] if match.end < end else []))
-        elif raw and not _HEADING.match(text, start, end):  # a section heading is structure
+        elif raw and not is_heading(text, start, end):  # a section heading is structure
             raw[-1][1].append((start, end))
     return [(label, turn_spans) for label, turn_spans in raw if turn_spans]
 
@@ -205,11 +193,10 @@ def parse_turns(document: Document) -> list[Turn]:
     text = document.text
     spans, found, speakers = _spoken(document)
     if not speakers:
-        speaker = document.interviewee or UNKNOWN_SPEAKER
         kept = [(s, e) for s, e in spans if not _pulled(text, s, e)]
         if not kept:
             raise QAError(f"{document.path}: no text to index")
-        return [Turn(document.doc_id, i, speaker, INTERVIEWEE, (span,)) for i, span in enumerate(kept)]
+        return _guessed_turns(document, kept)
 
     raw = _labelled_turns(text, spans, found, speakers)
     asking = _askers(document, raw)
@@ -244,6 +231,35 @@ def parse_turns(document: Document) -> list[Turn]:
     return turns
 
 
+def _guessed_turns(document: Document, kept: list[tuple[int, int]]) -> list[Turn]:
+    """Turns of text with no speaker labels, one per paragraph. A short paragraph that ends in a
+    question and is followed by a longer one (GUESSED_QUESTION_WORDS) is guessed to be a question,
+    said by the document's interviewer, else an unknown speaker, and the next its answer; the rest
+    are answers, said by the document's interviewee, else an unknown speaker. Nobody is given a
+    name the document lacks."""
+    text = document.text
+    lengths = [len(text[s:e].split()) for s, e in kept]
+    turns: list[Turn] = []
+    for i, span in enumerate(kept):
+        said = text[span[0] : span[1]].rstrip('"”’) ')
+        asks_here = (
+            said.endswith("?")
+            and GUESSED_QUESTION_WORDS[0] <= lengths[i] <= GUESSED_QUESTION_WORDS[1]
+            and asks(said)
+            and i + 1 < len(kept)
+            and lengths[i + 1] > 2 * lengths[i]
+        )
+        if asks_here:
+            turns.append(
+                Turn(document.doc_id, i, document.interviewer or UNKNOWN_SPEAKER, INTERVIEWER, (span,))
+            )
+            continue
+        asked_by = i - 1 if turns and turns[-1].role == INTERVIEWER and turns[-1].index == i - 1 else None
+        speaker = document.interviewee or UNKNOWN_SPEAKER
+        turns.append(Turn(document.doc_id, i, speaker, INTERVIEWEE, (span,), asked_by))
+    return turns
+
+
 def _stand_ins(document: Document, raw_labels: list[str], asking: set[str]) -> dict[str, str]:
     """Names for labels that name nobody ("Speaker 2", "SPEAKER_01"): when exactly one such label
     answers and the document names its interviewee, that label is the interviewee; likewise the one
@@ -274,37 +290,3 @@ def _drop_trailer(raw: list[tuple[str, list[tuple[int, int]]]], text: str) -> No
 def turn_text(document: Document, turn: Turn) -> str:
     """The turn's words as spoken: its paragraphs joined by blank lines."""
     return "\n\n".join(document.text[s:e] for s, e in turn.spans)
-
-
-_HEADING = re.compile(r"#{1,6}[ \t]")
-_FIELD = re.compile(
-    r"(?:interviewee|interviewees|interviewers|interviewed by|date|dates|location|place|recorded|"
-    r"recording date|publisher|published|source|citation|recommended citation|transcribed by|"
-    r"transcription|duration|length|language|interview date|interview number)\s*[:#]",
-    re.IGNORECASE,
-)
-_CONTENTS = re.compile(r"(?:^|\s)\d+(?:\.\d+)*\s+[A-Z]")
-
-
-def is_field(paragraph: str) -> bool:
-    """A field of the document's record of itself ("Interviewee: ...", "Date: 9 June 2011")."""
-    return len(paragraph.split()) <= 25 and bool(_FIELD.match(paragraph.lstrip("*_ ")))
-
-
-def is_contents(paragraph: str) -> bool:
-    """A table of contents run together on one line ("1 About X 2 About the Interview 3 ...")."""
-    return len(_CONTENTS.findall(paragraph)) >= 3 and not paragraph.rstrip().endswith((".", "?", "!"))
-
-
-def is_headline_label(line: str) -> bool:
-    """A headline in a label's shape ("Vladimir Putin: the FT interview"): a name, a colon, a few
-    words that end in no stop, and nothing more."""
-    match = SPEAKER_LABEL.match(line)
-    if not match:
-        return False
-    rest = line[match.end() :].strip()
-    return (
-        0 < len(rest.split()) <= 10
-        and not rest.endswith((".", "?", "!", "…", '"', "”"))
-        and ("interview" in rest.lower() or rest[:1].islower())
-    )

@@ -276,11 +276,14 @@ def card_html(card: Card, question: str = "") -> str:
     transcripts), the question it answered, the whole answer on demand, the source, how well it
     matches, and buttons to copy the citation and to vote on it (for `question`)."""
     meta = f"<strong>{html.escape(card.speaker)}</strong>"
+    if not card.labelled:
+        meta += ' <span class="qa-unlabelled">(no speaker labels)</span>'
     if card.timecode:
         meta += f' <span class="qa-time">[{clock(card.timecode[0])}&ndash;{clock(card.timecode[1])}]</span>'
         meta += play_html(card)
     if card.in_answer_to:
-        meta += f" &middot; in answer to: <em>{html.escape(card.in_answer_to)}</em>"
+        guessed = "" if card.labelled else " (guessed)"
+        meta += f" &middot; in answer to{guessed}: <em>{html.escape(card.in_answer_to)}</em>"
     title = html.escape(card.source.title or card.source.doc_id)
     url = _safe_url(card.source.url)
     source = (

@@ -241,3 +241,26 @@ def test_a_device_that_is_not_there_is_one_line_before_anything_is_written(
         )
         assert (code, out, err) == (2, "", message)
         assert not folder.exists() and list(tmp_path.iterdir()) == [tiny_corpus]
+
+
+def test_a_transcript_without_labels_says_so_on_its_cards_and_its_guessed_question(
+    tmp_path, keyword_embedder, capsys
+):
+    talk = tmp_path / "talk.txt"
+    talk.write_text(
+        "So why did you leave the mine?\n\n"
+        "The border treaty was signed and the mine closed, so we left for the coast that spring.\n\n"
+        "Right?\n\n"
+        "The summit had music.\n",
+        encoding="utf-8",
+    )
+    index = tmp_path / "index"
+    code, out, err = run(capsys, "add", str(talk), "--index", str(index), "--quiet")
+    assert code == 0
+    assert "no speaker labels: one turn per paragraph, 1 question guessed" in out
+    code, out, _ = run(capsys, "ask", "border treaty", "--index", str(index), "-k", "1")
+    assert code == 0
+    lines = out.splitlines()
+    # the guessed question is asked by nobody named, and its answer says so; "Right?" is no question
+    assert "Unknown speaker (no speaker labels)" in lines[1]
+    assert lines[2] == "    in answer to (guessed): So why did you leave the mine?"
