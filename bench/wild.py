@@ -4,8 +4,9 @@ Run with `make bench-wild` (about two minutes). The eleven files of ../shared/wi
 Whisper with pyannote, JSON segments, timestamped lines, voice-tag VTT, YouTube's auto-captions, an
 oral history) are added to one archive with `qa add`'s own code, MiniLM hybrid, the defaults; then:
 
-- verbatim: every interviewer question that ends in "?" and is followed by an answer, asked as it
-  stands: how often the first card is from the answer that followed (card@1), per file;
+- verbatim: in each labelled file, every interviewer question that ends in "?" and is followed by
+  an answer, asked as it stands within its interview (the whisper and JSON files are one interview
+  twice): how often the first card is from the answer that followed (card@1);
 - interviewer speaking: of all those cards, the share whose speaker is who the file's README says
   asks (the host, "Q:"), a figure that needs no parser to define it;
 - captions: our own paraphrased questions about the three caption files (eval/wild/captions.jsonl,
@@ -47,7 +48,7 @@ def main() -> int:
     from qa.archive import add
     from qa.embedders import MiniLM
     from qa.engine import Engine
-    from qa.parsing import parse_turns, turn_text
+    from qa.parsing import is_unlabelled, parse_turns, turn_text
     from qa.store import documents_of, load
 
     embedder = MiniLM()
@@ -60,6 +61,8 @@ def main() -> int:
         documents = {d.doc_id: d for d in documents_of(engine.index)}
         verbatim, cards_seen = {}, collections.Counter()
         for doc_id, document in sorted(documents.items()):
+            if is_unlabelled(document):
+                continue  # its questions are the parser's guesses: no measure of them
             turns = parse_turns(document)
             asked = [
                 (turn_text(document, q), a)

@@ -105,7 +105,9 @@ def _speaks(line: str) -> bool:
 
 def _title(lines: list[str]) -> str:
     """The document's headline: its first line unless that is someone speaking, a table of
-    contents or a field of its record; then its first heading before anyone speaks."""
+    contents or a field of its record; then, before anyone speaks, a line that names the interview
+    ("GARY BRADSKI: An Interview Conducted by Peter Asaro, IEEE History Center, ..." up to its first
+    comma), else the first heading."""
     first = lines[0]
     if not (
         _speaks(first)
@@ -115,9 +117,16 @@ def _title(lines: list[str]) -> str:
         or len(first.split()) > TITLE_WORDS
     ):
         return _unmarked(first)
+    head = []
     for line in lines[1 : HEAD_LINES * 4]:
-        if _speaks(line):
+        if _speaks(line) and not _NAMED_HEADLINE.match(line):
             break
+        head.append(line)
+    for line in head:
+        if _NAMED_HEADLINE.match(line):
+            name, rest = _unmarked(line).split(":", 1)
+            return f"{name.title() if name.isupper() else name}:{rest.split(',')[0]}".strip()
+    for line in head:
         if line.startswith("#") and (heading := _unmarked(line)):
             return heading
     return ""

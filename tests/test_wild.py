@@ -68,10 +68,10 @@ def test_json_segments_name_both_people_and_agree_with_the_same_interview_as_tex
         assert turn_text(document, ours).split()[:6] == turn_text(text_document, theirs).split()[:6]
 
 
-def test_the_oral_history_s_record_names_everyone_and_its_contents_line_is_not_a_title():
+def test_the_oral_history_s_record_names_everyone_and_its_headline_not_its_contents_is_the_title():
     document, turns, passages = read("oral-history-md-ethw-bradski.md")
     assert (document.title, document.interviewee, document.interviewer, document.published) == (
-        "About Gary Bradski",
+        "Gary Bradski: An Interview Conducted by Peter Asaro with Selma Šabanović",
         "Gary Bradski",
         "Peter Asaro and Selma Šabanović",
         "2011-06-09",
