@@ -124,8 +124,37 @@ def lines() -> list[str]:
             table(archives),
             "",
         ]
+    if wild := _read("wild"):
+        out += wild_section(wild)
     if milvus := _read("milvus"):
         out += milvus_section(milvus)
+    return out
+
+
+def wild_section(wild: dict) -> list[str]:
+    """Real exports and captions of ../shared/wild (bench/wild.py)."""
+    out = [
+        f"## Transcripts in the wild (`bench/wild.py`, {wild['cpu']})",
+        "",
+        f"Added: {sum(s == 'added' for s in wild['added'].values())} of {len(wild['added'])} files.",
+        "",
+        "| file | interviewer questions asked verbatim | first card the answer that followed |",
+        "|---|---|---|",
+    ]
+    for name, figures in wild["verbatim"].items():
+        out.append(f"| {name} | {figures['questions']} | {figures['card@1']} ({figures['share']:.2f}) |")
+    cards, captions = wild["interviewer cards"], wild["captions"]
+    words = captions["first excerpt words: median, max"]
+    seconds = captions["first excerpt seconds: median, max"]
+    out += [
+        "",
+        f"Cards that are an interviewer speaking: {cards['interviewer']} of {cards['cards']}.",
+        f"Captions, {captions['questions']} questions of our own: gold in the first card"
+        f" {captions['gold@1']:.2f}, in the first three {captions['gold@3']:.2f};"
+        f" the first card's excerpt {words[0]:g} words median"
+        f" ({words[1]} at most), {seconds[0]:g} s median ({seconds[1]:g} s at most).",
+        "",
+    ]
     return out
 
 
