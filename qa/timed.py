@@ -25,9 +25,10 @@ _LABEL = r"[^\s\d*_()\[\]:#][^*_()\[\]\n]{0,40}?"
 _HEADERS = (
     # [Speaker 1 00:00] words
     re.compile(rf"\[(?P<label>{_LABEL})[ \t]+(?P<time>{_T})\][ \t]*(?P<rest>.*)"),
-    # Emma  0:00 / **Emma**  0:00 / Speaker 1 (00:00): / Chris Wallace: (01:09:00)
+    # Emma  0:00 / **Emma**  0:00 / Speaker 1 (00:00): / Chris Wallace: (01:09:00) / Jo [00:00:05]
     re.compile(
-        rf"(?:\*\*|__)?(?P<label>{_LABEL})(?:\*\*|__)?[ \t]*:?[ \t]+\(?(?P<time>{_T})\)?[ \t]*:?(?P<rest>)"
+        rf"(?:\*\*|__)?(?P<label>{_LABEL})(?:\*\*|__)?[ \t]*:?[ \t]+"
+        rf"[(\[]?(?P<time>{_T})[)\]]?[ \t]*:?(?P<rest>)"
     ),
     # 00:01:02 Name: words / [00:01:02] Name: words
     re.compile(rf"\[?(?P<time>{_T})\]?[ \t]+(?P<label>[A-ZА-ЯЁ][\w.'’\- ]{{0,40}}?):[ \t]+(?P<rest>\S.*)"),

@@ -386,3 +386,62 @@ def test_a_teams_word_transcript_keeps_its_speakers_and_times(tmp_path):
     # each sentence's time lies within its turn's: "The river." from 0:06, the turn ending at 0:12
     river = next(c for c in document.cues if document.text[c[0] : c[1]] == "The river.")
     assert river[2] == 6.0 and river[3] < 12.0
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (  # Descript and Rev's named style: the name, its time in parentheses, the words below
+            "descript.txt",
+            "Ann Lee (00:00:01):\nWhy did you come back?\n\nBo Chen (00:00:04):\nThe river. It was always "
+            "the river.\n\nAnn Lee (00:00:12):\nAnd now?\n\nBo Chen (00:00:14):\nNow it is home, for good.\n",
+        ),
+        (  # Trint: the time in brackets after the name
+            "trint.txt",
+            "Ann Lee [00:00:01]\nWhy did you come back?\n\nBo Chen [00:00:04]\nThe river. It was always the "
+            "river.\n\nAnn Lee [00:00:12]\nAnd now?\n\nBo Chen [00:00:14]\nNow it is home, for good.\n",
+        ),
+        (  # the time first, then "Name: words" on one line
+            "stamped.txt",
+            "[00:00:01] Ann Lee: Why did you come back?\n[00:00:04] Bo Chen: The river. It was always the "
+            "river.\n[00:00:12] Ann Lee: And now?\n[00:00:14] Bo Chen: Now it is home, for good.\n",
+        ),
+        (  # WhisperX JSON: segments with start, end, text and a diarised speaker
+            "whisperx.json",
+            json.dumps(
+                {
+                    "segments": [
+                        {"start": 1.0, "end": 3.0, "text": " Why did you come back?", "speaker": "Ann Lee"},
+                        {"start": 4.0, "end": 6.0, "text": " The river.", "speaker": "Bo Chen"},
+                        {"start": 6.0, "end": 9.0, "text": " It was always the river.", "speaker": "Bo Chen"},
+                        {"start": 12.0, "end": 13.0, "text": " And now?", "speaker": "Ann Lee"},
+                        {"start": 14, "end": 16, "text": " Now it is home, for good.", "speaker": "Bo Chen"},
+                    ]
+                }
+            ),
+        ),
+    ],
+)
+def test_tool_exports_in_other_shapes_give_the_same_turns_and_times(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    document, turns = turns_of(path)
+    assert turns == [
+        ("Ann Lee", "interviewer", "Why did you come back?"),
+        ("Bo Chen", "interviewee", "The river. It was always the river."),
+        ("Ann Lee", "interviewer", "And now?"),
+        ("Bo Chen", "interviewee", "Now it is home, for good."),
+    ]
+    said = [c[2] for c in document.cues if document.text[c[0] : c[1]] in ("The river.", "And now?")]
+    assert said == [4.0, 12.0]
+
+
+def test_a_json_file_that_holds_no_segments_is_one_line_naming_what_was_expected(tmp_path):
+    path = tmp_path / "notes.json"
+    path.write_text('{"text": "not a list"}', encoding="utf-8")
+    with pytest.raises(QAError) as error:
+        read_document(path)
+    assert str(error.value) == (
+        f'{path}: not a JSON transcript: expected segments with "text" and a time ("start" or'
+        ' "timestamp"), and a "speaker" where known'
+    )

@@ -121,3 +121,10 @@ def test_generic_labels_take_the_names_the_document_gives(tmp_path):
         ("Speaker 1", INTERVIEWER),
         ("Jane Roe", INTERVIEWEE),
     ] * 2
+
+
+def test_an_a_label_is_the_interviewee_the_headline_names(tmp_path):
+    text = "An interview with Jane Roe\n\nQ: Why did you leave the mine?\n\nA: The seam was exhausted.\n"
+    document, turns = turns_of(tmp_path, text)
+    assert (document.title, document.interviewee) == ("An interview with Jane Roe", "Jane Roe")
+    assert [(speaker, role) for speaker, role, _ in turns] == [("Q", INTERVIEWER), ("Jane Roe", INTERVIEWEE)]
