@@ -87,8 +87,9 @@ def _turns(lines: list[str], headers) -> object:
     turns = []
     for n, (i, label, at, rest) in enumerate(headers):
         until = headers[n + 1][0] if n + 1 < len(headers) else len(lines)
-        said = [rest] + [line.strip() for line in lines[i + 1 : until]]
-        turns.append((label, at, [line for line in said if line]))
+        said = [line for line in [rest] + [line.strip() for line in lines[i + 1 : until]] if line]
+        if said:
+            turns.append((label, [(at, "\n\n".join(said))]))
     return render(head, turns)
 
 
@@ -110,32 +111,41 @@ def _lines(lines: list[str], timed, times: list[float]) -> object:
     return render_lines(head, paragraphs)
 
 
-def render(head: list[str], turns: list[tuple[str | None, float, list[str]]]):
-    """Source text `Label: words` per turn (paragraphs of a turn below it), with per-sentence times."""
+def render(head: list[str], turns: list[tuple[str | None, list[tuple[float, str]]]]):
+    """Source text `Label: words` per turn, with per-sentence times. A turn is its segments, each
+    with the time it starts (a tool's turn is one segment, perhaps of several paragraphs; a JSON
+    export's consecutive segments of one speaker are one turn); a sentence's time is placed within
+    its segment, which runs until the next one starts."""
     from qa.chunking import sentences
     from qa.formats import Source
 
     parts = ["\n\n".join(head) + ("\n\n" if head else "")]
     offset = len(parts[0])
-    cues = []
-    for n, (label, at, said) in enumerate(turns):
-        if not said:
-            continue
-        until = turns[n + 1][1] if n + 1 < len(turns) else None
-        if until is None or until < at:
-            until = at + sum(len(s.split()) for s in said) / WORDS_PER_SECOND
+    starts = [at for _, segments in turns for at, _ in segments]
+    cues, k = [], 0
+    for label, segments in turns:
         head_of_turn = f"{label}: " if label else ""
-        body = "\n\n".join(said)
-        start = offset + len(head_of_turn)
-        cursor = 0
-        for paragraph in said:  # sentences of each paragraph, in the body's own offsets
-            for s, e in sentences(body, cursor, cursor + len(paragraph)):
-                t0 = at + (until - at) * s / max(len(body), 1)
-                t1 = at + (until - at) * e / max(len(body), 1)
-                cues.append((start + s, start + e, round(t0, 3), round(t1, 3)))
-            cursor += len(paragraph) + 2
-        parts += [head_of_turn, body, "\n\n"]
-        offset = start + len(body) + 2
+        parts.append(head_of_turn)
+        offset += len(head_of_turn)
+        for n, (at, said) in enumerate(segments):
+            if n:
+                parts.append(" ")
+                offset += 1
+            following = starts[k + 1] if k + 1 < len(starts) else None
+            until = following if following is not None and following >= at else None
+            until = until if until is not None else at + len(said.split()) / WORDS_PER_SECOND
+            cursor = 0
+            for paragraph in said.split("\n\n"):  # sentences of each paragraph, in its own offsets
+                for s, e in sentences(said, cursor, cursor + len(paragraph)):
+                    t0 = at + (until - at) * s / max(len(said), 1)
+                    t1 = at + (until - at) * e / max(len(said), 1)
+                    cues.append((offset + s, offset + e, round(t0, 3), round(t1, 3)))
+                cursor += len(paragraph) + 2
+            parts.append(said)
+            offset += len(said)
+            k += 1
+        parts.append("\n\n")
+        offset += 2
     return Source("".join(parts), cues=tuple(cues), kind="timed")
 
 
@@ -178,7 +188,7 @@ def read_json(path: Path, text: str):
     expected = 'segments with "text" and a time ("start" or "timestamp"), and a "speaker" where known'
     if not isinstance(data, list) or not data or not all(isinstance(s, dict) and "text" in s for s in data):
         raise QAError(f"{path}: not a JSON transcript: expected {expected}")
-    turns: list[tuple[str | None, float, list[str]]] = []
+    turns: list[tuple[str | None, list[tuple[float, str]]]] = []
     for segment in data:
         said = " ".join(str(segment.get("text") or "").split())
         at = segment.get("start", segment.get("timestamp", 0))
@@ -190,10 +200,10 @@ def read_json(path: Path, text: str):
         if not said:
             continue
         if turns and turns[-1][0] == speaker:
-            turns[-1][2].append(said)
+            turns[-1][1].append((at, said))
         else:
-            turns.append((speaker, at, [said]))
+            turns.append((speaker, [(at, said)]))
     if not turns:
         raise QAError(f"{path}: the JSON transcript's segments hold no words")
-    source = render([], [(label, at, [" ".join(said)]) for label, at, said in turns])
+    source = render([], turns)
     return source.__class__(source.text, {"title": title} if title else {}, source.cues, "timed")
