@@ -41,6 +41,22 @@ def interviews(engine: Engine) -> list[list]:
     ]
 
 
+def shown(said: queue.Queue, every: float):
+    """The states a report passes through, as the page is to show them, until None: the first at
+    once ("reading 3 files"), then at most one each `every` seconds, the latest of each burst."""
+    text = said.get()
+    while text is not None:
+        yield text
+        time.sleep(every)
+        text = said.get()
+        while text is not None and not said.empty():  # of a burst, only the latest is worth showing
+            latest = said.get()
+            if latest is None:
+                said.put(None)
+                break
+            text = latest
+
+
 def add_files(
     live: LiveEngine, paths: list[str], interviewer: str = "", say=lambda text: None, replacing: bool = False
 ) -> str:
@@ -181,17 +197,8 @@ def build_tab(gr, live: LiveEngine, follows: tuple, writable: bool = True) -> tu
 
         threading.Thread(target=work, daemon=True).start()
         unchanged = [gr.skip()] * (len(outputs) - 1)
-        text = said.get()  # the first state ("reading 3 files") shows at once
-        while text is not None:
+        for text in shown(said, PROGRESS_EVERY):
             yield (text, *unchanged)
-            time.sleep(PROGRESS_EVERY)
-            text = said.get()
-            while text is not None and not said.empty():  # of a burst, only the latest is worth showing
-                latest = said.get()
-                if latest is None:
-                    said.put(None)
-                    break
-                text = latest
         yield refreshed(finished.get("report", ""))
 
     def on_remove(doc_id):

@@ -389,3 +389,18 @@ def test_links_out_of_a_folder_being_added_are_not_followed(archive_dir, tmp_pat
         ("panel.txt", "skipped"),
     ]
     assert sorted(index.documents) == ["alias", "tiny"]
+
+
+def test_the_upload_report_shows_its_first_state_at_once_then_the_latest_of_each_burst():
+    import queue
+
+    from qa.archive_tab import shown
+
+    said: queue.Queue = queue.Queue()
+    for state in ("reading 2 files", "read 1 of 2 files", "read 2 of 2 files", "embedding: 5 of 9", None):
+        said.put(state)
+    # all said at once: the first, then only the latest of the rest
+    assert list(shown(said, 0)) == ["reading 2 files", "embedding: 5 of 9"]
+    said.put("reading 1 file")
+    said.put(None)
+    assert list(shown(said, 0)) == ["reading 1 file"]
