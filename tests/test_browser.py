@@ -27,7 +27,7 @@ def browser():
             pytest.fail(
                 "CI must run the browser test: /usr/bin/chromium is missing (apt-get install chromium)"
             )
-        pytest.skip("no /usr/bin/chromium here (apt-get install chromium chromium-driver to run this test)")
+        pytest.skip("no /usr/bin/chromium here (apt-get install chromium to run this test)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
