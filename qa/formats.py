@@ -22,6 +22,11 @@ MAX_FILE_BYTES = 20 * 1024 * 1024  # far above any interview (a 5,000-word trans
 # What a small file may unpack to: a Word file's XML parts (as its zip declares them), a PDF's text.
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 MAX_TEXT_CHARS = 5_000_000
+# A Word file's XML against its packed size: text and markup pack about 5 to 20 times; far more is
+# a file built to unpack (an 88 KB file of 30 MB of empty paragraphs is 340 times).
+MAX_DOCX_RATIO = 100
+# Paragraphs in a Word file: a long interview has hundreds, a book a few thousand.
+MAX_DOCX_PARAGRAPHS = 20_000
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 SUBTITLE_SUFFIXES = (".srt", ".vtt")
 # A .json is a transcript of segments, unless a transcript of its name sits beside it: then it is
@@ -189,16 +194,25 @@ def _docx(path: Path, data: bytes) -> Source:
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as packed:  # the sizes it declares bound what it unpacks
-            unpacked = sum(
-                item.file_size for item in packed.infolist() if item.filename.endswith((".xml", ".rels"))
-            )
-    except (zipfile.BadZipFile, ValueError) as error:
+            parts = [item for item in packed.infolist() if item.filename.endswith((".xml", ".rels"))]
+            unpacked = sum(item.file_size for item in parts)
+            if unpacked > MAX_UNPACKED_BYTES:
+                raise QAError(
+                    f"{path}: unpacks to {unpacked / 2**20:.0f} MB of XML"
+                    f" (limit {MAX_UNPACKED_BYTES // 2**20} MB); not read"
+                )
+            ratio = unpacked / max(sum(item.compress_size for item in parts), 1)
+            if ratio > MAX_DOCX_RATIO:
+                raise QAError(
+                    f"{path}: its XML unpacks to {ratio:.0f} times its packed size"
+                    f" (limit {MAX_DOCX_RATIO}); not read"
+                )
+            if (count := _word_paragraphs(packed)) > MAX_DOCX_PARAGRAPHS:
+                raise QAError(
+                    f"{path}: {count:,} paragraphs (limit {MAX_DOCX_PARAGRAPHS:,}); not read as a transcript"
+                )
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
         raise QAError(f"{path}: not a readable Word document ({error})") from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise QAError(
-            f"{path}: unpacks to {unpacked / 2**20:.0f} MB of XML"
-            f" (limit {MAX_UNPACKED_BYTES // 2**20} MB); not read"
-        )
     try:
         import docx
 
@@ -221,6 +235,23 @@ def _docx(path: Path, data: bytes) -> Source:
 
 
 _NAME_LINE = re.compile(r"[A-ZА-ЯЁ][\w.'’\-]*(?: [A-ZА-ЯЁ][\w.'’\-]*){0,3}:?")
+
+
+def _word_paragraphs(packed) -> int:
+    """How many paragraphs (`<w:p>` elements) the main document part holds, counted as it
+    unpacks, before any XML parser builds them (which takes seconds per hundred thousand)."""
+    try:
+        part = packed.open("word/document.xml")
+    except KeyError:
+        return 0
+    count, tail = 0, b""
+    with part:
+        while chunk := part.read(1 << 20):
+            window = tail + chunk
+            count += window.count(b"<w:p>") + window.count(b"<w:p ")
+            count -= tail.count(b"<w:p>") + tail.count(b"<w:p ")  # counted with the chunk before
+            tail = window[-5:]
+    return count
 
 
 def _docx_paragraph(paragraph) -> str:

@@ -404,3 +404,22 @@ def test_the_upload_report_shows_its_first_state_at_once_then_the_latest_of_each
     said.put("reading 1 file")
     said.put(None)
     assert list(shown(said, 0)) == ["reading 1 file"]
+
+
+def test_a_word_file_built_to_unpack_is_one_line_and_the_rest_of_the_batch_goes_in(
+    tmp_path, keyword_embedder, capsys
+):
+    from test_formats import word_file
+
+    hostile = tmp_path / "in" / "hostile.docx"
+    hostile.parent.mkdir()
+    word_file(hostile, b"<w:document><w:body>" + b"<w:p><w:r><w:t>a</w:t></w:r></w:p>" * 370_000)
+    (tmp_path / "in" / "good.txt").write_text(
+        "Question: What about the border?\n\nGuest Speaker: The border treaty was signed.\n", encoding="utf-8"
+    )
+    index = tmp_path / "index"
+    code, out, err = run(capsys, "add", str(tmp_path / "in"), "--index", str(index), "--quiet")
+    assert code == 1
+    assert out.splitlines()[0] == f"added {tmp_path / 'in' / 'good.txt'} as good (1 passages)"
+    (line,) = err.splitlines()
+    assert line.startswith(f"qa: {hostile}: its XML unpacks to ") and line.endswith(" (limit 100); not read")

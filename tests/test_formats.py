@@ -288,6 +288,20 @@ def word_file(path, document_xml: bytes) -> None:
             "cue 1: impossible time '99:99:99,000 --> 99:99:99,500' (minutes or seconds past 59)",
         ),
         ("bomb.docx", lambda p: word_file(p, b"<w:document>" + b" " * 80 * 2**20), "unpacks to 80 MB of XML"),
+        (  # 370,000 paragraphs of one letter: 14 MB of XML in a file of a few dozen KB
+            "paragraphs.docx",
+            lambda p: word_file(p, b"<w:document><w:body>" + b"<w:p><w:r><w:t>a</w:t></w:r></w:p>" * 370_000),
+            "its XML unpacks to",
+        ),
+        (  # 128,000 short paragraphs, each its own words, packed as text packs
+            "lines.docx",
+            lambda p: word_file(
+                p,
+                b"<w:document><w:body>"
+                + b"".join(b"<w:p><w:r><w:t>Line %d of it.</w:t></w:r></w:p>" % i for i in range(128_000)),
+            ),
+            "128,000 paragraphs (limit 20,000); not read as a transcript",
+        ),
         ("broken.docx", lambda p: word_file(p, b"<w:document><w:body>"), "not a readable Word document"),
     ],
 )
