@@ -11,12 +11,16 @@ from qa.parsing import turn_text
 MAX_WORDS = 180  # all-MiniLM-L6-v2 reads 256 word pieces; 180 English words stay under that
 OVERLAP_WORDS = 40  # the last sentence of a chunk opens the next one if it is at most this long
 
-_SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s+[\"“‘(\[]?[A-ZА-Я0-9])")
-_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "no", "vs", "gen", "jr", "sr", "e.g", "i.e", "u.s"}
+# A stop before a space and a capital or digit; in Chinese and Japanese, 。！？ whatever follows.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s+[\"“‘(\[]?[A-ZА-Я0-9])|[。！？]+[」』”’)）]*")
+_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "vs", "gen", "jr", "sr", "e.g", "i.e"}
+# initials before the final stop, alone or after a dash or slash: "U.N.", "Cuba-U.S.", "/U.S."
+_INITIALS = re.compile(r"(?:^|\W)(?:[a-zа-я]\.)+[a-zа-я]$")
+_BEFORE_A_NUMBER = {"no"}  # "No. 5" abbreviates; "No. If you..." ends a sentence
 # Speech recognised without punctuation (auto-captions) has no sentences: a run of words with no mark
 # at all is cut into windows of WINDOW_WORDS from its start, so a passage's own text, split again,
 # gives the same windows. Its passages are shorter, as nothing but length and pauses bounds them.
-_MARK = re.compile(r"[,;:!?…—–](?=\s|$)|\.(?=\s+[\"“‘(\[]?[A-ZА-Я0-9]|$)")  # not "u.s. locks"
+_MARK = re.compile(r"[,;:!?…—–](?=\s|$)|\.(?=\s+[\"“‘(\[]?[A-ZА-Я0-9]|$)|[，。！？]")  # not "u.s. locks"
 _WORD = re.compile(r"\S+")
 WINDOW_WORDS = 20
 UNPUNCTUATED_MAX_WORDS = 100
@@ -27,9 +31,7 @@ def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans = []
     cursor = start
     for match in _SENTENCE_END.finditer(text, start, end):
-        before = text[cursor : match.start()].split()
-        last_word = before[-1].lower().rstrip(".") if before else ""
-        if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+        if match.group().startswith(".") and _abbreviated(text, cursor, match):
             continue
         spans.append((cursor, match.end()))
         cursor = match.end()
@@ -38,6 +40,16 @@ def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     if cursor < end:
         spans.append((cursor, end))
     return [window for span in spans for window in _windows(text, *span)]
+
+
+def _abbreviated(text: str, cursor: int, match: re.Match) -> bool:
+    """Whether the stop at `match` ends an abbreviation rather than a sentence: a title ("Dr."), an
+    initial ("J. Smith"), initials ("U.N. Security Council"), or "No." before a number."""
+    before = text[max(cursor, match.start() - 40) : match.start()].split()
+    word = before[-1].lower().rstrip(".") if before else ""
+    if word in _BEFORE_A_NUMBER:
+        return text[match.end() : match.end() + 40].lstrip()[:1].isdigit()
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or bool(_INITIALS.search(word))
 
 
 def _windows(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -1,3 +1,9 @@
+import json
+import re
+from pathlib import Path
+
+import pytest
+
 from qa.chunking import MAX_WORDS, pack, sentences
 from qa.corpus import BUNDLED_CORPUS, load_corpus
 from qa.store import corpus_passages
@@ -58,3 +64,38 @@ def test_bundled_passages_are_verbatim_bounded_and_uniquely_named():
     assert {p.speaker for p in passages} == {"Rashid Alimov"}
     # no passage spans a pull quote or the intro
     assert not any('\n"' in p.text for p in passages)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("No. If you ask me, no.", ["No.", "If you ask me, no."]),
+        ("See No. 5 on the list. Then go.", ["See No. 5 on the list.", "Then go."]),
+        (
+            "The U.N. Security Council met. Cuba-U.S. Relations came up.",
+            ["The U.N. Security Council met.", "Cuba-U.S. Relations came up."],
+        ),
+        ("Was it? No? Yes. Dr. Smith came.", ["Was it?", "No?", "Yes.", "Dr. Smith came."]),
+        ("我们同意。他们不同意！为什么？好。", ["我们同意。", "他们不同意！", "为什么？", "好。"]),
+    ],
+)
+def test_sentences_end_at_no_and_at_chinese_stops_but_not_inside_initials(text, expected):
+    assert [text[s:e] for s, e in sentences(text, 0, len(text))] == expected
+
+
+PRESS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "press_conferences_qevasion"
+
+
+@pytest.mark.skipif(not PRESS.is_dir(), reason="../shared/benchmarks is not here")
+def test_press_conference_answers_split_at_no_and_never_inside_initials():
+    texts = [json.loads(line)["text"] for line in (PRESS / "corpus.jsonl").open()]
+    said_no = inside = 0
+    for text in texts:
+        spans = sentences(text, 0, len(text))
+        assert all(text[s:e] == text[s:e].strip() and s < e for s, e in spans)  # offsets into the text
+        ends = {e for _, e in spans}
+        said_no += sum(m.end() in ends for m in re.finditer(r"\bNo\.(?=\s+[A-Z])", text))
+        inside += sum(m.end() in ends for m in re.finditer(r"(?:[A-Z]\.){2,}(?=\s+[A-Z][a-z])", text))
+    # "No. If you..." 8 times in these answers, every one a sentence of its own; "U.N. Security
+    # Council" and its like never cut
+    assert (said_no, inside) == (8, 0)
