@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
 from collections.abc import Callable
@@ -122,7 +123,8 @@ def trec_order(run: Run) -> Run:
 
 
 def ranx_pair(qrels: Qrels, run: Run, name: str = "run"):
-    """ranx Qrels and Run for the queries in both, the run in trec_eval's order."""
+    """ranx Qrels and Run for the queries in both, the run in trec_eval's order, every id replaced by
+    its code (see _coded)."""
     from ranx import Qrels as RanxQrels
     from ranx import Run as RanxRun
 
@@ -132,7 +134,22 @@ def ranx_pair(qrels: Qrels, run: Run, name: str = "run"):
     ordered = {qid: docs for qid, docs in trec_order(run).items() if qid in judged}
     # ranx cannot hold a query with no results: give it one sentinel document that is never relevant.
     ordered = {qid: docs or {"\0no-result": 0.0} for qid, docs in ordered.items()}
-    return RanxQrels.from_dict(judged), RanxRun.from_dict(ordered, name=name)
+    return (
+        RanxQrels.from_dict(
+            {_coded(q): {_coded(d): r for d, r in docs.items()} for q, docs in judged.items()}
+        ),
+        RanxRun.from_dict(
+            {_coded(q): {_coded(d): v for d, v in docs.items()} for q, docs in ordered.items()}, name=name
+        ),
+    )
+
+
+def _coded(text: str) -> str:
+    """A fixed-width code for an id. ranx compiles its numba code anew for every longest-id length
+    it meets (it holds ids as fixed-width strings), which cost the first `qa eval` on a new set half
+    a minute; with codes of one width, what `make` compiled (warm_up) serves every set. The run's
+    order is already fixed by trec_order, so codes change no result."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def score(
@@ -145,10 +162,26 @@ def score(
     per_metric = evaluate(judged, ordered, list(metrics), return_mean=False, threads=1)
     if len(metrics) == 1:
         per_metric = {metrics[0]: per_metric}
-    qids = sorted(judged.qrels)
-    per_query = {qid: {m: float(per_metric[m][i]) for m in metrics} for i, qid in enumerate(qids)}
+    original = {_coded(qid): qid for qid in qrels}
+    codes = sorted(judged.qrels)  # ranx's order of queries
+    per_query = {
+        original[code]: {m: float(per_metric[m][i]) for m in metrics} for i, code in enumerate(codes)
+    }
     means = {m: float(sum(v[m] for v in per_query.values()) / len(per_query)) for m in metrics}
     return means, per_query
+
+
+def warm_up() -> None:
+    """Compile ranx's metrics and its paired test once, into numba's cache beside ranx in the venv
+    (`make` runs this after installing): otherwise the first `qa eval` spends about half a minute
+    compiling them."""
+    from qa.compare import compare_runs
+
+    qrels = {"q1": {"a": 1}, "q2": {"b": 1}}
+    runs = {"one": {"q1": {"a": 2.0, "b": 1.0}, "q2": {"a": 2.0, "b": 1.0}}}
+    runs["two"] = {"q1": {"b": 2.0, "a": 1.0}, "q2": {"b": 2.0, "a": 1.0}}
+    score(qrels, runs["one"])
+    compare_runs(qrels, runs)
 
 
 def read_trec_qrels(path: Path) -> Qrels:
