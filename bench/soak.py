@@ -52,10 +52,12 @@ def soak(url: str, pid: int | None, clients: int, seconds: float) -> dict:
     peak = [rss_mb(pid)]
     stop = time.monotonic() + seconds
 
+    answered = [0] * clients
+
     def client(number: int) -> None:
         own = Client(url, verbose=False)
         n = number
-        while time.monotonic() < stop:
+        while True:  # every client asks at least once, however long it took to connect
             question = asked[n % len(asked)]
             n += clients
             started = time.perf_counter()
@@ -64,8 +66,11 @@ def soak(url: str, pid: int | None, clients: int, seconds: float) -> dict:
                 if "hits" not in reply:
                     raise ValueError(f"odd reply {reply!r:.80}")
                 times.append(time.perf_counter() - started)
+                answered[number] += 1
             except Exception as error:  # noqa: BLE001 - every failure is counted and reported
                 errors.append(repr(error)[:200])
+            if time.monotonic() >= stop:
+                break
 
     def watch() -> None:
         while time.monotonic() < stop:
@@ -84,6 +89,7 @@ def soak(url: str, pid: int | None, clients: int, seconds: float) -> dict:
         "clients": clients,
         "seconds": seconds,
         "requests": len(times) + len(errors),
+        "clients_answered": sum(1 for count in answered if count),
         "errors": len(errors),
         "first_errors": errors[:5],
         "latency": spread(times) if times else None,

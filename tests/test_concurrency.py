@@ -179,14 +179,11 @@ def test_writers_on_milvus_started_at_the_same_moment_all_land(
 ):
     """As on the folder: on Milvus Lite the processes take turns at the file; on a server, writers
     on one machine queue on the state folder's lock, and each writes only its interview's rows."""
-    from qa.milvus import Location
-
     monkeypatch.setenv("QA_MILVUS_NAME", where.name)  # the children's collections
     monkeypatch.setenv("QA_MILVUS_TOKEN", where.token)
     build(tiny_corpus, where, keyword_embedder).close()
     add(where, [interview(tmp_path, "doomed", "treaty")])[0].close()
     store = ["--store", "milvus", "--milvus-uri", where.uri]
-    assert isinstance(where, Location)
     gate = tmp_path / "go"
     writers = [
         started(QA, gate, "add", interview(tmp_path, "bread", "bread"), *store, "--quiet"),

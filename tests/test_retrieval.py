@@ -272,8 +272,9 @@ def test_a_question_naming_an_interviewee_is_answered_from_their_words_first(arc
     answer = archive.ask("What did Berg say about the summit?", 5, "hybrid")
     assert answer.named == ("Anna Berg",) and ids(answer.hits) == ["panel:1:0"]
     assert answer_json(answer)["named"] == ["Anna Berg"]
-    # not naming her, the same question finds every summit passage
-    assert len(archive.ask("What was said about the summit?", 5, "hybrid").hits) > 1
+    # not naming her, the same question finds every summit passage, hers and the others'
+    everyone = archive.ask("What was said about the summit?", 5, "hybrid")
+    assert everyone.named == () and {"panel:1:0", "panel:3:0", "tiny:3:0"} <= set(ids(everyone.hits))
     # when her words do not cover the question, everyone's are searched, and the answer says none
     # was named: "music" is in nothing she said
     music = archive.ask("What did Berg say about music?", 5, "hybrid")
