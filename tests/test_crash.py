@@ -67,9 +67,9 @@ def test_a_build_killed_at_any_moment_leaves_a_whole_index_that_loads(tmp_path, 
     assert timing.wait() == 0
     whole = time.perf_counter() - started  # the build alone, imports done
     rng = random.Random(5)
-    seen = []
+    seen, before = [], "a"
     for attempt in range(24):
-        source = (a, b)[attempt % 2]
+        source, name = ((a, "a"), (b, "b"))[attempt % 2]
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(source), str(index_dir)], stdout=subprocess.PIPE
         )
@@ -77,8 +77,12 @@ def test_a_build_killed_at_any_moment_leaves_a_whole_index_that_loads(tmp_path, 
         time.sleep(rng.uniform(0, whole))
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
-        seen.append(expected[fingerprint(index_dir, keyword_embedder)])  # KeyError: a mixed index
-    assert set(seen) <= {"a", "b"} and len(seen) == 24
+        now = expected[fingerprint(index_dir, keyword_embedder)]  # KeyError: a mixed index
+        # the index the killed build found, or the whole one it was writing: never an older one
+        assert now in {before, name}, (attempt, before, now)
+        seen.append(now)
+        before = now
+    assert len(seen) == 24
     build(a, index_dir, keyword_embedder)  # the next build clears what the killed ones left
     left = sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock"))  # locks stay
     assert left == ["a", "b", "index", "timing"]
