@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from qa.documents import QAError
@@ -95,28 +96,43 @@ def _turns(lines: list[str], headers) -> object:
 
 def _lines(lines: list[str], timed, times: list[float]) -> object:
     """Timestamped lines with no speaker: one running text, a new paragraph after a line that ends a
-    sentence when the next starts a pause later than its words take to say."""
+    sentence when the next starts a pause later than its words take to say; each line keeps its time."""
     head = [line.strip() for line in lines[: timed[0][0]] if line.strip()]
-    paragraphs: list[tuple[float, list[tuple[float, str]]]] = []
+    paragraphs: list[list[tuple[float, str]]] = []
     for n, ((_, match), at) in enumerate(zip(timed, times, strict=True)):
         said = match["rest"].strip()
-        if paragraphs and n:
+        if paragraphs:
             before = timed[n - 1][1]["rest"].strip()
             spoken = len(before.split()) / WORDS_PER_SECOND
             ends = before.endswith((".", "?", "!", "…", '"', "”"))
             if not (ends and (at - times[n - 1] > spoken + PAUSE or before.endswith("?"))):
-                paragraphs[-1][1].append((at, said))
+                paragraphs[-1].append((at, said))
                 continue
-        paragraphs.append((at, [(at, said)]))
-    return render_lines(head, paragraphs)
+        paragraphs.append([(at, said)])
+    return render(head, [(None, paragraph) for paragraph in paragraphs], _whole)
 
 
-def render(head: list[str], turns: list[tuple[str | None, list[tuple[float, str]]]]):
-    """Source text `Label: words` per turn, with per-sentence times. A turn is its segments, each
-    with the time it starts (a tool's turn is one segment, perhaps of several paragraphs; a JSON
-    export's consecutive segments of one speaker are one turn); a sentence's time is placed within
-    its segment, which runs until the next one starts."""
+def _sentences_of(said: str) -> list[tuple[int, int]]:
+    """The sentences of each paragraph of a segment, in its own offsets."""
     from qa.chunking import sentences
+
+    spans, cursor = [], 0
+    for paragraph in said.split("\n\n"):
+        spans += sentences(said, cursor, cursor + len(paragraph))
+        cursor += len(paragraph) + 2
+    return spans
+
+
+def _whole(said: str) -> list[tuple[int, int]]:
+    return [(0, len(said))]
+
+
+def render(head: list[str], turns: list[tuple[str | None, list[tuple[float, str]]]], spans_of=_sentences_of):
+    """Source text `Label: words` per turn (no label: the words alone), with times. A turn is its
+    segments, each with the time it starts (a tool's turn is one segment, perhaps of several
+    paragraphs; a JSON export's consecutive segments of one speaker are one turn; a timestamped
+    line is one), joined by spaces. Each span of a segment that `spans_of` gives (its sentences, or
+    the whole line) is timed within the segment, which runs until the next one starts."""
     from qa.formats import Source
 
     parts = ["\n\n".join(head) + ("\n\n" if head else "")]
@@ -131,40 +147,12 @@ def render(head: list[str], turns: list[tuple[str | None, list[tuple[float, str]
             if n:
                 parts.append(" ")
                 offset += 1
-            following = starts[k + 1] if k + 1 < len(starts) else None
-            until = following if following is not None and following >= at else None
-            until = until if until is not None else at + len(said.split()) / WORDS_PER_SECOND
-            cursor = 0
-            for paragraph in said.split("\n\n"):  # sentences of each paragraph, in its own offsets
-                for s, e in sentences(said, cursor, cursor + len(paragraph)):
-                    t0 = at + (until - at) * s / max(len(said), 1)
-                    t1 = at + (until - at) * e / max(len(said), 1)
-                    cues.append((offset + s, offset + e, round(t0, 3), round(t1, 3)))
-                cursor += len(paragraph) + 2
-            parts.append(said)
-            offset += len(said)
-            k += 1
-        parts.append("\n\n")
-        offset += 2
-    return Source("".join(parts), cues=tuple(cues), kind="timed")
-
-
-def render_lines(head: list[str], paragraphs: list[tuple[float, list[tuple[float, str]]]]):
-    """Source text of unlabelled timestamped lines: each line keeps its own time."""
-    from qa.formats import Source
-
-    parts = ["\n\n".join(head) + ("\n\n" if head else "")]
-    offset = len(parts[0])
-    cues = []
-    flat = [(at, said) for _, lines in paragraphs for at, said in lines]
-    k = 0
-    for _, lines in paragraphs:
-        for n, (at, said) in enumerate(lines):
-            if n:
-                parts.append(" ")
-                offset += 1
-            nxt = flat[k + 1][0] if k + 1 < len(flat) else at + len(said.split()) / WORDS_PER_SECOND
-            cues.append((offset, offset + len(said), at, max(nxt, at)))
+            following = starts[k + 1] if k + 1 < len(starts) else -1.0
+            until = following if following >= at else at + len(said.split()) / WORDS_PER_SECOND
+            for s, e in spans_of(said):
+                t0 = at + (until - at) * s / max(len(said), 1)
+                t1 = at + (until - at) * e / max(len(said), 1)
+                cues.append((offset + s, offset + e, round(t0, 3), round(t1, 3)))
             parts.append(said)
             offset += len(said)
             k += 1
@@ -205,5 +193,4 @@ def read_json(path: Path, text: str):
             turns.append((speaker, [(at, said)]))
     if not turns:
         raise QAError(f"{path}: the JSON transcript's segments hold no words")
-    source = render([], turns)
-    return source.__class__(source.text, {"title": title} if title else {}, source.cues, "timed")
+    return replace(render([], turns), metadata={"title": title} if title else {})
