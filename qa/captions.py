@@ -54,6 +54,8 @@ def _seconds(groups) -> float:
 
 
 def _clock(value: str) -> float:
+    """An inline word time ("00:00:02.180") in seconds, computed as the timing lines' are (so a
+    word at its cue's start time compares equal to it)."""
     parts = re.split(r"[:.]", value)
     return _seconds(((parts[0] if len(parts) == 4 else None), *parts[-3:]))
 
@@ -96,12 +98,16 @@ def _plain(line: str) -> str:
     return " ".join(html.unescape(_TAG.sub("", line)).split())
 
 
-def _is_rolling(blocks) -> bool:
+def _said(payload: list[str]) -> list[tuple[str, str]]:
+    """(line, its words without tags and word times) for each line of a cue that holds words."""
+    pairs = [(line, _plain(_INLINE_TIME.sub("", line))) for line in payload]
+    return [(line, plain) for line, plain in pairs if plain]
+
+
+def _is_rolling(said: list[list[tuple[str, str]]]) -> bool:
     """Whether cues open with the line the cue before ended on, as rolling captions do."""
-    texts = [[_plain(_INLINE_TIME.sub("", line)) for line in payload] for *_, payload in blocks]
-    texts = [[line for line in lines if line] for lines in texts]
-    texts = [lines for lines in texts if lines]
-    repeats = sum(1 for before, now in zip(texts, texts[1:], strict=False) if now[0] == before[-1])
+    texts = [lines for lines in said if lines]
+    repeats = sum(1 for before, now in zip(texts, texts[1:], strict=False) if now[0][1] == before[-1][1])
     return len(texts) > 2 and repeats >= ROLLING * (len(texts) - 1)
 
 
@@ -112,19 +118,18 @@ def cues_of(path: Path, text: str) -> list[Cue]:
         raise QAError(
             f"{path}: no subtitle cues: expected timing lines such as '00:00:01,000 --> 00:00:04,000'"
         )
-    rolling = _is_rolling(blocks)
+    said = [_said(payload) for *_, payload in blocks]
+    rolling = _is_rolling(said)
     cues: list[Cue] = []
     last_line = ""
-    for _, start, end, payload in blocks:
+    for (_, start, end, payload), lines in zip(blocks, said, strict=True):
         raw = " ".join(payload)
         voice = _VOICE.search(raw)
         speaker = voice["name"].strip() if voice else None
         if speaker and speaker.isdigit():
             speaker = f"Speaker {speaker}"
         pieces: list[tuple[float, str]] = []
-        lines = [line for line in payload if _plain(_INLINE_TIME.sub("", line))]
-        for n, line in enumerate(lines):
-            plain = _plain(_INLINE_TIME.sub("", line))
+        for n, (line, plain) in enumerate(lines):
             if rolling and n == 0 and plain == last_line:
                 continue  # said in the cue before
             if _SOUND.match(plain):
@@ -139,7 +144,7 @@ def cues_of(path: Path, text: str) -> list[Cue]:
                 else:
                     pieces.append((max(at, start), words))
         if lines:
-            last_line = _plain(_INLINE_TIME.sub("", lines[-1]))
+            last_line = lines[-1][1]
         if pieces and speaker is None and (label := _CUE_LABEL.match(pieces[0][1])):
             speaker = label["label"]
             rest = pieces[0][1][label.end() :]
