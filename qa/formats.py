@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import html.parser
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa import captions, timed
@@ -81,9 +81,7 @@ def read_source(path: Path) -> Source:
     if not data.strip():
         raise QAError(f"{path}: the file is empty")
     if suffix == ".docx":
-        source = _docx(path, data)
-        if found := timed.read(source.text):  # Teams' Word transcript: "Name   0:03" over each turn
-            source = Source(found.text, source.metadata, found.cues, found.kind)
+        source = _timed(_docx(path, data))  # Teams' Word transcript: "Name   0:03" over each turn
     elif suffix == ".pdf":
         source = _pdf(path, data)
     else:
@@ -95,12 +93,16 @@ def read_source(path: Path) -> Source:
         elif suffix == ".json":
             source = timed.read_json(path, text)
         else:
-            source = front_matter(path, text)
-            if found := timed.read(source.text):
-                source = Source(found.text, source.metadata, found.cues, found.kind)
+            source = _timed(front_matter(path, text))
     if not source.text.strip():
         raise QAError(f"{path}: no text found in the file")
     return source
+
+
+def _timed(source: Source) -> Source:
+    """The source as a tool's timed export when its text is one (qa.timed), its metadata kept."""
+    found = timed.read(source.text)
+    return replace(source, text=found.text, cues=found.cues, kind=found.kind) if found else source
 
 
 def decode(path: Path, data: bytes) -> str:
