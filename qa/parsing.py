@@ -22,7 +22,7 @@ from qa.boilerplate import is_back_channel, is_boilerplate
 from qa.documents import INTERVIEWEE, INTERVIEWER, UNKNOWN_SPEAKER, Document, QAError, Turn
 from qa.labels import Label as _Label
 from qa.record import is_contents, is_field, is_heading, is_headline_label
-from qa.roles import askers, asks
+from qa.roles import askers
 
 _INTERVIEWER_LABELS = {"question", "q", "interviewer", "вопрос", "в", "reporter", "journalist", "host"}
 _INTERVIEWER_LABELS |= {"moderator", "presenter", "anchor", "correspondent", "корреспондент", "журналист"}
@@ -30,8 +30,8 @@ _INTERVIEWEE_LABELS = {"answer", "a", "ответ", "о"}
 _QUOTED = re.compile(r'^["“«].*["”»][.!?]?$', re.DOTALL)
 _TRAILER = re.compile(r"^(interviewed by|interview by|for more detail|read more|source:)", re.I)
 _WORD = re.compile(r"\w+")
-# A paragraph of this many words, ending in a question that opens as one ("So why ...?", not
-# "Right?"), before one at least twice as long, is guessed to be a question.
+# A paragraph of this many words ending in "?" ("So why impose all this structure?"; "Right?" is
+# too short), before one at least twice as long, is guessed to be a question.
 GUESSED_QUESTION_WORDS = (4, 30)
 TIMED_FORMATS = ("subtitles", "timed")  # transcripts of a recording, read by qa.captions and qa.timed
 PULL_QUOTE_OVERLAP = 0.6  # share of a quoted line's word pairs found elsewhere in the text
@@ -245,7 +245,6 @@ def _guessed_turns(document: Document, kept: list[tuple[int, int]]) -> list[Turn
         asks_here = (
             said.endswith("?")
             and GUESSED_QUESTION_WORDS[0] <= lengths[i] <= GUESSED_QUESTION_WORDS[1]
-            and asks(said)
             and i + 1 < len(kept)
             and lengths[i + 1] > 2 * lengths[i]
         )
