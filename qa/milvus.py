@@ -141,6 +141,12 @@ def _imported():
     return pymilvus
 
 
+# How long a client waits for Milvus to answer its first call: a server that is not there fails in
+# CONNECT_SECONDS; Milvus Lite starts a server process of its own, which on a busy machine took over
+# 30 s (a full test run with both cores busy), and a file it cannot open fails at once, not on this.
+CONNECT_SECONDS, LITE_START_SECONDS = 30, 120
+
+
 class _Connection:
     """One client per location per process, shared by every index and writer of the process."""
 
@@ -159,7 +165,8 @@ class _Connection:
             # root logger, where ours says it in one line
             with warnings.catch_warnings(), _quiet_root_logger():
                 warnings.simplefilter("ignore")
-                self.client = pymilvus.MilvusClient(uri=where.uri, token=where.token or "", timeout=30)
+                wait = LITE_START_SECONDS if where.lite else CONNECT_SECONDS
+                self.client = pymilvus.MilvusClient(uri=where.uri, token=where.token or "", timeout=wait)
         except Exception as error:  # a server that is not there, a file Milvus Lite cannot open
             self._unlock()
             if where.lite:
