@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa import recordings
+from qa.cache import CachedEncoder, cache_name, read_cache
 from qa.chunking import passages_for
 from qa.corpus import read_document
-from qa.documents import INTERVIEWER, Document, QAError
+from qa.documents import INTERVIEWER, Document, Passage, QAError
 from qa.embedders import Embedder, get_embedder
 from qa.formats import is_transcript
-from qa.locks import writing
+from qa.locks import check_writable, writing
+from qa.multilingual import E5
 from qa.parsing import is_unlabelled, parse_turns, roles_uncertain
 from qa.store import (
     ARCHIVE,
     DEFAULT_SCORING,
+    MANIFEST,
     Index,
     build_from,
     corpus_passages,
@@ -35,7 +39,7 @@ from qa.store import (
     recordings_folder,
     recover,
 )
-from qa.vectors import Scoring
+from qa.vectors import Scoring, embed_passages
 
 REPLACE_NOTE = (
     "an interview named {doc_id} is already in the archive; to replace it, add the file again with"
@@ -93,22 +97,25 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class Duplicate(QAError):
-    """The file's interview is already in the archive."""
+@dataclass(frozen=True)
+class _Read:
+    """One transcript read and parsed (before the archive's write lock), with its recording."""
+
+    path: Path
+    document: Document
+    passages: tuple[Passage, ...]
+    note: str
+    recording: Path | None = None
 
 
-def _check(
-    path: Path, hashes: dict[str, str], interviewer: str = "", replacing: bool = False
-) -> tuple[Document, int, str]:
-    """The document read from path (with this interviewer, when given), its passage count and a note
-    for the report; QAError when it cannot be added. The same text under another name is a
-    duplicate; under its own name, when `replacing`, it is read again (say, with its interviewer)."""
+def _read(path: Path, interviewer: str = "", recording: Path | None = None) -> _Read:
+    """The transcript at path read (with this interviewer, when given) and parsed; QAError when it
+    cannot be added whatever the archive holds."""
     document = read_document(path)
     if interviewer:
         document = replace(document, interviewer=interviewer)
-    duplicate = hashes.get(text_hash(document.text))
-    if duplicate and not (replacing and duplicate == document.doc_id):
-        raise Duplicate(f"{path}: the same interview is already in the archive as {duplicate!r}; skipped")
+    if recording is not None:
+        recordings.check(recording)
     turns = parse_turns(document)
     passages = passages_for(document, turns)
     if not passages:
@@ -120,7 +127,24 @@ def _check(
         note += f", {guessed} question{'s' * (guessed != 1)} guessed" if guessed else ""
     if roles_uncertain(document):
         note = "who asks is unclear, so every turn is indexed as an answer: give the interviewer's name"
-    return document, len(passages), note
+    return _Read(path, document, tuple(passages), note, recording)
+
+
+def _read_all(paths: list[Path], interviewer: str, tell: Callable[[Outcome], None]) -> list[_Read]:
+    """Every transcript under paths read and parsed, each with its recording (qa/recordings.py); a
+    file that cannot be read, or a recording given without a transcript of its name, is told as
+    failed."""
+    transcripts, found, alone = recordings.pair(files_under(paths))
+    for path in alone:
+        note = f"{path}: a recording goes in with its transcript, and none named {path.stem} came with it"
+        tell(Outcome(path, status="failed", note=note))
+    read = []
+    for path in transcripts:
+        try:
+            read.append(_read(path, interviewer, found.get(path)))
+        except QAError as error:
+            tell(Outcome(path, status="failed", note=str(error)))
+    return read
 
 
 def _unique_id(doc_id: str, taken: set[str]) -> str:
@@ -147,15 +171,37 @@ def add(
     """Add transcript files (or folders of them) to the archive at index_dir (a folder, or a
     Milvus archive's qa.milvus.Location), creating it if need be. A file whose name (doc id) is
     already in the archive replaces that interview; one whose text is already there is skipped.
-    Returns the new index (None when nothing changed) and one outcome per file, each also passed to
-    `report` as soon as it is known. An existing archive keeps its own embedder, multilingual and
-    scoring settings; the arguments apply to a new one. `interviewer` names who asks in every file
-    added (a label with that name or surname is theirs). A file whose doc id is an interview already
-    there is refused unless `replace_existing`. The whole load-change-write holds the archive's
-    write lock (qa/locks.py): concurrent writers queue."""
-    admit = functools.partial(_admit, paths, report, interviewer, replace_existing)
+    Returns the new index (None when nothing changed) and one outcome per file (in the order of
+    the files), each also passed to `report` as soon as it is known. An existing archive keeps its
+    own embedder, multilingual and scoring settings; the arguments apply to a new one.
+    `interviewer` names who asks in every file added (a label with that name or surname is
+    theirs). A file whose doc id is an interview already there is refused unless
+    `replace_existing`.
+
+    The files are read, parsed and embedded first; the archive's write lock (qa/locks.py) is held
+    only to check them against what it holds, merge and write, so a slow file keeps no other
+    writer waiting. Texts are embedded ahead with the settings the archive has when they are read;
+    vectors are kept by model and text, so whatever another writer changed meanwhile, a text is at
+    worst embedded again under the lock, never given a wrong vector."""
+    outcomes: list[Outcome] = []
+
+    def tell(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        report(outcome)
+
+    check_writable(_lock_dir(index_dir))
+    read = _read_all(paths, interviewer, tell)
+    ahead = _embedded_ahead(index_dir, read, embedder, multilingual, scoring, progress)
+    admit = functools.partial(_admit, read, tell, replace_existing)
     if in_milvus(index_dir):
-        return _add_to_milvus(index_dir, admit, embedder, multilingual, scoring, progress)
+        index = _add_to_milvus(index_dir, admit, embedder, multilingual, scoring, progress, ahead)
+    else:
+        index = _add_to_folder(index_dir, admit, embedder, multilingual, scoring, progress, ahead)
+    order = {path: number for number, path in enumerate(files_under(paths))}
+    return index, sorted(outcomes, key=lambda outcome: order.get(outcome.path, len(order)))
+
+
+def _add_to_folder(index_dir: Path, admit, embedder, multilingual, scoring, progress, ahead):
     with writing(index_dir):
         recover(index_dir)  # an interrupted swap is not an empty archive
         existing = load(index_dir) if index_dir.exists() else None
@@ -165,18 +211,16 @@ def add(
             multilingual = bool(existing.manifest.get("multilingual"))
             scoring = existing.scoring
         embedder = embedder or get_embedder(None)
-        changed, media, outcomes = admit(
-            set(documents), {text_hash(d.text): d.doc_id for d in documents.values()}
-        )
+        changed, media = admit(set(documents), {text_hash(d.text): d.doc_id for d in documents.values()})
         if not changed:
-            return None, outcomes
+            return None
         documents.update(recordings.carried(changed, recordings_folder(index_dir)))
         return _write(
-            index_dir, list(documents.values()), embedder, multilingual, scoring, progress, media
-        ), outcomes
+            index_dir, list(documents.values()), embedder, multilingual, scoring, progress, media, ahead
+        )
 
 
-def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress):
+def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress, ahead):
     """`add` for a Milvus archive: only the changed interviews' rows are written
     (qa/milvus_write.py), and what comes back is its summary, not the whole index read again."""
     from qa import milvus, milvus_write
@@ -184,46 +228,92 @@ def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress):
     # one connection for the whole change (on Milvus Lite each new one starts its server again)
     with _writing(where), milvus.connected(where):
         found = milvus_write.current(where)
+        if found:
+            _leave_settings(where, found[0])
         hashes = found[2] if found else {}
-        changed, media, outcomes = admit(set(hashes.values()), hashes)
+        changed, media = admit(set(hashes.values()), hashes)
         if not changed:
-            return None, outcomes
+            return None
         changed = recordings.carried(changed, recordings_folder(where))
         recordings.keep(recordings_folder(where), media)
         if found:
-            milvus_write.put(where, found[0], found[1], list(changed.values()), progress)
+            milvus_write.put(where, found[0], found[1], list(changed.values()), progress, ahead)
         else:
             settings = milvus_write.Settings(embedder or get_embedder(None), scoring, multilingual)
-            milvus_write.write_generation(
-                where, _sorted(changed.values()), settings, _archive_corpus(changed.values()), progress
-            )
-        return milvus_write.summary(where), outcomes
+            corpus = _archive_corpus(changed.values())
+            documents = _sorted(changed.values())
+            milvus_write.write_generation(where, documents, settings, corpus, progress, ahead=ahead)
+            _leave_settings(where, milvus_write.current(where)[0])
+        return milvus_write.summary(where)
 
 
-def _admit(paths, report, interviewer, replace_existing, known: set[str], hashes: dict[str, str]):
-    """(the interviews to write, by doc id; the recordings that go in with them, by doc id; one
-    outcome per file): each file read and checked against the archive's doc ids (`known`) and text
-    hashes, and against the files before it. A recording goes in with its transcript
-    (qa/recordings.py); one given without a transcript of its name is reported, not kept."""
-    hashes, changed, media, outcomes = dict(hashes), {}, {}, []
+SETTINGS_NOTE = "settings.json"  # in a Milvus archive's local state folder
 
-    def tell(outcome: Outcome) -> None:
-        outcomes.append(outcome)
-        report(outcome)
 
-    transcripts, found, alone = recordings.pair(files_under(paths))
-    for path in alone:
-        note = f"{path}: a recording goes in with its transcript, and none named {path.stem} came with it"
-        tell(Outcome(path, status="failed", note=note))
-    for path in transcripts:
-        recording = found.get(path)
-        try:
-            document, count, note = _check(path, hashes, interviewer, replace_existing)
-            if recording is not None:
-                recordings.check(recording)
-        except QAError as error:
-            status = "skipped" if isinstance(error, Duplicate) else "failed"
-            tell(Outcome(path, status=status, note=str(error)))
+def _leave_settings(where, manifest: dict) -> None:
+    """A note, beside the Milvus archive's lock, of the settings its manifest holds: what the next
+    writer embeds its new texts with before it takes the lock (Milvus Lite serves one process at a
+    time, so it cannot be asked then). Only a guess for that: the manifest read under the lock
+    decides."""
+    from qa import milvus
+
+    keep = {k: manifest.get(k) for k in ("embedder", "multilingual", "scoring")}
+    (milvus.lock_dir(where) / SETTINGS_NOTE).write_text(json.dumps(keep) + "\n", encoding="utf-8")
+
+
+def _settings_now(target) -> dict | None:
+    """The archive's embedding settings as it says now, without its lock (a folder's manifest, a
+    Milvus archive's note); None for a new archive or one that cannot say."""
+    path = target.state_dir / SETTINGS_NOTE if in_milvus(target) else Path(target) / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        return {
+            "embedder": get_embedder(manifest["embedder"]["name"]),
+            "multilingual": bool(manifest.get("multilingual")),
+            "scoring": Scoring(**manifest["scoring"]),
+        }
+    except (OSError, ValueError, KeyError, TypeError, QAError):
+        return None
+
+
+def _embedded_ahead(target, read: list[_Read], embedder, multilingual, scoring, progress) -> dict:
+    """The vectors of the files' texts (by qa.cache.cache_name of their model) that the archive
+    does not hold yet, embedded with its settings as it says now (qa.store.build_from and
+    qa.milvus_write take them)."""
+    if not read:
+        return {}
+    now = _settings_now(target)
+    if now is not None:
+        embedder, multilingual, scoring = now["embedder"], now["multilingual"], now["scoring"]
+    embedder = embedder or get_embedder(None)
+    folder = None if in_milvus(target) else Path(target)
+
+    def cached(model) -> CachedEncoder:  # vectors the archive holds need not be embedded ahead
+        return CachedEncoder(model, read_cache(folder, model) if folder and folder.is_dir() else {})
+
+    passages = [p for one in read for p in one.passages]
+    encoder = cached(embedder)
+    embed_passages(encoder, passages, scoring, progress=progress)
+    ahead = {cache_name(embedder): encoder.fresh}
+    if multilingual:
+        e5 = cached(E5())
+        e5.encode([p.text for p in passages], progress=progress)
+        ahead[cache_name(e5.model)] = e5.fresh
+    return ahead
+
+
+def _admit(read: list[_Read], tell, replace_existing, known: set[str], hashes: dict[str, str]):
+    """(the interviews to write, by doc id; the recordings that go in with them, by doc id): the
+    files read, checked against the archive's doc ids (`known`) and text hashes, and against the
+    files before them, each one's outcome told. The same text under another name is a duplicate;
+    under its own name, when `replace_existing`, it is read again (say, with its interviewer)."""
+    hashes, changed, media = dict(hashes), {}, {}
+    for one in read:
+        document, path, note = one.document, one.path, one.note
+        duplicate = hashes.get(text_hash(document.text))
+        if duplicate and not (replace_existing and duplicate == document.doc_id):
+            note = f"{path}: the same interview is already in the archive as {duplicate!r}; skipped"
+            tell(Outcome(path, status="skipped", note=note))
             continue
         doc_id = document.doc_id
         updated = doc_id in known and doc_id not in changed
@@ -235,14 +325,14 @@ def _admit(paths, report, interviewer, replace_existing, known: set[str], hashes
             document = replace(document, doc_id=doc_id)
         if updated:
             hashes = {h: d for h, d in hashes.items() if d != doc_id}
-        if recording is not None:
-            document = replace(document, recording=recordings.name_for(doc_id, recording))
-            media[doc_id] = recording
-            note = "; ".join(n for n in (note, f"with its recording {recording.name}") if n)
+        if one.recording is not None:
+            document = replace(document, recording=recordings.name_for(doc_id, one.recording))
+            media[doc_id] = one.recording
+            note = "; ".join(n for n in (note, f"with its recording {one.recording.name}") if n)
         changed[doc_id] = document
         hashes[text_hash(document.text)] = doc_id
-        tell(Outcome(path, doc_id, "updated" if updated else "added", count, note))
-    return changed, media, outcomes
+        tell(Outcome(path, doc_id, "updated" if updated else "added", len(one.passages), note))
+    return changed, media
 
 
 def remove(index_dir, doc_ids: list[str], *, progress: bool = False) -> Index:
@@ -306,11 +396,15 @@ def refresh(
 def _writing(target):
     """The archive's write lock (qa/locks.py): beside a folder, or in a Milvus archive's local
     state folder."""
+    return writing(_lock_dir(target))
+
+
+def _lock_dir(target) -> Path:
     if in_milvus(target):
         from qa import milvus
 
-        return writing(milvus.lock_dir(target))
-    return writing(target)
+        return milvus.lock_dir(target)
+    return target
 
 
 def _write(
@@ -321,16 +415,19 @@ def _write(
     scoring: Scoring,
     progress: bool,
     media: dict[str, Path] | None = None,
+    ahead: dict | None = None,
 ) -> Index:
     """The archive rewritten with these interviews; `media` holds the recordings that come in with
-    them, by doc id (the others keep the archive's own copy)."""
+    them, by doc id (the others keep the archive's own copy); `ahead`, vectors embedded before the
+    write lock (qa.store.build_from)."""
     documents = _sorted(documents)
     if in_milvus(index_dir):  # a new generation
         from qa import milvus_write
 
         recordings.keep(recordings_folder(index_dir), media or {})
         settings = milvus_write.Settings(embedder, scoring, multilingual)
-        milvus_write.write_generation(index_dir, documents, settings, _archive_corpus(documents), progress)
+        corpus = _archive_corpus(documents)
+        milvus_write.write_generation(index_dir, documents, settings, corpus, progress, ahead=ahead)
         return load(index_dir)
     return build_from(
         documents,
@@ -342,6 +439,7 @@ def _write(
         multilingual=multilingual,
         progress=progress,
         media=media,
+        ahead=ahead,
     )
 
 

@@ -72,14 +72,10 @@ def add_files(
 
     def report(outcome) -> None:
         read.append(outcome)
-        if outcome.went_in:
-            lines.append(f"{Path(outcome.path).name}: {outcome.status} {outcome.detail}")
-        else:  # the note names the file by its upload path: the name alone reads better here
-            lines.append(f"{Path(outcome.path).name}: {outcome.note.split(': ', 1)[-1]}")
-        say("\n".join([*lines, f"read {len(read)} of {len(texts)} files"]))
+        say("\n".join([*lines, *map(_line, read), f"read {len(read)} of {len(texts)} files"]))
 
     def embedding(done: int, total: int) -> None:
-        say("\n".join([*lines, f"embedding: {done} of {total} new texts"]))
+        say("\n".join([*lines, *map(_line, read), f"embedding: {done} of {total} new texts"]))
 
     with tempfile.TemporaryDirectory(prefix="qa-upload-") as folder:
         transcripts, unpaired = _with_sidecars([Path(p) for p in paths], Path(folder))
@@ -88,7 +84,7 @@ def add_files(
         if not transcripts:
             return "\n".join(lines) or "Choose one or more transcript files first."
         say("\n".join([*lines, f"reading {len(texts)} file{'s' if len(texts) != 1 else ''}"]))
-        index, _ = add(
+        index, outcomes = add(
             live.get().index.target,
             transcripts,
             progress=embedding,
@@ -96,6 +92,7 @@ def add_files(
             interviewer=" ".join((interviewer or "").split()),
             replace_existing=replacing,
         )
+    lines += map(_line, outcomes)  # in the order of the files (as they became known, above)
     for path in paths:  # Gradio's temporary copies: nothing of the upload is left there
         Path(path).unlink(missing_ok=True)
     if index is not None:
@@ -103,6 +100,14 @@ def add_files(
             f"Searchable now: {len(index.documents)} interviews, {index.manifest['passage_count']} passages."
         )
     return "\n".join(lines)
+
+
+def _line(outcome) -> str:
+    """One file's line in the report."""
+    if outcome.went_in:
+        return f"{Path(outcome.path).name}: {outcome.status} {outcome.detail}"
+    # the note names the file by its upload path: the name alone reads better here
+    return f"{Path(outcome.path).name}: {outcome.note.split(': ', 1)[-1]}"
 
 
 def _with_sidecars(paths: list[Path], folder: Path) -> tuple[list[Path], list[str]]:

@@ -26,14 +26,30 @@ def text_key(text: str) -> str:
 
 class CachedEncoder:
     """Wraps a model (anything with `encode(texts, progress=)`): known texts come from the cache,
-    the rest are encoded in one batch. `used` holds every vector handed out, for saving."""
+    the rest are encoded in one batch. `used` holds every vector handed out, for saving; `fresh`
+    every vector the model made here. `ahead` are vectors made for this same change before it (an
+    archive's new texts, embedded before its write lock is taken): used like the cache's, but
+    counted as encoded."""
 
-    def __init__(self, model, known: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        model,
+        known: dict[str, np.ndarray] | None = None,
+        ahead: dict[str, np.ndarray] | None = None,
+    ) -> None:
         self.model = model
-        self.known = known or {}
+        self.known = {**(known or {}), **(ahead or {})}
+        self.ahead = set(ahead or ())
         self.used: dict[str, np.ndarray] = {}
-        self.encoded = 0  # texts the model actually encoded
+        self.fresh: dict[str, np.ndarray] = {}
+        self.encoded = 0  # texts the model encoded, here or ahead
         self.reused = 0
+
+    def _count(self, keys: list[str], missing) -> None:
+        ahead = self.ahead.intersection(keys).difference(missing)
+        self.ahead -= ahead  # a text embedded ahead counts once, as encoded
+        self.encoded += len(missing) + len(ahead)
+        self.reused += len(keys) - len(missing) - len(ahead)
 
     def __getattr__(self, name: str):  # name, version, dims, abstain_below, ... of the model
         return getattr(self.model, name)
@@ -44,8 +60,8 @@ class CachedEncoder:
         if missing:
             fresh = self.model.encode(list(missing.values()), progress=progress)
             self.known.update(zip(missing, fresh, strict=True))
-            self.encoded += len(missing)
-        self.reused += len(texts) - len(missing)
+            self.fresh.update(zip(missing, fresh, strict=True))
+        self._count(keys, missing)
         vectors = np.stack([self.known[key] for key in keys]) if keys else np.zeros((0, self.model.dims))
         self.used.update(zip(keys, vectors, strict=True))
         # a copy: `used` holds rows of `vectors`, and a caller that adds to what it gets back (as
@@ -71,10 +87,10 @@ class CachedEncoder:
             fresh_spans = [own for _, own in missing.values()]
             fresh, fresh_pooled = self.model.encode_spans(fresh_texts, fresh_spans, progress=progress)
             for key, vector, own, pooled in zip(missing, fresh, fresh_spans, fresh_pooled, strict=True):
-                self.known[key] = vector
-                self.known.update(zip(span_keys_of(key, own), pooled, strict=True))
-            self.encoded += len(missing)
-        self.reused += len(texts) - len(missing)
+                made = {key: vector, **dict(zip(span_keys_of(key, own), pooled, strict=True))}
+                self.known.update(made)
+                self.fresh.update(made)
+        self._count(keys, missing)
         flat = [k for own in span_keys for k in own]
         for key in keys + flat:
             self.used[key] = self.known[key]

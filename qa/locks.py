@@ -35,20 +35,27 @@ def _lock_path(index_dir: Path, kind: str) -> Path:
     return index_dir.parent / f".{index_dir.name}.{kind}.lock"
 
 
+def _opened(path: Path) -> int:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as error:
+        raise QAError(
+            f"{path.parent}: the archive cannot be written here ({error.strerror or error})"
+        ) from None
+
+
 @contextlib.contextmanager
 def _held(
     path: Path, mode: int, waiting: Callable[[], None] | None = None, reader: bool = False
 ) -> Iterator[None]:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as error:
+        fd = _opened(path)
+    except QAError:
         if reader:  # a read-only folder: nobody can write there, so reading is safe
             yield
             return
-        raise QAError(
-            f"{path.parent}: the archive cannot be written here ({error.strerror or error})"
-        ) from None
+        raise
     try:
         try:
             fcntl.flock(fd, mode | fcntl.LOCK_NB)
@@ -68,6 +75,12 @@ def _say_waiting() -> None:
 def writing(index_dir: Path, waiting: Callable[[], None] | None = _say_waiting):
     """Held for a whole load-change-write of the index at index_dir; one writer at a time."""
     return _held(_lock_path(index_dir, "write"), fcntl.LOCK_EX, waiting)
+
+
+def check_writable(index_dir: Path) -> None:
+    """QAError, at once, when no writer could take the lock of the index at index_dir (say, its
+    folder's place is a file): a writer that works before it takes the lock fails before the work."""
+    os.close(_opened(_lock_path(index_dir, "write")))
 
 
 @contextlib.contextmanager

@@ -49,21 +49,25 @@ class Settings:
     lexical: LexicalSettings = DEFAULT_LEXICAL
 
 
-def _rows(documents: list[Document], settings: Settings, written: str, progress: bool, passages=None):
+def _rows(
+    documents: list[Document], settings: Settings, written: str, progress: bool, passages=None, ahead=None
+):
     """The three collections' rows for these interviews (and their passages, when not the answer
-    turns the parser finds, as a BEIR collection's), embedded."""
-    from qa.cache import CachedEncoder
+    turns the parser finds, as a BEIR collection's), embedded; texts in `ahead` (vectors by
+    qa.cache.cache_name of their model, made before the write lock) are not embedded again."""
+    from qa.cache import CachedEncoder, cache_name
     from qa.store import corpus_passages
     from qa.vectors import embed_passages
 
+    ahead = ahead or {}
     passages = corpus_passages(documents) if passages is None else passages
-    encoder = CachedEncoder(settings.embedder, {})
+    encoder = CachedEncoder(settings.embedder, {}, ahead.get(cache_name(settings.embedder)))
     vectors = embed_passages(encoder, passages, settings.scoring, progress=progress)
-    e5 = (
-        E5().encode([p.text for p in passages], progress=progress)
-        if settings.multilingual and passages
-        else None
-    )
+    e5 = None
+    if settings.multilingual and passages:
+        multilingual = E5()
+        e5 = CachedEncoder(multilingual, {}, ahead.get(cache_name(multilingual)))
+        e5 = e5.encode([p.text for p in passages], progress=progress)
     terms = Lexical.tokens([p.text for p in passages], settings.lexical)
     passage_rows, sentence_rows = [], []
     for row, passage in enumerate(passages):
@@ -166,13 +170,14 @@ def write_generation(
     corpus: dict,
     progress: bool = False,
     passages: list[Passage] | None = None,
+    ahead: dict | None = None,
 ) -> None:
-    """`build` for a caller that holds the archive's write lock."""
+    """`build` for a caller that holds the archive's write lock (`ahead`: as `_rows` takes it)."""
     if not documents:
         raise QAError("no interviews to build the archive from")
     with connected(where) as client:
         (passage_rows, sentence_rows, document_rows), encoded = _rows(
-            documents, settings, uuid.uuid4().hex, progress, passages
+            documents, settings, uuid.uuid4().hex, progress, passages, ahead
         )
         if not passage_rows:
             raise QAError("no answer passages found in the transcripts")
@@ -242,13 +247,18 @@ def summary(where: Location) -> Summary:
 
 
 def put(
-    where: Location, manifest: dict, names: dict, documents: list[Document], progress: bool = False
+    where: Location,
+    manifest: dict,
+    names: dict,
+    documents: list[Document],
+    progress: bool = False,
+    ahead: dict | None = None,
 ) -> None:
     """Write these interviews into the archive (its `current` manifest and collection names), each
     replacing its rows from before (if any): theirs are upserted, then their older rows deleted; no
-    other interview's row is touched. The caller holds the write lock."""
+    other interview's row is touched. The caller holds the write lock (`ahead`: as `_rows` takes it)."""
     written = uuid.uuid4().hex
-    rows, encoded = _rows(documents, settings_of(manifest), written, progress)
+    rows, encoded = _rows(documents, settings_of(manifest), written, progress, ahead=ahead)
     with connected(where) as client:
         for kind, batch in zip(("passages", "sentences", "documents"), rows, strict=True):
             client.load_collection(names[kind])

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import __version__, recordings
-from qa.cache import CACHE_DIR, CachedEncoder, read_cache, write_cache
+from qa.cache import CACHE_DIR, CachedEncoder, cache_name, read_cache, write_cache
 from qa.chunking import MAX_WORDS, passages_for
 from qa.corpus import BUNDLED_CORPUS, corpus_hash, load_corpus
 from qa.documents import Document, Passage, QAError
@@ -312,20 +312,28 @@ def build_from(
     multilingual: bool = False,
     progress: bool = False,
     media: dict[str, Path] | None = None,
+    ahead: dict[str, dict[str, np.ndarray]] | None = None,
 ) -> Index:
     """Embed and write an index of these passages; `corpus` says where they came from. Texts the
-    index already at index_dir embedded (checked against its manifest) are not embedded again.
+    index already at index_dir embedded (checked against its manifest) are not embedded again, nor
+    those in `ahead` (vectors made for this build before it, by qa.cache.cache_name of their model).
     A document naming a recording brings it in `media` (by doc id), or the index at index_dir
     has it already."""
     import faiss
 
     sources = _recording_sources(documents, index_dir, media or {})
     reusable = _verified(index_dir)
-    encoder = CachedEncoder(embedder, read_cache(index_dir, embedder) if reusable else {})
+    ahead = ahead or {}
+
+    def cached(model) -> CachedEncoder:
+        known = read_cache(index_dir, model) if reusable else {}
+        return CachedEncoder(model, known, ahead.get(cache_name(model)))
+
+    encoder = cached(embedder)
     vectors = embed_passages(encoder, passages, scoring, progress=progress)
     texts = [p.text for p in passages]
     bm25 = Lexical.build(texts, lexical)
-    e5 = CachedEncoder(E5(), read_cache(index_dir, E5()) if reusable else {}) if multilingual else None
+    e5 = cached(E5()) if multilingual else None
     e5_index = None
     if e5:
         e5_index = vector_index(e5.encode(texts, progress=progress))

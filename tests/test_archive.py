@@ -2,10 +2,11 @@
 nothing to a bad file."""
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
-from conftest import snapshot
+from conftest import KeywordEmbedder, snapshot
 from test_cli import run
 
 from qa.archive import add, remove
@@ -57,10 +58,11 @@ def test_qa_add_reports_each_file_goes_on_past_bad_ones_and_indexes_the_good(
         f"added {incoming / 'sub' / 'talk.srt'} as talk (1 passages)",
     ]
     assert out.splitlines()[2].startswith(f"index at {archive_dir}: 3 interview(s), 4 passages in ")
+    # a file that cannot be read is told as it is read; a duplicate once checked against the archive
     assert err.splitlines() == [
-        f"qa: {incoming / 'copy.txt'}: the same interview is already in the archive as 'tiny'; skipped",
         f"qa: {incoming / 'empty.txt'}: the file is empty",
         f"qa: {incoming / 'image.txt'}: looks like a binary file, not a transcript",
+        f"qa: {incoming / 'copy.txt'}: the same interview is already in the archive as 'tiny'; skipped",
     ]
     engine = Engine(load(archive_dir), keyword_embedder)
     assert sorted(engine.index.documents) == ["panel", "talk", "tiny"]
@@ -193,10 +195,13 @@ def test_the_archive_tab_adds_uploads_and_the_page_searches_them_at_once(
         "empty.txt: the file is empty",
         "Searchable now: 2 interviews, 3 passages.",
     ]
-    # the report grew as it went: files read, then the new texts embedded
-    assert said[0].splitlines()[-1] == "reading 2 files"
-    assert said[2].splitlines()[-1] == "read 2 of 2 files"
-    assert said[-1].splitlines()[-1].startswith("embedding: ") and said[-1].endswith(" new texts")
+    # the report grew as it went: the files read (one could not be), the new texts embedded, then
+    # (under the archive's write lock) each file checked against the archive and written
+    lasts = [shown.splitlines()[-1] for shown in said]
+    assert lasts[:2] == ["reading 2 files", "read 1 of 2 files"]
+    assert said[1].splitlines()[-2] == "empty.txt: the file is empty"
+    assert all(last.startswith("embedding: ") and last.endswith(" new texts") for last in lasts[2:-1])
+    assert len(lasts) > 3 and lasts[-1] == "read 2 of 2 files"
     assert live.get().index.documents["panel"]["outlet"] == "Example Herald"
     assert list(uploads.glob("*/*")) == []  # the uploads' temporary copies are gone once read
     assert {h.passage.doc_id for h in live.get().ask("bread", 5, "bm25").hits} == {"panel"}
@@ -423,3 +428,37 @@ def test_a_word_file_built_to_unpack_is_one_line_and_the_rest_of_the_batch_goes_
     assert out.splitlines()[0] == f"added {tmp_path / 'in' / 'good.txt'} as good (1 passages)"
     (line,) = err.splitlines()
     assert line.startswith(f"qa: {hostile}: its XML unpacks to ") and line.endswith(" (limit 100); not read")
+
+
+def test_a_file_is_read_and_embedded_before_the_write_lock_so_a_slow_one_keeps_no_writer_waiting(
+    archive_dir, incoming, keyword_embedder, monkeypatch
+):
+    # the writer in thread "slow" is held inside the embedding of its file's texts
+    inside, go_on = threading.Event(), threading.Event()
+    encode = KeywordEmbedder.encode
+
+    def held(self, texts, *, progress=False):
+        if threading.current_thread().name == "slow":
+            inside.set()
+            go_on.wait(30)
+        return encode(self, texts, progress=progress)
+
+    monkeypatch.setattr(KeywordEmbedder, "encode", held)
+    slow: list = []
+    thread = threading.Thread(
+        target=lambda: slow.append(add(archive_dir, [incoming / "panel.txt"])), name="slow", daemon=True
+    )
+    thread.start()
+    assert inside.wait(30)
+    # meanwhile another writer takes the lock at once and adds its file
+    _, outcomes = add(archive_dir, [incoming / "sub" / "talk.srt"])
+    assert [(o.doc_id, o.status) for o in outcomes] == [("talk", "added")]
+    assert thread.is_alive() and not slow  # it finished while the slow one was still embedding
+    go_on.set()
+    thread.join(30)
+    index, outcomes = slow[0]
+    assert [(o.doc_id, o.status) for o in outcomes] == [("panel", "added")]
+    # the slow writer merged into what the other left: both interviews are there
+    assert sorted(load(archive_dir).documents) == ["panel", "talk", "tiny"]
+    # the texts it embedded ahead count as embedded, the archive's own as reused
+    assert index.manifest["embedded"]["encoded"] == 2  # panel's passage (its sentence within) and question

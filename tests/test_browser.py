@@ -234,10 +234,10 @@ def test_an_uploaded_interview_is_searchable_as_soon_as_it_is_added(archive, bro
         "harbour talk.txt: added as harbour-talk (1 passages; with its recording harbour talk.wav)",
         "Searchable now: 4 interviews, 43 passages.",
     ]
-    # the upload said what it was doing as it went, in the order it did it: reading, each file read,
-    # embedding, done. The server says each state (tests/test_archive.py); a busy browser may
+    # the upload said what it was doing as it went, in the order it did it: reading, embedding, each
+    # file checked, done. The server says each state (tests/test_archive.py); a busy browser may
     # paint two that arrive together as one, so the page shows some of them, never out of order.
-    steps = ("reading 1 file", "read 1 of 1 files", "embedding: ", "Searchable now: ")
+    steps = ("reading 1 file", "embedding: ", "read 1 of 1 files", "Searchable now: ")
     lasts = [shown.splitlines()[-1] for shown in page.evaluate("window.qaReports") if shown]
     seen = [next(i for i, step in enumerate(steps) if last.startswith(step)) for last in lasts]
     assert seen == sorted(seen) and seen[-1] == 3 and len(set(seen)) >= 2
