@@ -109,10 +109,24 @@ def context_html(card: Card) -> str:
 
 
 # The cards' buttons, delegated because cards arrive later: "Copy citation" copies the citation
-# beside it; a thumb sends the card's question, passage id and vote to the page's /feedback endpoint
-# (Gradio's HTTP API: a POST queues the call, a GET reads its result).
+# beside it; a thumb sends the card's question, passage id and vote to the page's /feedback endpoint.
+# Endpoints are called through Gradio's documented HTTP API (its guide "Querying Gradio Apps with
+# Curl"): a POST queues the call and returns its event id; its result is a server-sent event stream,
+# read by the browser's own EventSource ("complete" carries the outputs, "error" says it failed).
 PAGE_JS = """
 () => {
+  async function called(name, data) {
+    const call = await fetch(`gradio_api/call/${name}`, {
+      method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({data}),
+    });
+    if (!call.ok) return null;
+    const {event_id} = await call.json();
+    return new Promise((resolve) => {
+      const events = new EventSource(`gradio_api/call/${name}/${event_id}`);
+      events.addEventListener("complete", (event) => { events.close(); resolve(JSON.parse(event.data)); });
+      events.addEventListener("error", () => { events.close(); resolve(null); });
+    });
+  }
   async function vote(button) {
     const card = button.closest(".qa-card");
     const data = [
@@ -120,12 +134,7 @@ PAGE_JS = """
       card.querySelector(".qa-vote-id").textContent,
       button.classList.contains("qa-up") ? "up" : "down",
     ];
-    const call = await fetch("gradio_api/call/feedback", {
-      method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({data}),
-    });
-    const {event_id} = await call.json();
-    const result = await (await fetch(`gradio_api/call/feedback/${event_id}`)).text();
-    if (result.includes("event: complete")) {
+    if (await called("feedback", data)) {
       card.querySelectorAll(".qa-vote").forEach((b) => b.classList.remove("qa-voted"));
       button.classList.add("qa-voted");
     }
@@ -151,17 +160,9 @@ PAGE_JS = """
   function save(items) { sessionStorage.setItem(KEY, JSON.stringify(items)); render(); }
   async function exported(format) {
     const items = kept().map(({credit, ...record}) => record);
-    const call = await fetch("gradio_api/call/export", {
-      method: "POST",
-      headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({data: [items, format]}),
-    });
-    const {event_id} = await call.json();
-    const result = await (await fetch(`gradio_api/call/export/${event_id}`)).text();
-    const done = result.includes("event: complete");
-    const line = result.split("\\n").find((l) => done && l.startsWith("data: "));
-    if (!line) return;
-    const [file] = JSON.parse(line.slice(6));
+    const result = await called("export", [items, format]);
+    if (!result) return;
+    const [file] = result;
     const bytes = Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0));
     const link = document.createElement("a");
     link.href = URL.createObjectURL(new Blob([bytes], {type: file.type}));
@@ -251,19 +252,21 @@ def _excerpt_html(card: Card) -> str:
     return f'<blockquote class="qa-quote">{before}{marked}{after}</blockquote>'
 
 
-RECORDING_ROUTE = "/recording/{doc_id}"
+FILE_ROUTE = "gradio_api/file="  # Gradio's own file route: it checks the login and allowed_paths
 
 
-def play_html(card: Card) -> str:
-    """A timed card's Play button, when its interview has a recording: the page plays it from the
-    quote's start and stops at its end (PAGE_JS), fetched from this server's recording route."""
-    if not (card.timecode and card.source.recording):
+def play_html(card: Card, recording: Path | None) -> str:
+    """A timed card's Play button, when its interview has a recording (the file the archive's
+    records name, qa.store.Index.recording): the page plays it from the quote's start and stops at
+    its end (PAGE_JS), fetched through Gradio's file route, which serves only the archive's
+    recordings folder (serve's allowed_paths) and, behind --auth, only with the login."""
+    if not (card.timecode and recording is not None):
         return ""
     at = {
-        "src": RECORDING_ROUTE.format(doc_id=quote(card.source.doc_id, safe="")).lstrip("/"),
+        "src": FILE_ROUTE + quote(str(recording.resolve())),
         "start": card.timecode[0],
         "end": card.timecode[1],
-        "video": Path(card.source.recording).suffix.lower() in recordings.VIDEO,
+        "video": recording.suffix.lower() in recordings.VIDEO,
     }
     return (
         ' <button type="button" class="qa-play" title="Play the quote from the recording">Play</button>'
@@ -271,7 +274,7 @@ def play_html(card: Card) -> str:
     )
 
 
-def card_html(card: Card, question: str = "") -> str:
+def card_html(card: Card, question: str = "", recording: Path | None = None) -> str:
     """One quote card: the excerpt with the words to quote marked, who said it (and when, for timed
     transcripts), the question it answered, the whole answer on demand, the source, how well it
     matches, and buttons to copy the citation and to vote on it (for `question`)."""
@@ -280,7 +283,7 @@ def card_html(card: Card, question: str = "") -> str:
         meta += ' <span class="qa-unlabelled">(no speaker labels)</span>'
     if card.timecode:
         meta += f' <span class="qa-time">[{clock(card.timecode[0])}&ndash;{clock(card.timecode[1])}]</span>'
-        meta += play_html(card)
+        meta += play_html(card, recording)
     if card.in_answer_to:
         guessed = "" if card.labelled else " (guessed)"
         meta += f" &middot; in answer to{guessed}: <em>{html.escape(card.in_answer_to)}</em>"
@@ -322,13 +325,14 @@ def card_html(card: Card, question: str = "") -> str:
     )
 
 
-def cards_html(answer: Answer) -> Iterator[str]:
-    """The reply's cards as the engine resolved them, one at a time."""
+def cards_html(answer: Answer, recording_of=lambda doc_id: None) -> Iterator[str]:
+    """The reply's cards as the engine resolved them, one at a time; `recording_of` gives an
+    interview's recording by doc id (qa.store.Index.recording)."""
     if answer.abstained:
         yield f"<p>{html.escape(ABSTAIN_MESSAGE)} Try asking about something the interview covers.</p>"
         return
     for card in answer.cards:
-        yield card_html(card, answer.question)
+        yield card_html(card, answer.question, recording_of(card.source.doc_id))
 
 
 @dataclass(frozen=True)
@@ -413,7 +417,7 @@ def reply_parts(
             f'<p class="qa-named">From the words of {who}, whom the question names '
             "(choose speakers in Settings to search others).</p>"
         )
-    yield from cards_html(reply)
+    yield from cards_html(reply, engine.index.recording)
     yield link_html(
         Link(reply.question, mode, whole_number(k), tuple(interviews or ()), tuple(speakers or ()))
     )
@@ -704,6 +708,8 @@ def serve(
     # writing to the archive from the page: on loopback (your own machine), behind a login, or
     # when --allow-uploads says anyone who reaches it may
     writable = allow_uploads or auth is not None or host in LOOPBACK
+    from qa.store import recordings_folder
+
     live = LiveEngine(engine)
     app, theme = build_app(live, writable=writable)
     app.launch(
@@ -717,45 +723,6 @@ def serve(
         quiet=False,
         max_file_size=recordings.MAX_BYTES,  # a transcript's own limit is checked as it is read
         auth=auth,
-        app_kwargs={"routes": [recording_route(live)]},
+        # the recordings are served by Gradio's file route, which asks for the login itself
+        allowed_paths=[str(recordings_folder(live.get().index.target).resolve())],
     )
-
-
-def recording_route(live: LiveEngine):
-    """The route that serves an interview's recording, by doc id, to whoever may see the page: the
-    file is the one the served archive's records name (Index.recording), never a path from the
-    request; behind --auth, only with the login."""
-    from starlette.concurrency import run_in_threadpool
-    from starlette.responses import FileResponse, PlainTextResponse
-    from starlette.routing import Route
-
-    async def recording(request):
-        if not await _signed_in(request):
-            return PlainTextResponse("Log in first.", status_code=401)
-        doc_id = request.path_params["doc_id"]
-        path = await run_in_threadpool(lambda: live.get().index.recording(doc_id))
-        if path is None:
-            return PlainTextResponse("No such recording.", status_code=404)
-        return FileResponse(
-            path, media_type=recordings.media_type(path.name), headers={"Cache-Control": "private, no-cache"}
-        )
-
-    return Route(RECORDING_ROUTE, recording, methods=["GET", "HEAD"])
-
-
-async def _signed_in(request) -> bool:
-    """Whether the request may see the page: no login asked, or it carries the login cookie of a
-    signed-in user, checked as Gradio checks its own routes (gradio.routes, get_current_user: the
-    app's auth_dependency, else its token cookies). Anything unexpected refuses."""
-    import inspect
-
-    app = request.app
-    if getattr(app, "auth", None) is None and getattr(app, "auth_dependency", None) is None:
-        return True
-    if app.auth_dependency is not None:
-        user = app.auth_dependency(request)
-        return (await user if inspect.isawaitable(user) else user) is not None
-    cookie = getattr(app, "cookie_id", None)
-    cookies = request.cookies
-    token = cookies.get(f"access-token-{cookie}") or cookies.get(f"access-token-unsecure-{cookie}")
-    return cookie is not None and token is not None and token in getattr(app, "tokens", {})

@@ -413,14 +413,18 @@ def test_with_a_login_the_page_its_api_and_its_recordings_refuse_anyone_without_
     shutil.copytree(bundled_index_dir, index_dir)
     srt, wav = write_interview(tmp_path / "incoming")
     add(index_dir, [srt])
+    # the recording as a card plays it: through Gradio's file route, which asks for the login
+    recording = "gradio_api/file=" + urllib.parse.quote(
+        str((index_dir / "recordings" / "bridge.wav").resolve())
+    )
     with running_app(index_dir, tmp_path / "app.log", env={"QA_AUTH": "editor:s3cret"}) as url:
         with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(url + "recording/bridge", timeout=10)
+            urllib.request.urlopen(url + recording, timeout=10)
         assert refused.value.code == 401
         signed_in = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
         form = urllib.parse.urlencode({"username": "editor", "password": "s3cret"}).encode()
         signed_in.open(url + "login", form, timeout=10)
-        assert signed_in.open(url + "recording/bridge", timeout=10).read() == wav.read_bytes()
+        assert signed_in.open(url + recording, timeout=10).read() == wav.read_bytes()
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(url + "gradio_api/info", timeout=10)
         assert refused.value.code == 401
