@@ -5,7 +5,8 @@ colleague's `qa remove`) and read by many. Two advisory locks (`flock`) beside t
 goes when:
 
 - `.NAME.write.lock`, exclusive, for a whole load-change-write (build, add, remove, refresh): writers
-  queue, and each starts from what the one before it left, so no change is lost.
+  queue, and each starts from what the one before it left, so no change is lost. (`qa add` reads,
+  parses and embeds its files before it takes the lock: qa/archive.py.)
 - `.NAME.swap.lock`, shared while a reader loads the folder or a vote is appended to it, exclusive
   while a writer swaps its new folder in (copying the votes, two renames). A reader sees the old
   folder or the new one, whole, never a mix or neither; a vote lands in the folder that stays.
