@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from qa import recordings
+from qa import __version__, recordings
 from qa.cache import CachedEncoder, cache_name, read_cache
 from qa.chunking import passages_for
 from qa.corpus import read_document
@@ -211,13 +211,29 @@ def _add_to_folder(index_dir: Path, admit, embedder, multilingual, scoring, prog
             multilingual = bool(existing.manifest.get("multilingual"))
             scoring = existing.scoring
         embedder = embedder or get_embedder(None)
-        changed, media = admit(set(documents), {text_hash(d.text): d.doc_id for d in documents.values()})
+        hashes = {text_hash(d.text): d.doc_id for d in documents.values()}
+        changed, media, passages = admit(set(documents), hashes)
         if not changed:
             return None
         documents.update(recordings.carried(changed, recordings_folder(index_dir)))
-        return _write(
-            index_dir, list(documents.values()), embedder, multilingual, scoring, progress, media, ahead
-        )
+        documents = _sorted(documents.values())
+        passages = _passages(documents, passages, existing)
+        return _write(index_dir, documents, embedder, multilingual, scoring, progress, media, ahead, passages)
+
+
+def _passages(documents: list[Document], new: dict[str, tuple[Passage, ...]], existing) -> list[Passage]:
+    """The passages of these interviews, in their order, parsed as little as can be under the write
+    lock: a new one's were made when its file was read, one already in the archive keeps those its
+    index holds when the same qa version wrote it (so chunked alike); the rest are parsed again."""
+    kept: dict[str, list[Passage]] = {}
+    if existing is not None and existing.manifest.get("qa_version") == __version__:
+        for passage in existing.passages:
+            kept.setdefault(passage.doc_id, []).append(passage)
+    passages = []
+    for document in documents:
+        own = new.get(document.doc_id) or kept.get(document.doc_id)
+        passages += own if own is not None else passages_for(document, parse_turns(document))
+    return passages
 
 
 def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress, ahead):
@@ -231,18 +247,19 @@ def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress, ahea
         if found:
             _leave_settings(where, found[0])
         hashes = found[2] if found else {}
-        changed, media = admit(set(hashes.values()), hashes)
+        changed, media, passages = admit(set(hashes.values()), hashes)
         if not changed:
             return None
         changed = recordings.carried(changed, recordings_folder(where))
         recordings.keep(recordings_folder(where), media)
+        documents = _sorted(changed.values())
+        passages = _passages(documents, passages, None)
         if found:
-            milvus_write.put(where, found[0], found[1], list(changed.values()), progress, ahead)
+            milvus_write.put(where, found[0], found[1], documents, progress, ahead, passages)
         else:
             settings = milvus_write.Settings(embedder or get_embedder(None), scoring, multilingual)
-            corpus = _archive_corpus(changed.values())
-            documents = _sorted(changed.values())
-            milvus_write.write_generation(where, documents, settings, corpus, progress, ahead=ahead)
+            corpus = _archive_corpus(documents)
+            milvus_write.write_generation(where, documents, settings, corpus, progress, passages, ahead)
             _leave_settings(where, milvus_write.current(where)[0])
         return milvus_write.summary(where)
 
@@ -303,13 +320,14 @@ def _embedded_ahead(target, read: list[_Read], embedder, multilingual, scoring, 
 
 
 def _admit(read: list[_Read], tell, replace_existing, known: set[str], hashes: dict[str, str]):
-    """(the interviews to write, by doc id; the recordings that go in with them, by doc id): the
-    files read, checked against the archive's doc ids (`known`) and text hashes, and against the
-    files before them, each one's outcome told. The same text under another name is a duplicate;
-    under its own name, when `replace_existing`, it is read again (say, with its interviewer)."""
-    hashes, changed, media = dict(hashes), {}, {}
+    """(the interviews to write; the recordings that go in with them; their passages; each by doc
+    id): the files read, checked against the archive's doc ids (`known`) and text hashes, and
+    against the files before them, each one's outcome told. The same text under another name is a
+    duplicate; under its own name, when `replace_existing`, it is read again (say, with its
+    interviewer)."""
+    hashes, changed, media, passages = dict(hashes), {}, {}, {}
     for one in read:
-        document, path, note = one.document, one.path, one.note
+        document, path, note, own = one.document, one.path, one.note, one.passages
         duplicate = hashes.get(text_hash(document.text))
         if duplicate and not (replace_existing and duplicate == document.doc_id):
             note = f"{path}: the same interview is already in the archive as {duplicate!r}; skipped"
@@ -323,16 +341,17 @@ def _admit(read: list[_Read], tell, replace_existing, known: set[str], hashes: d
         if doc_id in changed:  # two files of one name in different folders: both kept
             doc_id = _unique_id(doc_id, known | set(changed))
             document = replace(document, doc_id=doc_id)
+            own = tuple(passages_for(document, parse_turns(document)))  # ids name the interview
         if updated:
             hashes = {h: d for h, d in hashes.items() if d != doc_id}
         if one.recording is not None:
             document = replace(document, recording=recordings.name_for(doc_id, one.recording))
             media[doc_id] = one.recording
             note = "; ".join(n for n in (note, f"with its recording {one.recording.name}") if n)
-        changed[doc_id] = document
+        changed[doc_id], passages[doc_id] = document, own
         hashes[text_hash(document.text)] = doc_id
-        tell(Outcome(path, doc_id, "updated" if updated else "added", len(one.passages), note))
-    return changed, media
+        tell(Outcome(path, doc_id, "updated" if updated else "added", len(own), note))
+    return changed, media, passages
 
 
 def remove(index_dir, doc_ids: list[str], *, progress: bool = False) -> Index:
@@ -416,22 +435,24 @@ def _write(
     progress: bool,
     media: dict[str, Path] | None = None,
     ahead: dict | None = None,
+    passages: list[Passage] | None = None,
 ) -> Index:
     """The archive rewritten with these interviews; `media` holds the recordings that come in with
     them, by doc id (the others keep the archive's own copy); `ahead`, vectors embedded before the
-    write lock (qa.store.build_from)."""
+    write lock (qa.store.build_from); `passages`, theirs when known (else they are parsed)."""
     documents = _sorted(documents)
+    passages = corpus_passages(documents) if passages is None else passages
     if in_milvus(index_dir):  # a new generation
         from qa import milvus_write
 
         recordings.keep(recordings_folder(index_dir), media or {})
         settings = milvus_write.Settings(embedder, scoring, multilingual)
         corpus = _archive_corpus(documents)
-        milvus_write.write_generation(index_dir, documents, settings, corpus, progress, ahead=ahead)
+        milvus_write.write_generation(index_dir, documents, settings, corpus, progress, passages, ahead)
         return load(index_dir)
     return build_from(
         documents,
-        corpus_passages(documents),
+        passages,
         index_dir,
         embedder,
         corpus=_archive_corpus(documents),

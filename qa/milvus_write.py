@@ -253,12 +253,14 @@ def put(
     documents: list[Document],
     progress: bool = False,
     ahead: dict | None = None,
+    passages: list[Passage] | None = None,
 ) -> None:
     """Write these interviews into the archive (its `current` manifest and collection names), each
     replacing its rows from before (if any): theirs are upserted, then their older rows deleted; no
-    other interview's row is touched. The caller holds the write lock (`ahead`: as `_rows` takes it)."""
+    other interview's row is touched. The caller holds the write lock (`ahead`, `passages`: as
+    `_rows` takes them)."""
     written = uuid.uuid4().hex
-    rows, encoded = _rows(documents, settings_of(manifest), written, progress, ahead=ahead)
+    rows, encoded = _rows(documents, settings_of(manifest), written, progress, passages, ahead)
     with connected(where) as client:
         for kind, batch in zip(("passages", "sentences", "documents"), rows, strict=True):
             client.load_collection(names[kind])

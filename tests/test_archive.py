@@ -462,3 +462,24 @@ def test_a_file_is_read_and_embedded_before_the_write_lock_so_a_slow_one_keeps_n
     assert sorted(load(archive_dir).documents) == ["panel", "talk", "tiny"]
     # the texts it embedded ahead count as embedded, the archive's own as reused
     assert index.manifest["embedded"]["encoded"] == 2  # panel's passage (its sentence within) and question
+
+
+def test_an_add_parses_only_its_own_files_and_the_archive_keeps_the_passages_it_holds(
+    archive_dir, incoming, keyword_embedder, monkeypatch
+):
+    import qa.archive
+
+    parsed: list[str] = []
+    parse = qa.archive.parse_turns
+    monkeypatch.setattr(qa.archive, "parse_turns", lambda d: parsed.append(d.doc_id) or parse(d))
+    before = load(archive_dir).passages
+    add(archive_dir, [incoming / "panel.txt"])
+    assert parsed == ["panel"]  # the archive's own interview is not parsed again under the lock
+    after = load(archive_dir)
+    assert [p for p in after.passages if p.doc_id == "tiny"] == list(before)
+    # an archive another qa version wrote may chunk otherwise: its interviews are parsed again
+    manifest = json.loads((archive_dir / "manifest.json").read_text())
+    monkeypatch.setattr(qa.archive, "__version__", manifest["qa_version"] + ".next")
+    parsed.clear()
+    add(archive_dir, [incoming / "sub" / "talk.srt"])
+    assert sorted(parsed) == ["panel", "talk", "tiny"]
