@@ -349,15 +349,29 @@ def _create(client, where: Location, name: str, kind: str, dims: int, multilingu
 def _manifest(client, where: Location) -> dict | None:
     if not client.has_collection(_meta(where)):
         return None
-    found = client.get(_meta(where), ids=["manifest"], output_fields=["value"])
-    return json.loads(found[0]["value"]) if found else None
+    return _meta_value(client, where, "manifest")
 
 
 def _written(client, where: Location) -> dict | None:
     """The last write's stamp: its id (what a reader compares to see a change) and how many texts
     it encoded."""
-    found = client.get(_meta(where), ids=["written"], output_fields=["value"])
-    return json.loads(found[0]["value"]) if found else None
+    return _meta_value(client, where, "written")
+
+
+META_RETRY_S = 2.0
+
+
+def _meta_value(client, where: Location, key: str) -> dict | None:
+    """A row of the archive's meta collection. Milvus upserts a row by deleting the old one and
+    inserting the new, so a read between the two finds neither (seen with two writers and a reader
+    on a busy machine): a missing row is read again for up to META_RETRY_S before it counts as
+    absent."""
+    deadline = time.monotonic() + META_RETRY_S
+    while True:
+        found = client.get(_meta(where), ids=[key], output_fields=["value"])
+        if found or time.monotonic() > deadline:
+            return json.loads(found[0]["value"]) if found else None
+        time.sleep(0.05)
 
 
 def _put_meta(client, where: Location, manifest: dict | None, encoded: int = 0) -> None:
