@@ -41,37 +41,7 @@ EXAMPLES = [
     "Where will the 2018 summit take place?",
 ]
 
-CSS = """
-#qa-about h1 { text-align: center; margin: 0 0 12px 0; }
-#qa-about p { margin: 0; }
-#qa-answers .bubble-wrap { padding-top: 44px; scroll-padding-top: 44px; }
-.qa-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 14px; margin: 0 0 12px 0; }
-.qa-quote { margin: 0 0 8px 0; padding-left: 10px; border-left: 3px solid #6e7781; white-space: pre-wrap; }
-.qa-meta, .qa-source { font-size: 0.9em; color: #57606a; }
-.qa-context summary { cursor: pointer; font-size: 0.9em; margin: 4px 0; }
-.qa-excerpt { background: #dbeafe; color: inherit; }
-.qa-citation { display: none; }
-.qa-copy { font-size: 0.85em; margin-top: 6px; padding: 2px 8px; border: 1px solid #d0d7de; }
-.qa-best { background: #fff3b0; color: inherit; padding: 0 1px; }
-.qa-id { font-family: ui-monospace, monospace; font-size: 0.85em; }
-.qa-relevance { font-weight: 600; }
-.qa-vote { font-size: 0.85em; margin: 6px 0 0 6px; padding: 2px 8px; border: 1px solid #d0d7de; }
-.qa-vote { color: #57606a; }
-.qa-vote .qa-icon { vertical-align: -2px; }
-.qa-more { color: #57606a; }
-.qa-vote.qa-voted { background: #dbeafe; border-color: #0969da; }
-.qa-vote-question, .qa-vote-id, .qa-kept-record, .qa-play-at { display: none; }
-.qa-play { font-size: 0.9em; margin-left: 4px; padding: 0 8px; border: 1px solid #d0d7de; }
-.qa-player { display: block; width: 100%; max-height: 240px; margin: 6px 0; }
-.qa-keep { font-size: 0.85em; margin: 6px 0 0 6px; padding: 2px 8px; border: 1px solid #d0d7de; }
-.qa-keep.qa-kept { background: #dbeafe; border-color: #0969da; }
-#qa-collection h3 { margin: 0 0 8px 0; font-size: 1em; }
-#qa-collection ol { padding-left: 18px; margin: 0 0 8px 0; }
-#qa-collection li { margin: 0 0 10px 0; font-size: 0.9em; }
-#qa-collection .qa-kept-quote { margin: 0; }
-#qa-collection .qa-kept-credit { color: #57606a; }
-#qa-collection button { font-size: 0.8em; margin: 2px 4px 0 0; padding: 1px 6px; border: 1px solid #d0d7de; }
-"""
+STATIC = Path(__file__).parent / "static"  # the page's stylesheet and script, as files
 
 
 def _safe_url(url: str) -> str | None:
@@ -108,131 +78,8 @@ def context_html(card: Card) -> str:
     return f'<details class="qa-context"><summary>Show context</summary>{asked}{answer}</details>'
 
 
-# The cards' buttons, delegated because cards arrive later: "Copy citation" copies the citation
-# beside it; a thumb sends the card's question, passage id and vote to the page's /feedback endpoint.
-# Endpoints are called through Gradio's documented HTTP API (its guide "Querying Gradio Apps with
-# Curl"): a POST queues the call and returns its event id; its result is a server-sent event stream,
-# read by the browser's own EventSource ("complete" carries the outputs, "error" says it failed).
-PAGE_JS = """
-() => {
-  async function called(name, data) {
-    const call = await fetch(`gradio_api/call/${name}`, {
-      method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({data}),
-    });
-    if (!call.ok) return null;
-    const {event_id} = await call.json();
-    return new Promise((resolve) => {
-      const events = new EventSource(`gradio_api/call/${name}/${event_id}`);
-      events.addEventListener("complete", (event) => { events.close(); resolve(JSON.parse(event.data)); });
-      events.addEventListener("error", () => { events.close(); resolve(null); });
-    });
-  }
-  async function vote(button) {
-    const card = button.closest(".qa-card");
-    const data = [
-      card.querySelector(".qa-vote-question").textContent,
-      card.querySelector(".qa-vote-id").textContent,
-      button.classList.contains("qa-up") ? "up" : "down",
-    ];
-    if (await called("feedback", data)) {
-      card.querySelectorAll(".qa-vote").forEach((b) => b.classList.remove("qa-voted"));
-      button.classList.add("qa-voted");
-    }
-  }
-  // The collection of kept quotes lives in this browser tab (sessionStorage); exports are made by the
-  // server's /export endpoint from what the tab sends, and saved as a download.
-  const KEY = "qa-kept";
-  const kept = () => JSON.parse(sessionStorage.getItem(KEY) || "[]");
-  const ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"};
-  const escape = (text) => text.replace(/[&<>"]/g, (c) => ENTITIES[c]);
-  function render() {
-    const panel = document.querySelector("#qa-collection .qa-kept-list");
-    if (!panel) return;
-    const items = kept();
-    panel.innerHTML = items.length ? "<ol>" + items.map((item, i) =>
-      `<li data-index="${i}"><p class="qa-kept-quote">“${escape(item.quote.split(/\\s+/).join(" "))}”</p>` +
-      `<span class="qa-kept-credit">— ${escape(item.credit)}</span><br>` +
-      `<button type="button" class="qa-kept-up">Up</button>` +
-      `<button type="button" class="qa-kept-down">Down</button>` +
-      `<button type="button" class="qa-kept-remove">Remove</button></li>`).join("") + "</ol>"
-      : "<p>No quotes kept yet: press Keep on a card.</p>";
-  }
-  function save(items) { sessionStorage.setItem(KEY, JSON.stringify(items)); render(); }
-  async function exported(format) {
-    const items = kept().map(({credit, ...record}) => record);
-    const result = await called("export", [items, format]);
-    if (!result) return;
-    const [file] = result;
-    const bytes = Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0));
-    const link = document.createElement("a");
-    link.href = URL.createObjectURL(new Blob([bytes], {type: file.type}));
-    link.download = file.name;
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-  }
-  new MutationObserver(() => { if (document.querySelector("#qa-collection .qa-kept-list:empty")) render(); })
-    .observe(document.body, {childList: true, subtree: true});
-  // Play: the card's own player, from the quote's start (a media fragment) to its end, where it
-  // pauses; played again, it starts from the quote again.
-  function play(button) {
-    const card = button.closest(".qa-card");
-    const at = JSON.parse(card.querySelector(".qa-play-at").textContent);
-    let media = card.querySelector(".qa-player");
-    if (!media) {
-      media = document.createElement(at.video ? "video" : "audio");
-      media.className = "qa-player";
-      media.controls = true;
-      media.preload = "auto";
-      media.src = `${at.src}#t=${at.start},${at.end}`;
-      media.addEventListener("error", () => { button.textContent = "Cannot play the recording"; });
-      media.addEventListener("timeupdate", () => {
-        const end = Number(media.dataset.stopAt);
-        if (media.dataset.stopAt && media.currentTime >= end) {
-          media.pause();
-          delete media.dataset.stopAt;
-        }
-      });
-      button.closest(".qa-meta").after(media);
-    }
-    media.dataset.stopAt = at.end;
-    media.currentTime = at.start;
-    media.play().catch(() => {});  // refused or unplayable: the error listener says so
-  }
-  document.addEventListener("click", (event) => {
-    const playing = event.target.closest(".qa-play");
-    if (playing) play(playing);
-    const keep = event.target.closest(".qa-keep");
-    if (keep) {
-      const record = JSON.parse(keep.parentElement.querySelector(".qa-kept-record").textContent);
-      const items = kept();
-      if (!items.some((item) => item.quote === record.quote && item.source.doc_id === record.source.doc_id)) {
-        items.push(record);
-      }
-      save(items);
-      keep.classList.add("qa-kept");
-      keep.textContent = "Kept";
-    }
-    const item = event.target.closest("#qa-collection li");
-    if (item && event.target.tagName === "BUTTON") {
-      const items = kept(), i = Number(item.dataset.index);
-      const to = event.target.classList.contains("qa-kept-up") ? i - 1 : i + 1;
-      if (event.target.classList.contains("qa-kept-remove")) items.splice(i, 1);
-      else if (to >= 0 && to < items.length) [items[i], items[to]] = [items[to], items[i]];
-      save(items);
-    }
-    const format = event.target.closest("#qa-collection [data-format]");
-    if (format) exported(format.dataset.format);
-    const copy = event.target.closest(".qa-copy");
-    if (copy) {
-      const text = copy.parentElement.querySelector(".qa-citation").textContent;
-      navigator.clipboard.writeText(text).then(() => { copy.textContent = "Copied"; });
-    }
-    const thumb = event.target.closest(".qa-vote");
-    if (thumb) vote(thumb);
-  });
-}
-"""
+# the cards' buttons, the kept quotes and the player (Gradio runs it once the page loads)
+PAGE_JS = (STATIC / "page.js").read_text(encoding="utf-8")
 
 # Thumbs drawn as inline SVG: Debian's chromium has no emoji font, and an emoji thumb shows as a box.
 _THUMB = (
@@ -277,7 +124,9 @@ def play_html(card: Card, recording: Path | None) -> str:
 def card_html(card: Card, question: str = "", recording: Path | None = None) -> str:
     """One quote card: the excerpt with the words to quote marked, who said it (and when, for timed
     transcripts), the question it answered, the whole answer on demand, the source, how well it
-    matches, and buttons to copy the citation and to vote on it (for `question`)."""
+    matches, and buttons to copy the citation and to vote on it (for `question`). What the page's
+    script reads (the citation, the kept record, the vote's question and passage, where to play)
+    rides in hidden spans: the chat's HTML sanitizer drops data-* attributes (tried)."""
     meta = f"<strong>{html.escape(card.speaker)}</strong>"
     if not card.labelled:
         meta += ' <span class="qa-unlabelled">(no speaker labels)</span>'
@@ -570,7 +419,7 @@ def build_app(live: LiveEngine, writable: bool = True):
             with gr.Tab("Evaluate"):
                 eval_tab.build_tab(gr, live)
             with gr.Tab("Archive"):
-                tab_lists = archive_tab.build_tab(gr, live, follows, writable)
+                tab_lists = archive_tab.build_tab(gr, live, follows, following, writable)
 
         def now(request: gr.Request) -> tuple:
             """Each page load shows the archive as it is, whoever changed it since; opened from a
@@ -717,7 +566,7 @@ def serve(
         server_port=port,
         share=False,
         theme=theme,
-        css=CSS,
+        css_paths=[STATIC / "page.css"],
         js=PAGE_JS,
         show_error=False,
         quiet=False,

@@ -1,0 +1,125 @@
+() => {
+  // The page's script, run by Gradio once the page loads (qa/ui.py passes this file as `js`).
+  // The cards' buttons are delegated because cards arrive later: "Copy citation" copies the citation
+  // beside it; a thumb sends the card's question, passage id and vote to the page's /feedback
+  // endpoint. Endpoints are called through Gradio's documented HTTP API (its guide "Querying Gradio
+  // Apps with Curl"): a POST queues the call and returns its event id; its result is a server-sent
+  // event stream, read by the browser's own EventSource ("complete" carries the outputs, "error"
+  // says it failed).
+  async function called(name, data) {
+    const call = await fetch(`gradio_api/call/${name}`, {
+      method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({data}),
+    });
+    if (!call.ok) return null;
+    const {event_id} = await call.json();
+    return new Promise((resolve) => {
+      const events = new EventSource(`gradio_api/call/${name}/${event_id}`);
+      events.addEventListener("complete", (event) => { events.close(); resolve(JSON.parse(event.data)); });
+      events.addEventListener("error", () => { events.close(); resolve(null); });
+    });
+  }
+  async function vote(button) {
+    const card = button.closest(".qa-card");
+    const data = [
+      card.querySelector(".qa-vote-question").textContent,
+      card.querySelector(".qa-vote-id").textContent,
+      button.classList.contains("qa-up") ? "up" : "down",
+    ];
+    if (await called("feedback", data)) {
+      card.querySelectorAll(".qa-vote").forEach((b) => b.classList.remove("qa-voted"));
+      button.classList.add("qa-voted");
+    }
+  }
+  // The collection of kept quotes lives in this browser tab (sessionStorage); exports are made by the
+  // server's /export endpoint from what the tab sends, and saved as a download.
+  const KEY = "qa-kept";
+  const kept = () => JSON.parse(sessionStorage.getItem(KEY) || "[]");
+  const ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"};
+  const escape = (text) => text.replace(/[&<>"]/g, (c) => ENTITIES[c]);
+  function render() {
+    const panel = document.querySelector("#qa-collection .qa-kept-list");
+    if (!panel) return;
+    const items = kept();
+    panel.innerHTML = items.length ? "<ol>" + items.map((item, i) =>
+      `<li data-index="${i}"><p class="qa-kept-quote">“${escape(item.quote.split(/\s+/).join(" "))}”</p>` +
+      `<span class="qa-kept-credit">— ${escape(item.credit)}</span><br>` +
+      `<button type="button" class="qa-kept-up">Up</button>` +
+      `<button type="button" class="qa-kept-down">Down</button>` +
+      `<button type="button" class="qa-kept-remove">Remove</button></li>`).join("") + "</ol>"
+      : "<p>No quotes kept yet: press Keep on a card.</p>";
+  }
+  function save(items) { sessionStorage.setItem(KEY, JSON.stringify(items)); render(); }
+  async function exported(format) {
+    const items = kept().map(({credit, ...record}) => record);
+    const result = await called("export", [items, format]);
+    if (!result) return;
+    const [file] = result;
+    const bytes = Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0));
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([bytes], {type: file.type}));
+    link.download = file.name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+  new MutationObserver(() => { if (document.querySelector("#qa-collection .qa-kept-list:empty")) render(); })
+    .observe(document.body, {childList: true, subtree: true});
+  // Play: the card's own player, from the quote's start (a media fragment) to its end, where it
+  // pauses; played again, it starts from the quote again.
+  function play(button) {
+    const card = button.closest(".qa-card");
+    const at = JSON.parse(card.querySelector(".qa-play-at").textContent);
+    let media = card.querySelector(".qa-player");
+    if (!media) {
+      media = document.createElement(at.video ? "video" : "audio");
+      media.className = "qa-player";
+      media.controls = true;
+      media.preload = "auto";
+      media.src = `${at.src}#t=${at.start},${at.end}`;
+      media.addEventListener("error", () => { button.textContent = "Cannot play the recording"; });
+      media.addEventListener("timeupdate", () => {
+        const end = Number(media.dataset.stopAt);
+        if (media.dataset.stopAt && media.currentTime >= end) {
+          media.pause();
+          delete media.dataset.stopAt;
+        }
+      });
+      button.closest(".qa-meta").after(media);
+    }
+    media.dataset.stopAt = at.end;
+    media.currentTime = at.start;
+    media.play().catch(() => {});  // refused or unplayable: the error listener says so
+  }
+  document.addEventListener("click", (event) => {
+    const playing = event.target.closest(".qa-play");
+    if (playing) play(playing);
+    const keep = event.target.closest(".qa-keep");
+    if (keep) {
+      const record = JSON.parse(keep.parentElement.querySelector(".qa-kept-record").textContent);
+      const items = kept();
+      if (!items.some((item) => item.quote === record.quote && item.source.doc_id === record.source.doc_id)) {
+        items.push(record);
+      }
+      save(items);
+      keep.classList.add("qa-kept");
+      keep.textContent = "Kept";
+    }
+    const item = event.target.closest("#qa-collection li");
+    if (item && event.target.tagName === "BUTTON") {
+      const items = kept(), i = Number(item.dataset.index);
+      const to = event.target.classList.contains("qa-kept-up") ? i - 1 : i + 1;
+      if (event.target.classList.contains("qa-kept-remove")) items.splice(i, 1);
+      else if (to >= 0 && to < items.length) [items[i], items[to]] = [items[to], items[i]];
+      save(items);
+    }
+    const format = event.target.closest("#qa-collection [data-format]");
+    if (format) exported(format.dataset.format);
+    const copy = event.target.closest(".qa-copy");
+    if (copy) {
+      const text = copy.parentElement.querySelector(".qa-citation").textContent;
+      navigator.clipboard.writeText(text).then(() => { copy.textContent = "Copied"; });
+    }
+    const thumb = event.target.closest(".qa-vote");
+    if (thumb) vote(thumb);
+  });
+}
