@@ -145,13 +145,12 @@ def remove_interview(live: LiveEngine, doc_id: str) -> str:
     return f"Removed {doc_id}: {left}."
 
 
-def build_tab(gr, live: LiveEngine, follows: tuple, writable: bool = True) -> tuple:
+def build_tab(gr, live: LiveEngine, follows: tuple, following, writable: bool = True) -> tuple:
     """The Archive tab; `follows` is what the chat shows of the archive (header, question box,
-    filters: see qa.ui.following), refreshed after a change. Returns the tab's own lists (interviews
-    table, remove choices), which a page load refreshes with `lists`. Not `writable`: the list
-    alone, and a line saying how to allow changes."""
-    from qa.ui import following
-
+    filters), refreshed after a change with the values `following(gr, engine)` gives (the page's
+    qa.ui.following). Returns the tab's own lists (interviews table, remove choices), which a page
+    load refreshes with `lists`. Not `writable`: the list alone, and a line saying how to allow
+    changes."""
     engine = live.get()
     table = gr.Dataframe(
         interviews(engine), headers=COLUMNS, label="Interviews in the index", wrap=True, interactive=False

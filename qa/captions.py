@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.documents import QAError
+from qa.documents import QAError, Source
 
 _TIME = r"(?:(\d{1,2}):)?(\d{1,2}):(\d{2})[,.](\d{1,3})"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:[ \t].*)?$")
@@ -159,7 +159,6 @@ def cues_of(path: Path, text: str) -> list[Cue]:
 def read(path: Path, text: str):
     """SRT or WebVTT text -> a Source: speaker paragraphs, and the time of each cue (or, with word
     times, of each word) as (start offset, end offset, start seconds, end seconds)."""
-    from qa.formats import Source
 
     cues = cues_of(path, text)
     out: list[str] = []

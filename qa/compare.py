@@ -53,3 +53,14 @@ def write_trec_run(run: Run, path: Path, tag: str) -> None:
         for qid in run:
             for rank, doc in enumerate(sorted(ranks[qid], key=ranks[qid].get, reverse=True), start=1):
                 out.write(f"{qid} Q0 {doc} {rank} {run[qid][doc]:.6f} {tag}\n")
+
+
+def warm_up() -> None:
+    """Compile ranx's metrics and its paired test once, into numba's cache beside ranx in the venv
+    (`make` runs this after installing): otherwise the first `qa eval` spends about half a minute
+    compiling them."""
+    qrels = {"q1": {"a": 1}, "q2": {"b": 1}}
+    runs = {"one": {"q1": {"a": 2.0, "b": 1.0}, "q2": {"a": 2.0, "b": 1.0}}}
+    runs["two"] = {"q1": {"b": 2.0, "a": 1.0}, "q2": {"b": 2.0, "a": 1.0}}
+    score(qrels, runs["one"])
+    compare_runs(qrels, runs)

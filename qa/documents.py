@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 INTERVIEWER = "interviewer"
 INTERVIEWEE = "interviewee"
@@ -85,3 +85,14 @@ class Hit:
     passage: Passage
     score: float
     rank: int
+
+
+@dataclass(frozen=True)
+class Source:
+    """A transcript as read: the text to index, metadata it carried, subtitle cue times
+    (start offset, end offset, start seconds, end seconds) and notes for the person adding it."""
+
+    text: str
+    metadata: dict = field(default_factory=dict)
+    cues: tuple[tuple[int, int, float, float], ...] = ()
+    kind: str = "text"

@@ -171,19 +171,6 @@ def score(
     return means, per_query
 
 
-def warm_up() -> None:
-    """Compile ranx's metrics and its paired test once, into numba's cache beside ranx in the venv
-    (`make` runs this after installing): otherwise the first `qa eval` spends about half a minute
-    compiling them."""
-    from qa.compare import compare_runs
-
-    qrels = {"q1": {"a": 1}, "q2": {"b": 1}}
-    runs = {"one": {"q1": {"a": 2.0, "b": 1.0}, "q2": {"a": 2.0, "b": 1.0}}}
-    runs["two"] = {"q1": {"b": 2.0, "a": 1.0}, "q2": {"b": 2.0, "a": 1.0}}
-    score(qrels, runs["one"])
-    compare_runs(qrels, runs)
-
-
 def read_trec_qrels(path: Path) -> Qrels:
     qrels: Qrels = {}
     for line in path.read_text().splitlines():

@@ -11,11 +11,11 @@ from __future__ import annotations
 import codecs
 import html.parser
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from qa import captions, timed
-from qa.documents import QAError
+from qa.documents import QAError, Source
 from qa.labels import SPEAKER_LABEL
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # far above any interview (a 5,000-word transcript is ~30 KB)
@@ -32,17 +32,6 @@ SUBTITLE_SUFFIXES = (".srt", ".vtt")
 # A .json is a transcript of segments, unless a transcript of its name sits beside it: then it is
 # that transcript's metadata (see is_transcript).
 SUFFIXES = (*TEXT_SUFFIXES, *SUBTITLE_SUFFIXES, ".docx", ".pdf", ".html", ".htm", ".json")
-
-
-@dataclass(frozen=True)
-class Source:
-    """A transcript as read: the text to index, metadata it carried, subtitle cue times
-    (start offset, end offset, start seconds, end seconds) and notes for the person adding it."""
-
-    text: str
-    metadata: dict = field(default_factory=dict)
-    cues: tuple[tuple[int, int, float, float], ...] = ()
-    kind: str = "text"
 
 
 def is_transcript(path: Path) -> bool:

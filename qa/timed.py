@@ -19,7 +19,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from qa.documents import QAError
+from qa.documents import QAError, Source
 
 _T = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 _LABEL = r"[^\s\d*_()\[\]:#][^*_()\[\]\n]{0,40}?"
@@ -133,7 +133,6 @@ def render(head: list[str], turns: list[tuple[str | None, list[tuple[float, str]
     paragraphs; a JSON export's consecutive segments of one speaker are one turn; a timestamped
     line is one), joined by spaces. Each span of a segment that `spans_of` gives (its sentences, or
     the whole line) is timed within the segment, which runs until the next one starts."""
-    from qa.formats import Source
 
     parts = ["\n\n".join(head) + ("\n\n" if head else "")]
     offset = len(parts[0])
