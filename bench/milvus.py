@@ -76,8 +76,8 @@ def parity(scratch: Path) -> dict:
     from qa.corpus import BUNDLED_CORPUS
     from qa.engine import Engine
     from qa.evaluation import load_eval_set, qrels_for, retrieve, score
-    from qa.milvus import location
     from qa.store import build
+    from qa.store.milvus import location
 
     embedder = embedders.MiniLM()
     results = {}
@@ -177,8 +177,8 @@ def latencies(index, embedder, questions: list[str]) -> dict:
 def reader(store: str, target: str, questions_file: str) -> dict:
     """In a process of its own (so that its memory is its own): load the archive, then time the
     questions; what the index holds in this process, and in Milvus Lite's server process."""
-    from qa.milvus import location
     from qa.store import load
+    from qa.store.milvus import location
 
     embedders.EMBEDDERS[Stand_in.name] = Stand_in
     embedder = Stand_in()
@@ -202,10 +202,10 @@ def scale(scratch: Path) -> dict:
     import subprocess
 
     from qa.archive import add
-    from qa.milvus import connected, location
-    from qa.milvus_write import Settings
-    from qa.milvus_write import build as milvus_build
     from qa.store import build_from, corpus_passages, load
+    from qa.store.milvus import connected, location
+    from qa.store.milvus_write import build as milvus_build
+    from qa.store.settings import Settings
 
     embedders.EMBEDDERS[Stand_in.name] = Stand_in
     embedder = Stand_in()
@@ -269,7 +269,7 @@ def main() -> None:
         return
     if sys.argv[1:2] == ["--adder"]:
         from qa.archive import add
-        from qa.milvus import location
+        from qa.store.milvus import location
 
         embedders.EMBEDDERS[Stand_in.name] = Stand_in
         started = time.perf_counter()

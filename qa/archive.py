@@ -1,44 +1,30 @@
 """An index as an archive of interviews: add files or folders, list, remove.
 
-Every change writes a whole new index (FAISS, BM25, passages, sources) and swaps it in, so a search
-never sees a removed interview or misses an added one; the embedding cache (qa/cache.py) makes that
-cost only the new text. Each file is read and checked on its own: a bad one is reported and skipped,
-and the interviews already in the archive are never touched by it.
+What a change does is the same in every store (qa/store/): each file is read and checked on its
+own (a bad one is reported and skipped, and the interviews already in the archive are never touched
+by it), embedded ahead, then written under the archive's write lock. How it is written is the
+store's: a folder writes a whole new index and swaps it in (its embedding cache makes that cost only
+the new text), Milvus writes only the changed interviews' rows.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from qa import __version__, recordings
-from qa.cache import CachedEncoder, cache_name, read_cache
+from qa import recordings
+from qa.cache import CachedEncoder, cache_name
 from qa.chunking import passages_for
 from qa.corpus import read_document
-from qa.documents import INTERVIEWER, Document, Passage, QAError
+from qa.documents import INTERVIEWER, Document, Passage, QAError, text_hash
 from qa.embedders import Embedder, get_embedder
 from qa.formats import is_transcript
-from qa.locks import check_writable, writing
+from qa.locks import check_writable
 from qa.multilingual import E5
 from qa.parsing import is_unlabelled, parse_turns, roles_uncertain
-from qa.store import (
-    ARCHIVE,
-    DEFAULT_SCORING,
-    MANIFEST,
-    Index,
-    build_from,
-    corpus_passages,
-    documents_of,
-    in_milvus,
-    load,
-    recordings_folder,
-    recover,
-)
+from qa.store import DEFAULT_SCORING, Index, Settings, Written, at
 from qa.vectors import Scoring, embed_passages
 
 REPLACE_NOTE = (
@@ -91,10 +77,6 @@ def _walk(folder: Path) -> list[Path]:
             if path.is_file():
                 files.append(path)
     return files
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -167,11 +149,11 @@ def add(
     report: Callable[[Outcome], None] = lambda outcome: None,
     interviewer: str = "",
     replace_existing: bool = False,
-) -> tuple[Index | None, list[Outcome]]:
+) -> tuple[Written | None, list[Outcome]]:
     """Add transcript files (or folders of them) to the archive at index_dir (a folder, or a
-    Milvus archive's qa.milvus.Location), creating it if need be. A file whose name (doc id) is
-    already in the archive replaces that interview; one whose text is already there is skipped.
-    Returns the new index (None when nothing changed) and one outcome per file (in the order of
+    Milvus archive's qa.store.milvus.Location), creating it if need be. A file whose name (doc id)
+    is already in the archive replaces that interview; one whose text is already there is skipped.
+    Returns what was written (None when nothing changed) and one outcome per file (in the order of
     the files), each also passed to `report` as soon as it is known. An existing archive keeps its
     own embedder, multilingual and scoring settings; the arguments apply to a new one.
     `interviewer` names who asks in every file added (a label with that name or surname is
@@ -183,139 +165,44 @@ def add(
     writer waiting. Texts are embedded ahead with the settings the archive has when they are read;
     vectors are kept by model and text, so whatever another writer changed meanwhile, a text is at
     worst embedded again under the lock, never given a wrong vector."""
+    store = at(index_dir)
+    check_writable(store.lock_dir)
     outcomes: list[Outcome] = []
 
     def tell(outcome: Outcome) -> None:
         outcomes.append(outcome)
         report(outcome)
 
-    check_writable(_lock_dir(index_dir))
     read = _read_all(paths, interviewer, tell)
-    ahead = _embedded_ahead(index_dir, read, embedder, multilingual, scoring, progress)
-    admit = functools.partial(_admit, read, tell, replace_existing)
-    if in_milvus(index_dir):
-        index = _add_to_milvus(index_dir, admit, embedder, multilingual, scoring, progress, ahead)
-    else:
-        index = _add_to_folder(index_dir, admit, embedder, multilingual, scoring, progress, ahead)
+    asked = Settings(embedder or get_embedder(None), scoring, multilingual)
+    ahead = _embedded_ahead(store, read, store.settings_now() or asked, progress)
+    with store.changing() as archive:
+        changed, media, passages = _admit(
+            read, tell, replace_existing, set(archive.hashes.values()), archive.hashes
+        )
+        written = None
+        if changed:
+            changed = recordings.carried(changed, store.recordings)
+            settings = archive.settings or asked
+            written = archive.put(list(changed.values()), passages, media, settings, ahead, progress)
     order = {path: number for number, path in enumerate(files_under(paths))}
-    return index, sorted(outcomes, key=lambda outcome: order.get(outcome.path, len(order)))
+    return written, sorted(outcomes, key=lambda outcome: order.get(outcome.path, len(order)))
 
 
-def _add_to_folder(index_dir: Path, admit, embedder, multilingual, scoring, progress, ahead):
-    with writing(index_dir):
-        recover(index_dir)  # an interrupted swap is not an empty archive
-        existing = load(index_dir) if index_dir.exists() else None
-        documents = {d.doc_id: d for d in documents_of(existing)} if existing else {}
-        if existing:
-            embedder = get_embedder(existing.manifest["embedder"]["name"])
-            multilingual = bool(existing.manifest.get("multilingual"))
-            scoring = existing.scoring
-        embedder = embedder or get_embedder(None)
-        hashes = {text_hash(d.text): d.doc_id for d in documents.values()}
-        changed, media, passages = admit(set(documents), hashes)
-        if not changed:
-            return None
-        documents.update(recordings.carried(changed, recordings_folder(index_dir)))
-        documents = _sorted(documents.values())
-        passages = _passages(documents, passages, existing)
-        return _write(index_dir, documents, embedder, multilingual, scoring, progress, media, ahead, passages)
-
-
-def _passages(documents: list[Document], new: dict[str, tuple[Passage, ...]], existing) -> list[Passage]:
-    """The passages of these interviews, in their order, parsed as little as can be under the write
-    lock: a new one's were made when its file was read, one already in the archive keeps those its
-    index holds when the same qa version wrote it (so chunked alike); the rest are parsed again."""
-    kept: dict[str, list[Passage]] = {}
-    if existing is not None and existing.manifest.get("qa_version") == __version__:
-        for passage in existing.passages:
-            kept.setdefault(passage.doc_id, []).append(passage)
-    passages = []
-    for document in documents:
-        own = new.get(document.doc_id) or kept.get(document.doc_id)
-        passages += own if own is not None else passages_for(document, parse_turns(document))
-    return passages
-
-
-def _add_to_milvus(where, admit, embedder, multilingual, scoring, progress, ahead):
-    """`add` for a Milvus archive: only the changed interviews' rows are written
-    (qa/milvus_write.py), and what comes back is its summary, not the whole index read again."""
-    from qa import milvus, milvus_write
-
-    # one connection for the whole change (on Milvus Lite each new one starts its server again)
-    with _writing(where), milvus.connected(where):
-        found = milvus_write.current(where)
-        if found:
-            _leave_settings(where, found[0])
-        hashes = found[2] if found else {}
-        changed, media, passages = admit(set(hashes.values()), hashes)
-        if not changed:
-            return None
-        changed = recordings.carried(changed, recordings_folder(where))
-        recordings.keep(recordings_folder(where), media)
-        documents = _sorted(changed.values())
-        passages = _passages(documents, passages, None)
-        if found:
-            milvus_write.put(where, found[0], found[1], documents, progress, ahead, passages)
-        else:
-            settings = milvus_write.Settings(embedder or get_embedder(None), scoring, multilingual)
-            corpus = _archive_corpus(documents)
-            milvus_write.write_generation(where, documents, settings, corpus, progress, passages, ahead)
-            _leave_settings(where, milvus_write.current(where)[0])
-        return milvus_write.summary(where)
-
-
-SETTINGS_NOTE = "settings.json"  # in a Milvus archive's local state folder
-
-
-def _leave_settings(where, manifest: dict) -> None:
-    """A note, beside the Milvus archive's lock, of the settings its manifest holds: what the next
-    writer embeds its new texts with before it takes the lock (Milvus Lite serves one process at a
-    time, so it cannot be asked then). Only a guess for that: the manifest read under the lock
-    decides."""
-    from qa import milvus
-
-    keep = {k: manifest.get(k) for k in ("embedder", "multilingual", "scoring")}
-    (milvus.lock_dir(where) / SETTINGS_NOTE).write_text(json.dumps(keep) + "\n", encoding="utf-8")
-
-
-def _settings_now(target) -> dict | None:
-    """The archive's embedding settings as it says now, without its lock (a folder's manifest, a
-    Milvus archive's note); None for a new archive or one that cannot say."""
-    path = target.state_dir / SETTINGS_NOTE if in_milvus(target) else Path(target) / MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        return {
-            "embedder": get_embedder(manifest["embedder"]["name"]),
-            "multilingual": bool(manifest.get("multilingual")),
-            "scoring": Scoring(**manifest["scoring"]),
-        }
-    except (OSError, ValueError, KeyError, TypeError, QAError):
-        return None
-
-
-def _embedded_ahead(target, read: list[_Read], embedder, multilingual, scoring, progress) -> dict:
+def _embedded_ahead(store, read: list[_Read], settings: Settings, progress) -> dict:
     """The vectors of the files' texts (by qa.cache.cache_name of their model) that the archive
-    does not hold yet, embedded with its settings as it says now (qa.store.build_from and
-    qa.milvus_write take them)."""
+    does not hold yet, embedded with these settings (the store's writes take them)."""
     if not read:
         return {}
-    now = _settings_now(target)
-    if now is not None:
-        embedder, multilingual, scoring = now["embedder"], now["multilingual"], now["scoring"]
-    embedder = embedder or get_embedder(None)
-    folder = None if in_milvus(target) else Path(target)
-
-    def cached(model) -> CachedEncoder:  # vectors the archive holds need not be embedded ahead
-        return CachedEncoder(model, read_cache(folder, model) if folder and folder.is_dir() else {})
-
     passages = [p for one in read for p in one.passages]
-    encoder = cached(embedder)
-    embed_passages(encoder, passages, scoring, progress=progress)
-    ahead = {cache_name(embedder): encoder.fresh}
-    if multilingual:
-        e5 = cached(E5())
-        e5.encode([p.text for p in passages], progress=progress)
-        ahead[cache_name(e5.model)] = e5.fresh
+    encoder = CachedEncoder(settings.embedder, store.cached(settings.embedder))
+    embed_passages(encoder, passages, settings.scoring, progress=progress)
+    ahead = {cache_name(settings.embedder): encoder.fresh}
+    if settings.multilingual:
+        e5 = E5()
+        multilingual = CachedEncoder(e5, store.cached(e5))
+        multilingual.encode([p.text for p in passages], progress=progress)
+        ahead[cache_name(e5)] = multilingual.fresh
     return ahead
 
 
@@ -354,125 +241,41 @@ def _admit(read: list[_Read], tell, replace_existing, known: set[str], hashes: d
     return changed, media, passages
 
 
-def remove(index_dir, doc_ids: list[str], *, progress: bool = False) -> Index:
+def remove(index_dir, doc_ids: list[str], *, progress: bool = False) -> Written:
     """The archive without these interviews; QAError naming an id it does not hold."""
-    if in_milvus(index_dir):
-        return _remove_from_milvus(index_dir, doc_ids)
-    with writing(index_dir):
-        return _remove(index_dir, doc_ids, progress)
-
-
-def _remove_from_milvus(where, doc_ids: list[str]) -> Index:
-    from qa import milvus, milvus_write
-
-    with _writing(where), milvus.connected(where):
-        found = milvus_write.current(where)
-        if found is None:
-            raise QAError(f"no archive in Milvus at {where}; `qa add --store milvus` creates one")
-        _check_removal(set(found[2].values()), doc_ids, where)
-        milvus_write.delete(where, found[1], doc_ids)
-        recordings.drop(recordings_folder(where), doc_ids)
-        return milvus_write.summary(where)
-
-
-def _check_removal(present: set[str], doc_ids: list[str], where) -> None:
-    missing = [d for d in doc_ids if d not in present]
-    if missing:
-        raise QAError(f"no interview {missing[0]!r} in the index at {where}; `qa list` shows them")
-    if present <= set(doc_ids):
-        raise QAError(f"removing {', '.join(doc_ids)} would leave the index at {where} empty")
-
-
-def _remove(index_dir: Path, doc_ids: list[str], progress: bool) -> Index:
-    index = load(index_dir)
-    _check_removal(set(index.documents), doc_ids, index_dir)
-    kept = [d for d in documents_of(index) if d.doc_id not in set(doc_ids)]
-    embedder = get_embedder(index.manifest["embedder"]["name"])
-    multilingual = bool(index.manifest.get("multilingual"))
-    return _write(index_dir, kept, embedder, multilingual, index.scoring, progress)
+    store = at(index_dir)
+    with store.changing() as archive:
+        if archive.settings is None:
+            raise QAError(archive.absent)
+        present = set(archive.hashes.values())
+        missing = [d for d in doc_ids if d not in present]
+        if missing:
+            raise QAError(f"no interview {missing[0]!r} in the index at {index_dir}; `qa list` shows them")
+        if present <= set(doc_ids):
+            raise QAError(f"removing {', '.join(doc_ids)} would leave the index at {index_dir} empty")
+        return archive.delete(doc_ids, progress)
 
 
 def refresh(
-    index_dir: Path,
+    index_dir,
     *,
     embedder: Embedder | None = None,
     multilingual: bool | None = None,
     scoring: Scoring | None = None,
     progress: bool = False,
-) -> Index:
+) -> Written:
     """Rebuild an archive from its own sources (after a model or qa upgrade), with this embedder,
     multilingual and scoring settings, or those it was built with."""
-    with _writing(index_dir):
-        index = load(index_dir)
-        embedder = embedder or get_embedder(index.manifest["embedder"]["name"])
-        if multilingual is None:
-            multilingual = bool(index.manifest.get("multilingual"))
-        documents, scoring = documents_of(index), scoring or index.scoring
-        index.close()
-        return _write(index_dir, documents, embedder, multilingual, scoring, progress)
-
-
-def _writing(target):
-    """The archive's write lock (qa/locks.py): beside a folder, or in a Milvus archive's local
-    state folder."""
-    return writing(_lock_dir(target))
-
-
-def _lock_dir(target) -> Path:
-    if in_milvus(target):
-        from qa import milvus
-
-        return milvus.lock_dir(target)
-    return target
-
-
-def _write(
-    index_dir,
-    documents: list[Document],
-    embedder: Embedder,
-    multilingual: bool,
-    scoring: Scoring,
-    progress: bool,
-    media: dict[str, Path] | None = None,
-    ahead: dict | None = None,
-    passages: list[Passage] | None = None,
-) -> Index:
-    """The archive rewritten with these interviews; `media` holds the recordings that come in with
-    them, by doc id (the others keep the archive's own copy); `ahead`, vectors embedded before the
-    write lock (qa.store.build_from); `passages`, theirs when known (else they are parsed)."""
-    documents = _sorted(documents)
-    passages = corpus_passages(documents) if passages is None else passages
-    if in_milvus(index_dir):  # a new generation
-        from qa import milvus_write
-
-        recordings.keep(recordings_folder(index_dir), media or {})
-        settings = milvus_write.Settings(embedder, scoring, multilingual)
-        corpus = _archive_corpus(documents)
-        milvus_write.write_generation(index_dir, documents, settings, corpus, progress, passages, ahead)
-        return load(index_dir)
-    return build_from(
-        documents,
-        passages,
-        index_dir,
-        embedder,
-        corpus=_archive_corpus(documents),
-        scoring=scoring,
-        multilingual=multilingual,
-        progress=progress,
-        media=media,
-        ahead=ahead,
-    )
-
-
-def _sorted(documents) -> list[Document]:
-    return sorted(documents, key=lambda d: d.doc_id)
-
-
-def _archive_corpus(documents) -> dict:
-    """The manifest's corpus record of an archive: its interviews' texts are its corpus."""
-    documents = _sorted(documents)
-    digest = hashlib.sha256("".join(text_hash(d.text) for d in documents).encode()).hexdigest()
-    return {"path": ARCHIVE, "hash": digest, "documents": len(documents)}
+    with at(index_dir).changing() as archive:
+        if archive.settings is None:
+            raise QAError(archive.absent)
+        own = archive.settings
+        settings = Settings(
+            embedder or own.embedder,
+            scoring or own.scoring,
+            own.multilingual if multilingual is None else multilingual,
+        )
+        return archive.rewrite(settings, progress)
 
 
 CITED = ("outlet", "published", "interviewer")

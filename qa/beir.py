@@ -18,7 +18,7 @@ from qa.documents import INTERVIEWEE, Document, Passage, QAError, Turn
 from qa.embedders import Embedder
 from qa.evaluation import Qrels, Run
 from qa.parsing import paragraphs
-from qa.store import MANIFEST, Index, build_from, in_milvus, load, staleness
+from qa.store import Index, Settings, at, staleness
 
 if TYPE_CHECKING:
     from qa.engine import Engine
@@ -86,25 +86,15 @@ def collection_index(
         "hash": hashlib.sha256(corpus_file.read_bytes()).hexdigest(),
         "documents": len(collection.documents),
     }
-    passages = lambda: [p for document in collection.documents for p in document_passages(document)]  # noqa: E731
-    if in_milvus(index_dir):
-        from qa import milvus, milvus_write
-
-        with contextlib.suppress(QAError):
-            index = milvus.load(index_dir)
+    store = at(index_dir)
+    if store.exists():
+        with contextlib.suppress(QAError):  # damaged: rebuild
+            index = store.open()
             if index.manifest["corpus"] == corpus and staleness(index, embedder) is None:
                 return index
             index.close()
-        settings = milvus_write.Settings(embedder)
-        return milvus_write.build(index_dir, collection.documents, settings, corpus, progress, passages())
-    if (index_dir / MANIFEST).exists():
-        try:
-            index = load(index_dir)
-            if index.manifest["corpus"] == corpus and staleness(index, embedder) is None:
-                return index
-        except QAError:
-            pass  # damaged: rebuild
-    return build_from(collection.documents, passages(), index_dir, embedder, corpus=corpus, progress=progress)
+    passages = [p for document in collection.documents for p in document_passages(document)]
+    return store.write(collection.documents, passages, Settings(embedder), corpus, progress)
 
 
 def document_passages(document: Document) -> list[Passage]:

@@ -59,21 +59,10 @@ def _mode_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _index_dir(args: argparse.Namespace):
-    """The index the command works on: a folder, or a Milvus archive (a qa.milvus.Location)."""
-    from qa.store import default_index_dir
+    """The archive the command works on: a folder, or a Milvus archive (qa.store.target_from)."""
+    from qa.store import target_from
 
-    store = args.store or os.environ.get("QA_STORE") or "folder"
-    if store not in ("folder", "milvus"):
-        raise QAError(f"QA_STORE is 'folder' or 'milvus', not {store!r}")
-    if store == "milvus":
-        if args.index:
-            raise QAError("--index names a folder; a Milvus archive is named by --milvus-uri")
-        from qa.milvus import location
-
-        return location(args.milvus_uri)
-    if args.milvus_uri:
-        raise QAError("--milvus-uri needs --store milvus (or QA_STORE=milvus)")
-    return args.index or default_index_dir()
+    return target_from(args.store, args.index, args.milvus_uri)
 
 
 def cmd_build(args: argparse.Namespace) -> int:

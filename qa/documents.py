@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 
 INTERVIEWER = "interviewer"
@@ -96,3 +97,8 @@ class Source:
     metadata: dict = field(default_factory=dict)
     cues: tuple[tuple[int, int, float, float], ...] = ()
     kind: str = "text"
+
+
+def text_hash(text: str) -> str:
+    """An interview's text as an archive recognises it: the same words, however spaced."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()

@@ -13,7 +13,7 @@ import pytest
 
 from qa import embedders
 from qa.corpus import BUNDLED_CORPUS
-from qa.milvus import Location, connected, location
+from qa.store.milvus import Location, connected, location
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -138,7 +138,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
-# Milvus (qa/milvus.py): each test that takes `where` runs against a fresh Milvus Lite file, and
+# Milvus (qa/store/milvus.py): each test that takes `where` runs against a fresh Milvus Lite file, and
 # against a Milvus server too when QA_TEST_MILVUS_URI names one (QA_TEST_MILVUS_TOKEN: its token).
 MILVUS_SERVER = os.environ.get("QA_TEST_MILVUS_URI", "")
 STORES = [

@@ -1,4 +1,4 @@
-"""The archive in Milvus (qa/milvus.py), against embedded Milvus Lite, and against a Milvus server
+"""The archive in Milvus (qa/store/milvus.py), against embedded Milvus Lite, and against a Milvus server
 too when QA_TEST_MILVUS_URI names one: the same answers as the index folder, incremental writes,
 refusals that say how to fix them, and concurrent writers that lose nothing."""
 
@@ -15,7 +15,7 @@ from qa.archive import add, listing, remove
 from qa.cli import main
 from qa.documents import QAError
 from qa.engine import Engine
-from qa.milvus import Location, connected, location
+from qa.store.milvus import Location, connected, location
 
 pytest.importorskip("pymilvus")
 from qa.store import build, load
@@ -90,10 +90,10 @@ def assert_alike(mine, theirs) -> None:
 def test_an_archive_in_milvus_answers_as_the_folder_does(
     tiny_corpus, tmp_path, held, keyword_embedder, sentences, monkeypatch
 ):
-    """Both ways a passage's best sentence is found (qa/milvus_index.py, sentence_scores)."""
+    """Both ways a passage's best sentence is found (qa/store/milvus_index.py, sentence_scores)."""
     where = held
     if sentences != "fetched":
-        monkeypatch.setattr("qa.milvus_index.FETCH_SENTENCES_UP_TO", 0)
+        monkeypatch.setattr("qa.store.milvus_index.FETCH_SENTENCES_UP_TO", 0)
     folder = build(tiny_corpus, tmp_path / "index", keyword_embedder)
     add(folder.folder, [interview(tmp_path, "bread", "bread", 3)])
     milvus = build(tiny_corpus, where, keyword_embedder)
@@ -184,7 +184,7 @@ def test_a_failed_build_leaves_the_last_archive_whole(
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("qa.milvus_write._insert", broken)
+    monkeypatch.setattr("qa.store.milvus_write._insert", broken)
     with pytest.raises(OSError):
         build(tiny_corpus, where, keyword_embedder)
     monkeypatch.undo()

@@ -181,11 +181,11 @@ def test_past_the_flat_limit_the_index_is_an_hnsw_graph_that_finds_the_same_pass
 ):
     import faiss
 
-    from qa import store
+    from qa.store import folder
 
     (tiny_corpus / "more.txt").write_text("Question: Bread?\n\nJo: Bread and music.\n")
     flat = build(tiny_corpus, tmp_path / "flat", keyword_embedder)
-    monkeypatch.setattr(store, "FLAT_UP_TO", 1)
+    monkeypatch.setattr(folder, "FLAT_UP_TO", 1)
     graph = build(tiny_corpus, tmp_path / "graph", keyword_embedder)
     assert isinstance(flat.faiss_index, faiss.IndexFlatIP) and isinstance(
         graph.faiss_index, faiss.IndexHNSWFlat

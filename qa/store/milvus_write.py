@@ -1,4 +1,4 @@
-"""Writing the archive in Milvus (qa/milvus.py): a whole new generation (`qa build`), or one
+"""Writing the archive in Milvus (qa/store/milvus.py): a whole new generation (`qa build`), or one
 interview's rows (`qa add`, `qa remove`), never the others'. The caller of `write_generation`,
 `put` and `delete` holds the archive's write lock (`lock_dir`, qa/locks.py)."""
 
@@ -13,9 +13,11 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from qa import __version__, recordings
-from qa.documents import Document, Passage, QAError
-from qa.lexical import Lexical, LexicalSettings
-from qa.milvus import (
+from qa.documents import Document, Passage, QAError, text_hash
+from qa.lexical import Lexical
+from qa.multilingual import E5
+from qa.store.folder import FORMAT, Index, model_record
+from qa.store.milvus import (
     BATCH,
     LAYOUT,
     SOURCE_PART,
@@ -29,24 +31,12 @@ from qa.milvus import (
     _put_meta,
     _written,
     connected,
-    load,
     lock_dir,
     one_of,
     quoted,
 )
-from qa.multilingual import E5
-from qa.store import DEFAULT_LEXICAL, DEFAULT_SCORING, FORMAT, Index, model_record, recordings_folder
-from qa.vectors import Scoring
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What an archive is built with: the folder's manifest records the same."""
-
-    embedder: object
-    scoring: Scoring = DEFAULT_SCORING
-    multilingual: bool = False
-    lexical: LexicalSettings = DEFAULT_LEXICAL
+from qa.store.milvus_index import load as load_index
+from qa.store.settings import Settings
 
 
 def _rows(
@@ -56,7 +46,7 @@ def _rows(
     turns the parser finds, as a BEIR collection's), embedded; texts in `ahead` (vectors by
     qa.cache.cache_name of their model, made before the write lock) are not embedded again."""
     from qa.cache import CachedEncoder, cache_name
-    from qa.store import corpus_passages
+    from qa.store.folder import corpus_passages
     from qa.vectors import embed_passages
 
     ahead = ahead or {}
@@ -94,8 +84,6 @@ def _rows(
         ]
     document_rows = []
     for document in documents:
-        from qa.archive import text_hash
-
         text = document.text
         parts = [text[i : i + SOURCE_PART] for i in range(0, len(text), SOURCE_PART)] or [""]
         record = json.dumps(_record(document), ensure_ascii=False)
@@ -158,9 +146,9 @@ def build(
     from qa.locks import writing
 
     with writing(lock_dir(where)):
-        recordings.keep(recordings_folder(where), media or {})
+        recordings.keep(where.state_dir / recordings.FOLDER, media or {})
         write_generation(where, documents, settings, corpus, progress, passages)
-    return load(where)
+    return load_index(where)
 
 
 def write_generation(
@@ -260,7 +248,7 @@ def put(
     other interview's row is touched. The caller holds the write lock (`ahead`, `passages`: as
     `_rows` takes them)."""
     written = uuid.uuid4().hex
-    rows, encoded = _rows(documents, settings_of(manifest), written, progress, passages, ahead)
+    rows, encoded = _rows(documents, Settings.of(manifest), written, progress, passages, ahead)
     with connected(where) as client:
         for kind, batch in zip(("passages", "sentences", "documents"), rows, strict=True):
             client.load_collection(names[kind])
@@ -281,14 +269,3 @@ def _delete(client, names: dict[str, str], doc_ids: list[str], also: str = "") -
     for name in names.values():
         client.delete(name, filter=f"{one_of('doc_id', doc_ids)}{also}")
         client.flush(name)
-
-
-def settings_of(manifest: dict) -> Settings:
-    from qa.embedders import get_embedder
-
-    return Settings(
-        get_embedder(manifest["embedder"]["name"]),
-        Scoring(**manifest["scoring"]),
-        bool(manifest.get("multilingual")),
-        LexicalSettings(**manifest["lexical"]),
-    )

@@ -1,6 +1,7 @@
 """The archive in Milvus: where it is, the connection to it, its collections and manifest.
 
-Its writes are qa/milvus_write.py; reading it as an Index is qa/milvus_index.py.
+Its writes are qa/store/milvus_write.py; reading it as an Index is qa/store/milvus_index.py; both
+behind the store seam in qa/store/milvus_store.py.
 
 `qa ... --store milvus --milvus-uri URI` (or $QA_MILVUS_URI, $QA_MILVUS_TOKEN): a path ending in
 `.db` is an embedded Milvus Lite file, `http://host:19530` a Milvus server or cluster. Collections:
@@ -401,10 +402,3 @@ def lock_dir(where: Location) -> Path:
     """The local folder whose locks (qa/locks.py) queue this machine's writers to the archive."""
     where.state_dir.mkdir(parents=True, exist_ok=True)
     return where.state_dir
-
-
-def load(where: Location):
-    """The archive as an Index (qa/milvus_index.py)."""
-    from qa.milvus_index import load as load_index
-
-    return load_index(where)

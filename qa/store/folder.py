@@ -15,11 +15,13 @@ index/
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -29,12 +31,13 @@ from qa import __version__, recordings
 from qa.cache import CACHE_DIR, CachedEncoder, cache_name, read_cache, write_cache
 from qa.chunking import MAX_WORDS, passages_for
 from qa.corpus import BUNDLED_CORPUS, corpus_hash, load_corpus
-from qa.documents import Document, Passage, QAError
+from qa.documents import Document, Passage, QAError, text_hash
 from qa.embedders import Embedder
 from qa.lexical import BM25_DIR, Lexical, LexicalSettings
 from qa.locks import reading, swapping, writing
 from qa.multilingual import E5
 from qa.parsing import parse_turns
+from qa.store.settings import ARCHIVE, DEFAULT_LEXICAL, DEFAULT_SCORING, Settings, archive_corpus, in_order
 from qa.vectors import Scoring, best_sentence_scores, embed_passages
 
 FORMAT = 2  # 2: sources.jsonl and the embedding cache
@@ -48,11 +51,8 @@ CORE_FILES = (
     "sentences.npy",
     "sentence_starts.npy",
 )
-ARCHIVE = "archive"  # the corpus label of an index that qa add / qa remove have changed
 _BUNDLED = "bundled"
-DEFAULT_SCORING = Scoring()
 FEEDBACK_FILE = "feedback.jsonl"  # votes from the page (qa/feedback.py): kept across rebuilds, not hashed
-DEFAULT_LEXICAL = LexicalSettings()
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Index:
         return _union(self.doc_rows, doc_ids)
 
     # The index's searches, each (scores, rows) best first, over every row or only `allowed` ones:
-    # the seam a store other than this folder (qa/milvus.py) answers behind.
+    # the seam a store other than this folder (qa/store/milvus_index.py) answers behind.
     def dense_top(self, vector: np.ndarray, k: int, allowed: np.ndarray | None):
         return faiss_search(self.faiss_index, vector, k, allowed)
 
@@ -99,7 +99,7 @@ class Index:
         """The file of this interview's recording, when it has one: looked up by doc id in the
         archive's own records, never a path from elsewhere (qa/recordings.py)."""
         name = self.documents.get(doc_id, {}).get("recording", "")
-        return recordings.stored(recordings_folder(self.target), str(name))
+        return recordings.stored(self.folder / recordings.FOLDER, str(name))
 
     @property
     def target(self) -> Path:
@@ -186,52 +186,7 @@ def _document_record(document: Document) -> dict:
     return {f.name: getattr(document, f.name) for f in fields(document) if f.name != "text"}
 
 
-def in_milvus(target) -> bool:
-    """Whether a command's index is a Milvus archive (a qa.milvus.Location) rather than a folder:
-    the one test every function taking either makes."""
-    return not isinstance(target, str | os.PathLike)
-
-
-def recordings_folder(target) -> Path:
-    """Where an archive keeps its recordings: in its folder, or in a Milvus archive's local state
-    folder (beside its write lock)."""
-    if in_milvus(target):
-        return target.state_dir / recordings.FOLDER
-    return Path(target) / recordings.FOLDER
-
-
-def exists(index_dir) -> bool:
-    """Whether there is an index (folder or Milvus archive) to load there."""
-    if not in_milvus(index_dir):
-        return Path(index_dir).exists()
-    from qa import milvus_write
-
-    return milvus_write.current(index_dir) is not None
-
-
-def build(
-    corpus_dir: Path,
-    index_dir: Path,
-    embedder: Embedder,
-    *,
-    scoring: Scoring = DEFAULT_SCORING,
-    multilingual: bool = False,
-    progress: bool = False,
-) -> Index:
-    """Parse, chunk, embed and write a new index, replacing index_dir only once it is complete (and
-    after any other change to it in progress)."""
-    if in_milvus(index_dir):
-        from qa import milvus_write
-
-        documents, media = with_recordings(load_corpus(corpus_dir))
-        settings = milvus_write.Settings(embedder, scoring, multilingual)
-        corpus = _corpus_record(corpus_dir, documents)
-        return milvus_write.build(index_dir, documents, settings, corpus, progress, media=media)
-    with writing(index_dir):
-        return _build(corpus_dir, index_dir, embedder, scoring, multilingual, progress)
-
-
-def _corpus_record(corpus_dir: Path, documents: list[Document]) -> dict:
+def corpus_record(corpus_dir: Path, documents: list[Document]) -> dict:
     return {"path": _corpus_label(corpus_dir), "hash": corpus_hash(corpus_dir), "documents": len(documents)}
 
 
@@ -254,7 +209,7 @@ def _build(corpus_dir, index_dir, embedder, scoring, multilingual, progress) -> 
     passages = corpus_passages(documents)
     if not passages:
         raise QAError(f"{corpus_dir}: no answer passages found in the transcripts")
-    corpus = _corpus_record(corpus_dir, documents)
+    corpus = corpus_record(corpus_dir, documents)
     return build_from(
         documents,
         passages,
@@ -400,7 +355,7 @@ def _recording_sources(documents: list[Document], index_dir: Path, media: dict[s
     for document in documents:
         if document.recording:
             own = document.doc_id not in media
-            folder = recordings_folder(index_dir)
+            folder = index_dir / recordings.FOLDER
             source = recordings.stored(folder, document.recording) if own else media[document.doc_id]
             if source is None:
                 raise QAError(
@@ -475,8 +430,6 @@ def _previous(index_dir: Path) -> Path:
 def recover(index_dir: Path) -> None:
     """Finish what a writer killed in a swap left: the old index back in place if the new one never
     got there, never an "empty" archive mistaken for a new one. Safe to call any time."""
-    if in_milvus(index_dir):
-        return  # a Milvus archive switches generations in one write: nothing half-done to finish
     previous = _previous(index_dir)
     if index_dir.exists() or not previous.is_dir():
         return
@@ -486,13 +439,8 @@ def recover(index_dir: Path) -> None:
             _fsync(index_dir.parent)
 
 
-def load(index_dir) -> Index:
-    """Load an index folder (or a Milvus archive, given its qa.milvus.Location), checking every file
-    against the manifest; QAError says what to do."""
-    if in_milvus(index_dir):
-        from qa import milvus
-
-        return milvus.load(index_dir)
+def load(index_dir: Path) -> Index:
+    """Load an index folder, checking every file against the manifest; QAError says what to do."""
     recover(index_dir)
     with reading(index_dir):  # no swap while the files are read: all of one version
         return _load(index_dir)
@@ -573,7 +521,7 @@ def _checked_manifest(index_dir: Path, fix: str) -> dict:
             raise QAError(f"{path}: missing; {fix}")
         if files.get(name) != _file_record(path):
             raise QAError(f"{path}: size or checksum differs from the manifest (damaged?); {fix}")
-    folder = recordings_folder(index_dir)
+    folder = index_dir / recordings.FOLDER
     for name, record in manifest.get("recordings", {}).items():
         path = recordings.stored(folder, name)
         if path is None or path.stat().st_size != record.get("bytes"):
@@ -627,3 +575,130 @@ def staleness(index: Index, embedder: Embedder, corpus_dir: Path | None = None) 
     if corpus.is_dir() and corpus_hash(corpus) != manifest["corpus"]["hash"]:
         return f"the corpus at {corpus} changed since the index was built"
     return None
+
+
+class FolderStore:
+    """An archive in an index folder (this module): the embedded default. Each change writes a
+    complete new folder and swaps it in (build_from)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.target = folder
+
+    @property
+    def recordings(self) -> Path:
+        return self.target / recordings.FOLDER
+
+    @property
+    def lock_dir(self) -> Path:
+        return self.target
+
+    def exists(self) -> bool:
+        return self.target.exists()
+
+    def open(self) -> Index:
+        """The index, every file checked against the manifest; QAError says what to do."""
+        return load(self.target)
+
+    def recover(self) -> None:
+        recover(self.target)
+
+    def settings_now(self) -> Settings | None:
+        """The settings its manifest records now, read without the lock (None: no archive, or one
+        that cannot say): what a writer embeds new texts with before it takes the lock."""
+        try:
+            return Settings.of(json.loads((self.target / MANIFEST).read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError, QAError):
+            return None
+
+    def cached(self, model) -> dict[str, np.ndarray]:
+        """The vectors of this model it holds now (read without the lock: only a shortcut)."""
+        return read_cache(self.target, model) if self.target.is_dir() else {}
+
+    @contextlib.contextmanager
+    def changing(self) -> Iterator[_FolderChange]:
+        """The archive under its write lock, to change (writers queue: qa/locks.py)."""
+        with writing(self.target):
+            recover(self.target)  # an interrupted swap is not an empty archive
+            yield _FolderChange(self.target, load(self.target) if self.target.exists() else None)
+
+    def build(self, corpus_dir: Path, settings: Settings, progress: bool = False) -> Index:
+        embedder, scoring, multilingual = settings.embedder, settings.scoring, settings.multilingual
+        with writing(self.target):
+            return _build(corpus_dir, self.target, embedder, scoring, multilingual, progress)
+
+    def write(self, documents, passages, settings: Settings, corpus: dict, progress: bool = False) -> Index:
+        """A new index of these interviews and passages (a BEIR collection's, say)."""
+        return build_from(
+            documents,
+            passages,
+            self.target,
+            settings.embedder,
+            corpus=corpus,
+            scoring=settings.scoring,
+            multilingual=settings.multilingual,
+            progress=progress,
+        )
+
+
+class _FolderChange:
+    """An index folder under its write lock: what it holds, and the writes that replace it whole."""
+
+    def __init__(self, folder: Path, existing: Index | None) -> None:
+        self.folder, self.existing = folder, existing
+        self.absent = f"no index at {folder} (missing {MANIFEST}); run `qa build` to create it"
+        self.documents = {d.doc_id: d for d in documents_of(existing)} if existing else {}
+        self.settings = _settings(existing) if existing else None
+        self.hashes = {text_hash(d.text): d.doc_id for d in self.documents.values()}
+
+    def put(self, documents, passages: dict, media: dict, settings: Settings, ahead: dict, progress) -> Index:
+        """The archive with these interviews added or replacing those of their doc ids; `passages`
+        are theirs by doc id, `media` the recordings that come with them."""
+        every = in_order({**self.documents, **{d.doc_id: d for d in documents}}.values())
+        return self._write(every, self._passages(every, passages), settings, progress, media, ahead)
+
+    def delete(self, doc_ids: list[str], progress: bool = False) -> Index:
+        kept = [d for d in self.documents.values() if d.doc_id not in set(doc_ids)]
+        every = in_order(kept)
+        return self._write(every, self._passages(every, {}), self.settings, progress)
+
+    def rewrite(self, settings: Settings, progress: bool = False) -> Index:
+        """Every interview again, with these settings (after a model or qa upgrade)."""
+        every = in_order(self.documents.values())
+        self.existing.close()
+        return self._write(every, corpus_passages(every), settings, progress)
+
+    def _passages(self, documents: list[Document], new: dict) -> list[Passage]:
+        """The passages of these interviews, in their order, parsed as little as can be under the
+        write lock: a new one's were made when its file was read, one already in the archive keeps
+        those its index holds when the same qa version wrote it (so chunked alike); the rest are
+        parsed again."""
+        kept: dict[str, list[Passage]] = {}
+        if self.existing is not None and self.existing.manifest.get("qa_version") == __version__:
+            for passage in self.existing.passages:
+                kept.setdefault(passage.doc_id, []).append(passage)
+        passages: list[Passage] = []
+        for document in documents:
+            own = new.get(document.doc_id) or kept.get(document.doc_id)
+            passages += own if own is not None else passages_for(document, parse_turns(document))
+        return passages
+
+    def _write(self, documents, passages, settings: Settings, progress, media=None, ahead=None) -> Index:
+        return build_from(
+            documents,
+            passages,
+            self.folder,
+            settings.embedder,
+            corpus=archive_corpus(documents),
+            scoring=settings.scoring,
+            multilingual=settings.multilingual,
+            progress=progress,
+            media=media,
+            ahead=ahead,
+        )
+
+
+def _settings(index: Index) -> Settings:
+    from qa.embedders import get_embedder
+
+    embedder = get_embedder(index.manifest["embedder"]["name"])
+    return Settings(embedder, index.scoring, bool(index.manifest.get("multilingual")))

@@ -1,5 +1,5 @@
-"""An archive in Milvus read as an Index (qa/store.py): the passage catalogue and term counts in
-memory, as the folder's; the vectors, and every search, in Milvus (qa/milvus.py)."""
+"""An archive in Milvus read as an Index (qa/store/folder.py): the passage catalogue and term counts in
+memory, as the folder's; the vectors, and every search, in Milvus (qa/store/milvus.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import numpy as np
 
 from qa.documents import Passage, QAError
 from qa.lexical import Lexical, LexicalSettings
-from qa.milvus import (
+from qa.store.folder import FORMAT, Index, _rows_by
+from qa.store.milvus import (
     E5_DIMS,
     FETCH_SENTENCES_UP_TO,
     LAYOUT,
@@ -26,7 +27,6 @@ from qa.milvus import (
     lock_dir,
     one_of,
 )
-from qa.store import FORMAT, Index, _rows_by
 from qa.vectors import Scoring
 
 _FIELDS = ("passage_id", "doc_id", "turn_index", "chunk", "speaker", "in_answer_to", "text", "start", "end")

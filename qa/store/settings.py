@@ -1,0 +1,60 @@
+"""What an archive is built with, and what a write to it reports back: shared by both stores."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Protocol
+
+from qa.documents import Document, text_hash
+from qa.lexical import LexicalSettings
+from qa.vectors import Scoring
+
+ARCHIVE = "archive"  # the corpus label of an index that qa add / qa remove have changed
+DEFAULT_SCORING = Scoring()
+DEFAULT_LEXICAL = LexicalSettings()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What an archive is built with: its embedder, scoring, multilingual vectors and BM25 settings
+    (each store's manifest records them)."""
+
+    embedder: object
+    scoring: Scoring = DEFAULT_SCORING
+    multilingual: bool = False
+    lexical: LexicalSettings = DEFAULT_LEXICAL
+
+    @classmethod
+    def of(cls, manifest: dict) -> Settings:
+        """The settings a manifest records."""
+        from qa.embedders import get_embedder
+
+        return cls(
+            get_embedder(manifest["embedder"]["name"]),
+            Scoring(**manifest["scoring"]),
+            bool(manifest.get("multilingual")),
+            LexicalSettings(**manifest.get("lexical", {})),
+        )
+
+
+class Written(Protocol):
+    """What a write reports back: the archive's interviews and manifest (a folder's new Index, or a
+    Milvus archive's summary, read without its passage catalogue)."""
+
+    manifest: dict
+    documents: dict[str, dict]
+
+    def close(self) -> None: ...
+
+
+def in_order(documents) -> list[Document]:
+    """Interviews in the order an archive writes them: by doc id."""
+    return sorted(documents, key=lambda d: d.doc_id)
+
+
+def archive_corpus(documents) -> dict:
+    """The manifest's corpus record of an archive: its interviews' texts are its corpus."""
+    documents = in_order(documents)
+    digest = hashlib.sha256("".join(text_hash(d.text) for d in documents).encode()).hexdigest()
+    return {"path": ARCHIVE, "hash": digest, "documents": len(documents)}
