@@ -15,7 +15,7 @@ $(VENV)/.base: pyproject.toml
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e .
 	# ranx's metrics compiled once here, not on the first `qa eval` (about 30 s)
-	$(BIN)/python -c "from qa.compare import warm_up; warm_up()"
+	$(BIN)/python -c "from qa.evaluate.compare import warm_up; warm_up()"
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.base

@@ -135,11 +135,11 @@ def main() -> int:
     if not SOURCE.is_dir():
         print(f"skipped: {SOURCE} not found")
         return 0
+    from qa.answer.engine import Engine
     from qa.archive import add
-    from qa.corpus import BUNDLED_CORPUS
-    from qa.embedders import MiniLM
-    from qa.engine import Engine
-    from qa.evaluation import EVAL_DIR, answer_all, load_eval_set, quote_report
+    from qa.embed.embedders import MiniLM
+    from qa.evaluate.evaluation import EVAL_DIR, answer_all, load_eval_set, quote_report
+    from qa.ingest.corpus import BUNDLED_CORPUS
     from qa.store import load
 
     embedder = MiniLM()

@@ -22,10 +22,10 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from common import spread, start_app, stop, timed  # noqa: E402
 
-from qa.corpus import BUNDLED_CORPUS  # noqa: E402
-from qa.embedders import MiniLM  # noqa: E402
-from qa.engine import Engine  # noqa: E402
-from qa.evaluation import DEFAULT_EVAL_SET, load_eval_set  # noqa: E402
+from qa.answer.engine import Engine  # noqa: E402
+from qa.embed.embedders import MiniLM  # noqa: E402
+from qa.evaluate.evaluation import DEFAULT_EVAL_SET, load_eval_set  # noqa: E402
+from qa.ingest.corpus import BUNDLED_CORPUS  # noqa: E402
 from qa.store import build, load  # noqa: E402
 
 

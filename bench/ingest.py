@@ -35,12 +35,12 @@ sys.path.insert(0, str(REPO))
 from sentence_transformers import SentenceTransformer  # noqa: E402
 
 from qa.archive import add  # noqa: E402
-from qa.chunking import sentences  # noqa: E402
-from qa.corpus import BUNDLED_CORPUS, load_corpus  # noqa: E402
-from qa.embedders import MiniLM  # noqa: E402
-from qa.parsing import parse_turns, turn_text  # noqa: E402
+from qa.embed.embedders import MiniLM  # noqa: E402
+from qa.embed.vectors import Scoring, passage_sentences  # noqa: E402
+from qa.ingest.chunking import sentences  # noqa: E402
+from qa.ingest.corpus import BUNDLED_CORPUS, load_corpus  # noqa: E402
+from qa.ingest.parsing import parse_turns, turn_text  # noqa: E402
 from qa.store import load  # noqa: E402
-from qa.vectors import Scoring, passage_sentences  # noqa: E402
 
 IN_CONTEXT = Scoring(sentences="in-context")
 

@@ -31,10 +31,10 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from common import loopback_client, spread, start_app, stop, timed  # noqa: E402
 
-from qa.corpus import BUNDLED_CORPUS  # noqa: E402
-from qa.embedders import MiniLM  # noqa: E402
-from qa.engine import Engine  # noqa: E402
-from qa.evaluation import EVAL_DIR, load_eval_set  # noqa: E402
+from qa.answer.engine import Engine  # noqa: E402
+from qa.embed.embedders import MiniLM  # noqa: E402
+from qa.evaluate.evaluation import EVAL_DIR, load_eval_set  # noqa: E402
+from qa.ingest.corpus import BUNDLED_CORPUS  # noqa: E402
 from qa.store import build, load  # noqa: E402
 
 QUESTIONS = 200
@@ -99,7 +99,7 @@ def model_floor() -> float:
     """The issue's floor: a fresh process importing sentence-transformers, loading MiniLM with it
     and encoding one question."""
     return fresh_process(
-        "from sentence_transformers import SentenceTransformer; from qa.embedders import MiniLM; "
+        "from sentence_transformers import SentenceTransformer; from qa.embed.embedders import MiniLM; "
         "SentenceTransformer(str(MiniLM().model_folder()), device='cpu').encode(['warm'])"
     )
 
@@ -107,7 +107,7 @@ def model_floor() -> float:
 def own_model_start() -> float:
     """What the app pays for the same: a fresh process loading qa's MiniLM (transformers and
     tokenizers, no sentence-transformers) and encoding one question."""
-    return fresh_process("from qa.embedders import MiniLM; MiniLM().encode(['warm'])")
+    return fresh_process("from qa.embed.embedders import MiniLM; MiniLM().encode(['warm'])")
 
 
 def fresh_process(code: str) -> float:

@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from common import spread  # noqa: E402
 
-from qa import embedders  # noqa: E402
+from qa.embed import embedders  # noqa: E402
 from qa.documents import Document  # noqa: E402
 
 BENCHMARKS = REPO.parent / "shared" / "benchmarks"
@@ -72,10 +72,10 @@ def milvus_server_mb() -> float:
 
 
 def parity(scratch: Path) -> dict:
-    from qa.beir import collection_index, collection_run, load_collection, select_queries
-    from qa.corpus import BUNDLED_CORPUS
-    from qa.engine import Engine
-    from qa.evaluation import load_eval_set, qrels_for, retrieve, score
+    from qa.answer.engine import Engine
+    from qa.evaluate.beir import collection_index, collection_run, load_collection, select_queries
+    from qa.evaluate.evaluation import load_eval_set, qrels_for, retrieve, score
+    from qa.ingest.corpus import BUNDLED_CORPUS
     from qa.store import build
     from qa.store.milvus import location
 
@@ -157,7 +157,7 @@ def interviews(count: int, rng: np.random.Generator, first: int = 0) -> list[Doc
 
 
 def latencies(index, embedder, questions: list[str]) -> dict:
-    from qa.retrievers import BM25Retriever, DenseRetriever, HybridRetriever
+    from qa.answer.retrievers import BM25Retriever, DenseRetriever, HybridRetriever
 
     dense = DenseRetriever(index, embedder)
     retrievers = {"dense": dense, "hybrid": HybridRetriever(dense, BM25Retriever(index))}
@@ -183,7 +183,7 @@ def reader(store: str, target: str, questions_file: str) -> dict:
     embedders.EMBEDDERS[Stand_in.name] = Stand_in
     embedder = Stand_in()
     questions = json.loads(Path(questions_file).read_text())
-    import qa.retrievers  # noqa: F401  (imported before the baseline: not the index's memory)
+    import qa.answer.retrievers  # noqa: F401  (imported before the baseline: not the index's memory)
 
     if store == "milvus":
         import pymilvus  # noqa: F401

@@ -21,12 +21,12 @@ CACHE = Path(os.environ.get("QA_CACHE_DIR", Path.home() / ".cache" / "interview-
 MODES = ["dense", "bm25", "hybrid", "hybrid-rrf"]
 sys.path.insert(0, str(REPO))
 
-from qa.beir import collection_index, collection_run, load_collection, select_queries  # noqa: E402
-from qa.compare import MAX_P, compare_runs  # noqa: E402
-from qa.corpus import BUNDLED_CORPUS  # noqa: E402
-from qa.embedders import MiniLM  # noqa: E402
-from qa.engine import Engine  # noqa: E402
-from qa.evaluation import EVAL_DIR, derived_eval_set, load_eval_set, qrels_for, retrieve  # noqa: E402
+from qa.answer.engine import Engine  # noqa: E402
+from qa.embed.embedders import MiniLM  # noqa: E402
+from qa.evaluate.beir import collection_index, collection_run, load_collection, select_queries  # noqa: E402
+from qa.evaluate.compare import MAX_P, compare_runs  # noqa: E402
+from qa.evaluate.evaluation import EVAL_DIR, derived_eval_set, load_eval_set, qrels_for, retrieve  # noqa: E402
+from qa.ingest.corpus import BUNDLED_CORPUS  # noqa: E402
 from qa.store import build, load, staleness  # noqa: E402
 
 # (collection, metric, anchors from the issue, target) for the report's headline table

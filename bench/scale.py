@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from common import spread  # noqa: E402
 
-from qa.lexical import Lexical, LexicalSettings  # noqa: E402
+from qa.answer.lexical import Lexical, LexicalSettings  # noqa: E402
 from qa.store import faiss_search, vector_index  # noqa: E402
 
 DIMS = 384

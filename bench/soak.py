@@ -26,8 +26,8 @@ sys.path.insert(0, str(REPO / "bench"))
 from common import spread, start_app, stop  # noqa: E402
 from latency import questions  # noqa: E402
 
-from qa.corpus import BUNDLED_CORPUS  # noqa: E402
-from qa.embedders import MiniLM  # noqa: E402
+from qa.embed.embedders import MiniLM  # noqa: E402
+from qa.ingest.corpus import BUNDLED_CORPUS  # noqa: E402
 from qa.store import build  # noqa: E402
 
 MEMORY_BOUND_MB = 100

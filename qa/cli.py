@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 
 from qa import __version__
-from qa.corpus import BUNDLED_CORPUS
+from qa.answer.engine import DEFAULT_K
+from qa.answer.retrievers import DEFAULT_MODE, MODES
 from qa.documents import QAError
-from qa.engine import DEFAULT_K
-from qa.retrievers import DEFAULT_MODE, MODES
+from qa.ingest.corpus import BUNDLED_CORPUS
 
 USAGE_ERROR = 2
 
@@ -66,7 +66,7 @@ def _index_dir(args: argparse.Namespace):
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from qa.embedders import get_embedder
+    from qa.embed.embedders import get_embedder
     from qa.store import ARCHIVE, build, exists, load, recover, staleness
 
     index_dir = _index_dir(args)
@@ -115,7 +115,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def _scoring(args: argparse.Namespace):
-    from qa.vectors import Scoring
+    from qa.embed.vectors import Scoring
 
     return Scoring(sentences=args.sentences)
 
@@ -135,7 +135,7 @@ def _report_built(index_dir: Path, build) -> int:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from qa.archive import add
-    from qa.formats import SUFFIXES
+    from qa.ingest.formats import SUFFIXES
 
     index_dir = _index_dir(args)
 
@@ -215,8 +215,8 @@ def _questions(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.answers import ABSTAIN_MESSAGE, answer_json, answer_text
-    from qa.engine import Engine
+    from qa.answer.answers import ABSTAIN_MESSAGE, answer_json, answer_text
+    from qa.answer.engine import Engine
 
     questions = _questions(args)
     if not questions:
@@ -237,7 +237,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
         elif args.cite:
-            from qa.collection import Kept
+            from qa.app.collection import Kept
 
             if answer.abstained:
                 print(f"qa: {answer.question}: {ABSTAIN_MESSAGE}", file=sys.stderr)
@@ -259,8 +259,8 @@ def _known(wanted: list[str] | None, present: dict, what: str) -> set[str] | Non
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from qa.compare import compare_runs, comparison_table, write_trec_run
-    from qa.evaluation import METRICS, QUOTE_METRICS, quote_table, report
+    from qa.evaluate.compare import compare_runs, comparison_table, write_trec_run
+    from qa.evaluate.evaluation import METRICS, QUOTE_METRICS, quote_table, report
 
     target = _eval_target(args)
     modes = args.compare or [args.mode]
@@ -320,8 +320,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _eval_target(args: argparse.Namespace):
     """What `qa eval` scores: the index's own eval set, its derived set, or a BEIR collection."""
-    from qa.engine import Engine
-    from qa.evaluation import (
+    from qa.answer.engine import Engine
+    from qa.evaluate.evaluation import (
         DEFAULT_EVAL_SET,
         EvalTarget,
         answer_all,
@@ -371,11 +371,11 @@ def _eval_target(args: argparse.Namespace):
 def _beir_target(args: argparse.Namespace):
     import tempfile
 
-    from qa.beir import collection_index, collection_run, load_collection, select_queries
-    from qa.embedders import get_embedder
-    from qa.engine import Engine
-    from qa.evaluation import EvalTarget
-    from qa.rerank import CrossEncoderReranker
+    from qa.answer.engine import Engine
+    from qa.answer.rerank import CrossEncoderReranker
+    from qa.embed.embedders import get_embedder
+    from qa.evaluate.beir import collection_index, collection_run, load_collection, select_queries
+    from qa.evaluate.evaluation import EvalTarget
 
     collection = select_queries(load_collection(args.beir), args.where)
     embedder = get_embedder()
@@ -407,7 +407,7 @@ def _beir_target(args: argparse.Namespace):
 
 
 def cmd_feedback_export(args: argparse.Namespace) -> int:
-    from qa.feedback import export, read
+    from qa.app.feedback import export, read
     from qa.store import load
 
     index = load(_index_dir(args))
@@ -445,7 +445,7 @@ def _auth(args: argparse.Namespace) -> tuple[str, str] | None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from qa.ui import serve
+    from qa.app.ui import serve
 
     serve(
         _index_dir(args),
@@ -477,7 +477,7 @@ def _device_arg(command: argparse.ArgumentParser) -> None:
 
 
 def _sentences_arg(command: argparse.ArgumentParser, when: str = "") -> None:
-    from qa.vectors import ALONE, IN_CONTEXT
+    from qa.embed.vectors import ALONE, IN_CONTEXT
 
     command.add_argument(
         "--sentences",
@@ -642,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     try:
         if getattr(args, "device", None):
-            from qa.hardware import device
+            from qa.embed.hardware import device
 
             os.environ["QA_DEVICE"] = args.device  # read where a model loads
             device()  # a device that is not there: one line, before anything is read or written

@@ -32,7 +32,7 @@ class Document:
     format: str = "text"  # text, subtitles, docx, pdf or html: how `text` was read from the file
     # subtitles only: (start offset, end offset, start seconds, end seconds) of each cue in `text`
     cues: tuple[tuple[int, int, float, float], ...] = ()
-    # the archive's copy of its recording, a file name in its recordings folder (qa/recordings.py)
+    # the archive's copy of its recording, a file name in its recordings folder (qa/ingest/recordings.py)
     recording: str = ""
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import embedders
-from qa.corpus import BUNDLED_CORPUS
+from qa.embed import embedders
+from qa.ingest.corpus import BUNDLED_CORPUS
 from qa.store.milvus import Location, connected, location
 
 REPO = Path(__file__).resolve().parent.parent
@@ -125,7 +125,7 @@ def bundled_index_dir(tmp_path_factory, minilm) -> Path:
 
 @pytest.fixture(scope="session")
 def engine(bundled_index_dir, minilm):
-    from qa.engine import Engine
+    from qa.answer.engine import Engine
     from qa.store import load
 
     return Engine(load(bundled_index_dir), minilm)

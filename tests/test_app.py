@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from recorded import write_interview
 
+from qa.answer.engine import Engine
+from qa.app.ui import answer
 from qa.archive import add
-from qa.engine import Engine
 from qa.store import build, load
-from qa.ui import answer
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = "sco-alimov-tass-2017"
@@ -155,7 +155,7 @@ def test_the_app_refuses_a_stale_index_with_one_line(tmp_path, tiny_corpus, keyw
 def test_the_search_api_returns_what_qa_ask_json_prints(server, engine):
     from gradio_client import Client
 
-    from qa.answers import answer_json
+    from qa.answer.answers import answer_json
 
     question = "Which documents must a new member accede to?"
     reply = Client(server, verbose=False).predict(question, 3, "hybrid", api_name="/search")
@@ -234,8 +234,8 @@ def test_show_context_holds_the_question_and_the_whole_answer_with_the_excerpt_m
 
 
 def test_a_citation_quotes_the_quote_and_names_speaker_outlet_and_date_with_plain_spaces():
-    from qa.answers import Card, Source, citation
-    from qa.quotes import Span
+    from qa.answer.answers import Card, Source, citation
+    from qa.answer.quotes import Span
 
     def card(quote: str, speaker: str, source: Source) -> Card:
         span = Span(0, len(quote), quote)
@@ -257,8 +257,8 @@ def test_a_citation_quotes_the_quote_and_names_speaker_outlet_and_date_with_plai
 
 @pytest.mark.model
 def test_the_eval_tab_runs_the_same_scoring_as_qa_eval(engine):
-    from qa.eval_tab import DERIVED, eval_sets, run_eval
-    from qa.evaluation import DEFAULT_EVAL_SET, evaluate_retriever, load_eval_set
+    from qa.app.eval_tab import DERIVED, eval_sets, run_eval
+    from qa.evaluate.evaluation import DEFAULT_EVAL_SET, evaluate_retriever, load_eval_set
 
     assert eval_sets() == [
         "interview_questions.jsonl",
@@ -275,7 +275,7 @@ def test_the_eval_tab_runs_the_same_scoring_as_qa_eval(engine):
     assert rows[1][4].rstrip("*") == f"{report['metrics']['mrr@10']:.3f}"
     assert len(figure.axes[0].patches) == 2 * 8  # two modes, five passage metrics and three quote shares
     # and the cards judged as `qa eval` judges them: quote@1, quote@3, card@1, excerpt words
-    from qa.evaluation import answer_all, quote_report
+    from qa.evaluate.evaluation import answer_all, quote_report
 
     questions = load_eval_set(DEFAULT_EVAL_SET)
     quotes = quote_report(questions, answer_all(engine, questions, "hybrid"))["metrics"]
@@ -293,7 +293,7 @@ def test_the_eval_tab_runs_the_same_scoring_as_qa_eval(engine):
 
 
 def test_the_chat_streams_a_searching_line_then_the_cards_one_by_one(tiny_corpus, tmp_path, keyword_embedder):
-    from qa.ui import stream
+    from qa.app.ui import stream
 
     engine = Engine(build(tiny_corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
     shown = list(stream("border  summit", [], "dense", 5, engine=engine))
@@ -315,7 +315,7 @@ def test_each_card_carries_its_question_and_passage_for_the_thumbs(tiny_corpus, 
 
 
 def test_filters_that_match_no_passage_say_so_and_show_nothing(tiny_corpus, tmp_path, keyword_embedder):
-    from qa.ui import NO_MATCHING_PASSAGE, interview_choices
+    from qa.app.ui import NO_MATCHING_PASSAGE, interview_choices
 
     (tiny_corpus / "panel.txt").write_text("Question: Summit?\n\nAnna Berg: The summit was long.\n")
     engine = Engine(build(tiny_corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
@@ -342,7 +342,7 @@ def test_a_card_from_subtitles_shows_when_the_words_were_said(tmp_path, keyword_
     reply = answer("music", [], "dense", 1, engine=engine)
     assert '<strong>Ola Lind</strong> <span class="qa-time">[00:59:58&ndash;01:00:09]</span>' in reply
     # the quote is the whole one-sentence answer, said over cues 2 and 3; the JSON gives its seconds
-    from qa.answers import answer_json
+    from qa.answer.answers import answer_json
 
     (card,) = answer_json(engine.ask("music", 1, "dense"))["cards"]
     assert card["quote"]["text"] == "Music at the border."  # cues joined into one turn
@@ -471,7 +471,7 @@ def test_the_app_answers_from_an_interview_added_by_another_process_once_it_is_i
 
 
 def test_the_previous_question_is_read_from_gradio_s_message_parts():
-    from qa.ui import _previous_question
+    from qa.app.ui import _previous_question
 
     # Gradio 6 gives a message's content as a list of parts; older ones as a string
     parts = [
@@ -509,7 +509,7 @@ def test_served_beyond_loopback_without_a_login_the_page_cannot_change_the_archi
 def test_a_shared_link_reads_back_what_was_asked_and_chosen_and_drops_what_cannot_be(engine):
     from starlette.datastructures import QueryParams
 
-    from qa.ui import Link
+    from qa.app.ui import Link
 
     link = Link("Where is the summit?", "bm25", 3, ("sco-alimov-tass-2017",), ("Rashid Alimov",))
     assert link.href() == (

@@ -9,9 +9,9 @@ import pytest
 from conftest import KeywordEmbedder, snapshot
 from test_cli import run
 
+from qa.answer.engine import Engine
 from qa.archive import add, remove
 from qa.documents import QAError
-from qa.engine import Engine
 from qa.store import build, load
 
 PANEL = "Question: And the summit?\n\nAnna Berg: The summit was about bread.\n"
@@ -171,8 +171,8 @@ def test_the_eval_can_be_scoped_to_one_interview(archive_dir, incoming, keyword_
 def test_the_archive_tab_adds_uploads_and_the_page_searches_them_at_once(
     archive_dir, incoming, keyword_embedder, tmp_path
 ):
-    from qa.archive_tab import add_files, interviews, remove_interview
-    from qa.engine import LiveEngine
+    from qa.answer.engine import LiveEngine
+    from qa.app.archive_tab import add_files, interviews, remove_interview
 
     live = LiveEngine(Engine(load(archive_dir), keyword_embedder))
     # uploads arrive each in a folder of its own; a sidecar travels with its transcript by name
@@ -214,7 +214,7 @@ def test_the_archive_tab_adds_uploads_and_the_page_searches_them_at_once(
 def test_a_live_engine_moves_to_a_new_complete_index_and_keeps_the_old_while_there_is_none(
     archive_dir, incoming, keyword_embedder
 ):
-    from qa.engine import LiveEngine
+    from qa.answer.engine import LiveEngine
 
     live = LiveEngine(Engine(load(archive_dir), keyword_embedder))
     first = live.get()
@@ -231,7 +231,7 @@ def test_a_live_engine_moves_to_a_new_complete_index_and_keeps_the_old_while_the
 
 
 def test_an_upload_s_file_name_cannot_reach_outside_the_index(archive_dir, tmp_path, keyword_embedder):
-    from qa.corpus import doc_id_for
+    from qa.ingest.corpus import doc_id_for
 
     assert doc_id_for(Path("../../etc/passwd.txt")) == "passwd"
     assert doc_id_for(Path("/abs/a b:c<d>.txt")) == "a-b-c-d"
@@ -250,7 +250,7 @@ def test_qa_build_with_another_embedder_rebuilds_an_archive_from_its_own_intervi
 ):
     from conftest import KeywordEmbedder
 
-    from qa import embedders
+    from qa.embed import embedders
 
     class Other(KeywordEmbedder):
         name = "test-keywords-2"
@@ -271,8 +271,8 @@ def test_qa_build_with_another_embedder_rebuilds_an_archive_from_its_own_intervi
 def test_a_live_engine_takes_the_model_a_rebuilt_index_was_made_with(archive_dir, tiny_corpus, monkeypatch):
     from conftest import KeywordEmbedder
 
-    from qa import embedders
-    from qa.engine import LiveEngine
+    from qa.answer.engine import LiveEngine
+    from qa.embed import embedders
 
     class Other(KeywordEmbedder):
         name = "test-keywords-2"
@@ -286,8 +286,8 @@ def test_a_live_engine_takes_the_model_a_rebuilt_index_was_made_with(archive_dir
 def test_an_archive_keeps_its_way_of_reading_sentences(tmp_path, incoming, monkeypatch):
     from conftest import InContext
 
-    from qa import embedders
-    from qa.vectors import Scoring
+    from qa.embed import embedders
+    from qa.embed.vectors import Scoring
 
     monkeypatch.setitem(embedders.EMBEDDERS, InContext.name, InContext)
     archive = tmp_path / "archive"
@@ -354,7 +354,7 @@ def test_each_card_s_citation_says_what_the_transcript_itself_says_and_no_more(
 ):
     from test_parsing import NEWS_PAGE
 
-    from qa.answers import citation
+    from qa.answer.answers import citation
 
     incoming = tmp_path / "incoming"
     incoming.mkdir()
@@ -399,7 +399,7 @@ def test_links_out_of_a_folder_being_added_are_not_followed(archive_dir, tmp_pat
 def test_the_upload_report_shows_its_first_state_at_once_then_the_latest_of_each_burst():
     import queue
 
-    from qa.archive_tab import shown
+    from qa.app.archive_tab import shown
 
     said: queue.Queue = queue.Queue()
     for state in ("reading 2 files", "read 1 of 2 files", "read 2 of 2 files", "embedding: 5 of 9", None):

@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from qa.beir import collection_index, collection_run, load_collection, select_queries
+from qa.answer.engine import Engine
 from qa.cli import main
 from qa.documents import QAError
-from qa.engine import Engine
-from qa.evaluation import read_trec_run
+from qa.evaluate.beir import collection_index, collection_run, load_collection, select_queries
+from qa.evaluate.evaluation import read_trec_run
 
 
 @pytest.fixture

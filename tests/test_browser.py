@@ -63,7 +63,7 @@ Maria Petrova: Young pianists from the conservatory open the season, and a choir
 def archive(tmp_path_factory, minilm):
     """The app serving three interviews: the bundled one, a short one with another speaker, and a
     timed one with its recording (tests/recorded.py)."""
-    from qa.corpus import BUNDLED_CORPUS
+    from qa.ingest.corpus import BUNDLED_CORPUS
     from qa.store import build
 
     folder = tmp_path_factory.mktemp("archive")

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunking import MAX_WORDS, pack, sentences
-from qa.corpus import BUNDLED_CORPUS, load_corpus
+from qa.ingest.chunking import MAX_WORDS, pack, sentences
+from qa.ingest.corpus import BUNDLED_CORPUS, load_corpus
 from qa.store import corpus_passages
 
 

@@ -1,14 +1,14 @@
-"""Kept quotes exported as Markdown, CSV and Word, read back; `qa ask --cite` (qa/collection.py)."""
+"""Kept quotes exported as Markdown, CSV and Word, read back; `qa ask --cite` (qa/app/collection.py)."""
 
 import csv
 import io
 
 import pytest
 
-from qa.answers import Source
+from qa.answer.answers import Source
+from qa.answer.engine import Engine
+from qa.app.collection import COLUMNS, Kept, csv_text, docx_bytes, markdown
 from qa.cli import main
-from qa.collection import COLUMNS, Kept, csv_text, docx_bytes, markdown
-from qa.engine import Engine
 from qa.store import build
 
 SRT = """1
@@ -106,7 +106,7 @@ def test_qa_ask_cite_prints_one_citation_line_per_card(bundled_index_dir, capsys
 
 
 def test_what_the_page_sends_back_to_export_is_checked():
-    from qa.collection import MAX_KEPT, export, from_records, record
+    from qa.app.collection import MAX_KEPT, export, from_records, record
     from qa.documents import QAError
 
     sent = [record(k) for k in KEPT]

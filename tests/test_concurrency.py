@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from qa.app.feedback import read
 from qa.archive import add
-from qa.feedback import read
 from qa.store import build, load
 
 TESTS = Path(__file__).resolve().parent
@@ -18,7 +18,7 @@ CHILD = f"""
 import os, sys, time
 sys.path.insert(0, {str(TESTS)!r})
 from conftest import KeywordEmbedder
-from qa import embedders
+from qa.embed import embedders
 embedders.EMBEDDERS[KeywordEmbedder.name] = KeywordEmbedder
 embedders.DEFAULT_EMBEDDER = KeywordEmbedder.name
 gate = sys.argv[1]
@@ -49,7 +49,7 @@ VOTER = (
     CHILD
     + """
 from pathlib import Path
-from qa.feedback import record
+from qa.app.feedback import record
 index_dir, stop = Path(sys.argv[2]), sys.argv[3]
 acknowledged = 0
 while not os.path.exists(stop):
@@ -155,8 +155,8 @@ def test_qa_build_after_an_interrupted_swap_keeps_the_archive(
 
 
 def test_an_upload_from_the_page_during_a_cli_add_loses_neither(tiny_corpus, tmp_path, keyword_embedder):
-    from qa.archive_tab import add_files
-    from qa.engine import Engine, LiveEngine
+    from qa.answer.engine import Engine, LiveEngine
+    from qa.app.archive_tab import add_files
 
     index_dir = tmp_path / "index"
     build(tiny_corpus, index_dir, keyword_embedder)
@@ -208,9 +208,9 @@ def test_an_upload_from_the_page_and_votes_on_milvus_land_with_a_cli_add(
     there the second writer is a thread of the same process, as a second upload would be."""
     import threading
 
-    from qa.archive_tab import add_files
-    from qa.engine import Engine, LiveEngine
-    from qa.feedback import record
+    from qa.answer.engine import Engine, LiveEngine
+    from qa.app.archive_tab import add_files
+    from qa.app.feedback import record
 
     monkeypatch.setenv("QA_MILVUS_NAME", where.name)
     monkeypatch.setenv("QA_MILVUS_TOKEN", where.token)

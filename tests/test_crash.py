@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.engine import Engine
+from qa.answer.engine import Engine
 from qa.store import build, load
 
 TESTS = Path(__file__).resolve().parent
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, {str(TESTS)!r})
 from conftest import KeywordEmbedder
-from qa import embedders
+from qa.embed import embedders
 embedders.EMBEDDERS[KeywordEmbedder.name] = KeywordEmbedder
 from qa.store import build
 print("building", flush=True)

@@ -5,7 +5,7 @@ import pytest
 from conftest import SHARED
 
 from qa.documents import Passage, QAError
-from qa.evaluation import (
+from qa.evaluate.evaluation import (
     METRICS,
     EvalQuestion,
     derived_eval_set,
@@ -124,8 +124,8 @@ def test_eval_set_files_load_and_bad_lines_are_named(tmp_path):
 
 
 def test_the_shipped_eval_set_is_well_formed_and_covers_every_answer():
-    from qa.corpus import BUNDLED_CORPUS, load_corpus
-    from qa.evaluation import DEFAULT_EVAL_SET
+    from qa.evaluate.evaluation import DEFAULT_EVAL_SET
+    from qa.ingest.corpus import BUNDLED_CORPUS, load_corpus
     from qa.store import corpus_passages
 
     questions = load_eval_set(DEFAULT_EVAL_SET)
@@ -137,7 +137,7 @@ def test_the_shipped_eval_set_is_well_formed_and_covers_every_answer():
 
 
 def test_comparison_uses_a_paired_t_test_against_the_first_run():
-    from qa.compare import compare_runs, comparison_table
+    from qa.evaluate.compare import compare_runs, comparison_table
 
     qrels = {"q1": {"a": 1}, "q2": {"b": 1}, "q3": {"c": 1}, "q4": {"d": 1}}
     first = {"q1": {"a": 2, "x": 1}, "q2": {"x": 2, "b": 1}, "q3": {"c": 1}, "q4": {"x": 3, "y": 2, "d": 1}}
@@ -157,9 +157,9 @@ def test_comparison_uses_a_paired_t_test_against_the_first_run():
 
 
 def test_cards_are_judged_by_their_quotes_their_answers_and_their_excerpt_lengths():
-    from qa.answers import Answer, Card, Source
-    from qa.evaluation import EvalQuestion, quote_report
-    from qa.quotes import Span
+    from qa.answer.answers import Answer, Card, Source
+    from qa.answer.quotes import Span
+    from qa.evaluate.evaluation import EvalQuestion, quote_report
 
     def card(rank: int, quote: str, excerpt_words: int, answer: str = "") -> Card:
         span = Span(0, len(quote), quote)

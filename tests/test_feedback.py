@@ -5,8 +5,8 @@ import json
 import pytest
 from test_cli import run
 
+from qa.app.feedback import FEEDBACK_FILE, export, read, record
 from qa.documents import QAError
-from qa.feedback import FEEDBACK_FILE, export, read, record
 from qa.store import build, load
 
 IDS = {"tiny:1:0", "tiny:3:0"}

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from qa.corpus import read_document
 from qa.documents import QAError
-from qa.parsing import parse_turns, turn_text
+from qa.ingest.corpus import read_document
+from qa.ingest.parsing import parse_turns, turn_text
 
 RUSSIAN = "Вопрос: Как идут дела в ШОС сегодня?\n\nОтвет: Хорошо, спасибо. Работы много.\n"
 
@@ -333,7 +333,7 @@ def test_a_broadcaster_s_word_file_reads_right_despite_its_template_and_page_fur
 
     import docx
 
-    from qa.chunking import passages_for
+    from qa.ingest.chunking import passages_for
 
     word = docx.Document()
     word.core_properties.title = "Broadcast transcript template"

@@ -1,12 +1,12 @@
-"""Speaker labels learned from the document's shape (qa/labels.py): house styles no list names."""
+"""Speaker labels learned from the document's shape (qa/ingest/labels.py): house styles no list names."""
 
 from __future__ import annotations
 
 import pytest
 
-from qa.corpus import read_document
 from qa.documents import INTERVIEWEE, INTERVIEWER
-from qa.parsing import is_unlabelled, parse_turns, turn_text
+from qa.ingest.corpus import read_document
+from qa.ingest.parsing import is_unlabelled, parse_turns, turn_text
 
 HERALD = """\
 Jane Roe: the Herald interview

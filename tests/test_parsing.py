@@ -1,8 +1,8 @@
 import pytest
 
-from qa.corpus import BUNDLED_CORPUS, load_corpus, read_document
 from qa.documents import INTERVIEWEE, INTERVIEWER, Document
-from qa.parsing import is_pull_quote, is_unlabelled, parse_turns, turn_text
+from qa.ingest.corpus import BUNDLED_CORPUS, load_corpus, read_document
+from qa.ingest.parsing import is_pull_quote, is_unlabelled, parse_turns, turn_text
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +238,7 @@ def test_page_furniture_and_back_channel_are_left_out_of_the_turns_with_offsets_
     ],
 )
 def test_page_furniture_is_told_from_speech(line, furniture):
-    from qa.boilerplate import is_boilerplate
+    from qa.ingest.boilerplate import is_boilerplate
 
     assert is_boilerplate(line) is furniture
 
@@ -263,7 +263,7 @@ KOVACS: The treaty stands. We signed it and we keep it.
 
 
 def test_a_byline_names_the_interviewer_who_asks_without_question_marks(tmp_path):
-    from qa.corpus import read_document
+    from qa.ingest.corpus import read_document
 
     (tmp_path / "president.txt").write_text(STATEMENTS, encoding="utf-8")
     document = read_document(tmp_path / "president.txt")
@@ -290,7 +290,7 @@ def test_a_byline_names_the_interviewer_who_asks_without_question_marks(tmp_path
     ],
 )
 def test_a_news_page_s_dateline_and_rights_line_give_its_date_and_outlet(tmp_path, head, published):
-    from qa.corpus import read_document
+    from qa.ingest.corpus import read_document
 
     (tmp_path / "news.txt").write_text(NEWS_PAGE.replace("By Jane Holm\n", f"By Jane Holm\n{head}\n"))
     document = read_document(tmp_path / "news.txt")

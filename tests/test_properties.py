@@ -7,10 +7,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.corpus import read_document
 from qa.documents import Document, QAError
-from qa.formats import SUFFIXES
-from qa.parsing import parse_turns
+from qa.ingest.corpus import read_document
+from qa.ingest.formats import SUFFIXES
+from qa.ingest.parsing import parse_turns
 
 # Text built from the pieces transcripts are made of, so labels, cues and markup actually occur.
 PIECES = st.sampled_from(

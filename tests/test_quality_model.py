@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from qa import embedders
 from qa.documents import QAError
+from qa.embed import embedders
 
 
 def test_without_its_wheels_the_quality_model_says_how_to_install_it(monkeypatch):

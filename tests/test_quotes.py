@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from qa import quotes
-from qa.answers import answer_json
+from qa.answer import quotes
+from qa.answer.answers import answer_json
+from qa.answer.engine import Engine
+from qa.answer.question_types import NAME, NUMBER, PLACE, TIME, holds, question_type
+from qa.answer.quotes import Sentence, Span, answer_sentences, choose_quote, grow_excerpt, span_of, windows
 from qa.documents import Passage
-from qa.engine import Engine
-from qa.question_types import NAME, NUMBER, PLACE, TIME, holds, question_type
-from qa.quotes import Sentence, Span, answer_sentences, choose_quote, grow_excerpt, span_of, windows
 from qa.store import build, documents_of
 
 SOURCE = "Q: x?\n\nA: One two three. Four five six seven.\n\nEight nine. Ten eleven twelve."
@@ -214,7 +214,7 @@ def test_the_answer_json_adds_cards_to_today_s_fields(tiny_corpus, tmp_path, key
 
 @pytest.mark.model
 def test_real_answers_about_the_bundled_interview_are_verbatim_short_and_marked(engine):
-    from qa.evaluation import DEFAULT_EVAL_SET, load_eval_set
+    from qa.evaluate.evaluation import DEFAULT_EVAL_SET, load_eval_set
 
     questions = [q.question for q in load_eval_set(DEFAULT_EVAL_SET)]
     assert_verbatim(engine, questions[:20])

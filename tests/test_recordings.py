@@ -1,6 +1,6 @@
 """An interview's recording: it goes in with its transcript, is the archive's own copy, is carried
-through every later change, and is served only as the archive's own (qa/recordings.py, the page's
-recording route in qa/ui.py)."""
+through every later change, and is served only as the archive's own (qa/ingest/recordings.py, the page's
+recording route in qa/app/ui.py)."""
 
 import os
 import shutil
@@ -12,10 +12,10 @@ from conftest import snapshot
 from recorded import write_interview
 from test_cli import run
 
-from qa import recordings
+from qa.answer.engine import Engine
 from qa.archive import add, remove
 from qa.documents import QAError
-from qa.engine import Engine
+from qa.ingest import recordings
 from qa.store import load
 
 PANEL = "Question: And the summit?\n\nAnna Berg: The summit was about bread.\n"
@@ -175,7 +175,7 @@ def test_a_timed_card_with_a_recording_has_a_play_control_for_its_quote_and_no_o
     import json
     import re
 
-    from qa.ui import play_html
+    from qa.app.ui import play_html
 
     index_dir, _ = recorded_archive
     engine = Engine.open(index_dir)

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
+from qa.answer.engine import Engine
+from qa.answer.rerank import CrossEncoderReranker, RerankingRetriever
 from qa.cli import main
 from qa.documents import QAError
-from qa.engine import Engine
-from qa.rerank import CrossEncoderReranker, RerankingRetriever
 from qa.store import build
 
 WORDS = [

@@ -3,9 +3,9 @@ import math
 import numpy as np
 import pytest
 
-from qa.answers import MAX_QUESTION_CHARS, answer_json, clean_question
+from qa.answer.answers import MAX_QUESTION_CHARS, answer_json, clean_question
+from qa.answer.engine import Engine
 from qa.documents import QAError
-from qa.engine import Engine
 from qa.store import build
 
 
@@ -165,15 +165,15 @@ def test_control_characters_are_dropped_from_a_question():
     ],
 )
 def test_questions_written_mostly_in_another_script_go_to_the_multilingual_model(text, foreign):
-    from qa.multilingual import is_foreign
+    from qa.embed.multilingual import is_foreign
 
     assert is_foreign(text) is foreign
 
 
 def test_hits_from_one_answer_are_grouped_and_its_passages_merged_into_stretches():
-    from qa.answers import by_answer_turn
+    from qa.answer.answers import by_answer_turn
+    from qa.answer.quotes import Span, merged
     from qa.documents import Hit, Passage
-    from qa.quotes import Span, merged
 
     def hit(pid, start, text, rank):
         doc, turn, chunk = pid.split(":")
@@ -206,7 +206,7 @@ def test_hits_from_one_answer_are_grouped_and_its_passages_merged_into_stretches
     ],
 )
 def test_a_follow_up_is_searched_with_the_question_before_it(message, searched):
-    from qa.answers import contextual_question
+    from qa.answer.answers import contextual_question
 
     assert contextual_question(message, "What does India's accession mean?") == searched
     assert contextual_question(message, None) == message
@@ -229,8 +229,8 @@ def test_relevance_labels_come_from_each_card_s_own_dense_score(engine):
 
 
 def test_a_lexical_hit_sharing_one_term_of_several_weighs_half_in_hybrid_fusion():
+    from qa.answer.retrievers import HybridRetriever
     from qa.documents import Hit, Passage
-    from qa.retrievers import HybridRetriever
 
     def hits(*scored):
         return [
@@ -281,7 +281,7 @@ def test_a_question_naming_an_interviewee_is_answered_from_their_words_first(arc
     assert music.named == () and ids(music.hits)[0] == "tiny:3:0"
     # a speaker filter the user chose wins over the name in the question
     assert archive.ask("What did Berg say about the summit?", 5, "hybrid", speakers={"Ola Lind"}).named == ()
-    from qa.ui import answer as page_reply
+    from qa.app.ui import answer as page_reply
 
     shown = page_reply("What did Berg say about the summit?", [], "hybrid", 5, engine=archive)
     assert shown.startswith('<p class="qa-named">From the words of Anna Berg, whom the question names')
@@ -332,6 +332,6 @@ def test_a_question_an_interviewer_asked_gets_the_answer_that_followed_it_first(
     ],
 )
 def test_a_question_s_topic_leaves_out_who_is_asked_and_how(question, about):
-    from qa.question_types import topic
+    from qa.answer.question_types import topic
 
     assert topic(question) == about

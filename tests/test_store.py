@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from conftest import InContext, snapshot
 
-from qa import embedders
+from qa.answer.retrievers import DenseRetriever
 from qa.documents import QAError
-from qa.retrievers import DenseRetriever
+from qa.embed import embedders
+from qa.embed.vectors import Scoring
 from qa.store import CORE_FILES, MANIFEST, build, load, staleness
-from qa.vectors import Scoring
 
 BM25_FILES = [
     f"bm25/{name}" for name in ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy")

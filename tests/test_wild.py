@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunking import passages_for
-from qa.corpus import read_document
 from qa.documents import INTERVIEWEE, INTERVIEWER
-from qa.parsing import parse_turns, turn_text
+from qa.ingest.chunking import passages_for
+from qa.ingest.corpus import read_document
+from qa.ingest.parsing import parse_turns, turn_text
 
 WILD = Path(__file__).resolve().parents[2] / "shared" / "wild"
 pytestmark = pytest.mark.skipif(not WILD.is_dir(), reason="../shared/wild is not here")

@@ -5,11 +5,11 @@ index/
   index.faiss       inner-product FAISS index over normalised passage vectors
   passages.jsonl    one Passage per line, in FAISS row order
   documents.jsonl   one interview's metadata per line (title, outlet, url, ...)
-  sentences.npy     one vector per sentence of every passage (see qa/vectors.py)
+  sentences.npy     one vector per sentence of every passage (see qa/embed/vectors.py)
   sentence_starts.npy  where each passage's sentences begin in sentences.npy
   multilingual.faiss   e5 passage vectors for questions in other languages (optional)
-  bm25/             the BM25 model's arrays and vocabulary (see qa/lexical.py)
-  recordings/       the interviews' audio or video, DOC_ID.SUFFIX (see qa/recordings.py); the manifest
+  bm25/             the BM25 model's arrays and vocabulary (see qa/answer/lexical.py)
+  recordings/       the interviews' audio or video, DOC_ID.SUFFIX (see qa/ingest/recordings.py); the manifest
                     records each one's size, checked on load (a checksum would read every video)
 """
 
@@ -27,18 +27,19 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import __version__, recordings
-from qa.cache import CACHE_DIR, CachedEncoder, cache_name, read_cache, write_cache
-from qa.chunking import MAX_WORDS, passages_for
-from qa.corpus import BUNDLED_CORPUS, corpus_hash, load_corpus
+from qa import __version__
+from qa.answer.lexical import BM25_DIR, Lexical, LexicalSettings
 from qa.documents import Document, Passage, QAError, text_hash
-from qa.embedders import Embedder
-from qa.lexical import BM25_DIR, Lexical, LexicalSettings
+from qa.embed.cache import CACHE_DIR, CachedEncoder, cache_name, read_cache, write_cache
+from qa.embed.embedders import Embedder
+from qa.embed.multilingual import E5
+from qa.embed.vectors import Scoring, best_sentence_scores, embed_passages
+from qa.ingest import recordings
+from qa.ingest.chunking import MAX_WORDS, passages_for
+from qa.ingest.corpus import BUNDLED_CORPUS, corpus_hash, load_corpus
+from qa.ingest.parsing import parse_turns
 from qa.locks import reading, swapping, writing
-from qa.multilingual import E5
-from qa.parsing import parse_turns
 from qa.store.settings import ARCHIVE, DEFAULT_LEXICAL, DEFAULT_SCORING, Settings, archive_corpus, in_order
-from qa.vectors import Scoring, best_sentence_scores, embed_passages
 
 FORMAT = 2  # 2: sources.jsonl and the embedding cache
 MANIFEST = "manifest.json"
@@ -52,7 +53,7 @@ CORE_FILES = (
     "sentence_starts.npy",
 )
 _BUNDLED = "bundled"
-FEEDBACK_FILE = "feedback.jsonl"  # votes from the page (qa/feedback.py): kept across rebuilds, not hashed
+FEEDBACK_FILE = "feedback.jsonl"  # votes from the page (qa/app/feedback.py): kept across rebuilds, not hashed
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class Index:
 
     def recording(self, doc_id: str) -> Path | None:
         """The file of this interview's recording, when it has one: looked up by doc id in the
-        archive's own records, never a path from elsewhere (qa/recordings.py)."""
+        archive's own records, never a path from elsewhere (qa/ingest/recordings.py)."""
         name = self.documents.get(doc_id, {}).get("recording", "")
         return recordings.stored(self.folder / recordings.FOLDER, str(name))
 
@@ -232,7 +233,7 @@ HNSW_M, HNSW_EF_CONSTRUCTION = 32, 80
 
 def model_record(model) -> dict:
     """What the manifest says of a model that embedded the index: name, version, dimensions, and
-    the precision it encoded in (qa/hardware.py; either precision searches the index)."""
+    the precision it encoded in (qa/embed/hardware.py; either precision searches the index)."""
     return {
         "name": model.name,
         "version": model.version,
@@ -271,7 +272,7 @@ def build_from(
 ) -> Index:
     """Embed and write an index of these passages; `corpus` says where they came from. Texts the
     index already at index_dir embedded (checked against its manifest) are not embedded again, nor
-    those in `ahead` (vectors made for this build before it, by qa.cache.cache_name of their model).
+    those in `ahead` (vectors made for this build before it, by qa.embed.cache.cache_name of their model).
     A document naming a recording brings it in `media` (by doc id), or the index at index_dir
     has it already."""
     import faiss
@@ -698,7 +699,7 @@ class _FolderChange:
 
 
 def _settings(index: Index) -> Settings:
-    from qa.embedders import get_embedder
+    from qa.embed.embedders import get_embedder
 
     embedder = get_embedder(index.manifest["embedder"]["name"])
     return Settings(embedder, index.scoring, bool(index.manifest.get("multilingual")))

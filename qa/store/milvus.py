@@ -21,7 +21,7 @@ first, then the interview's rows from before are deleted by a write id: a reader
 replaced interview missing (while it is written, its old rows can show beside the new ones).
 
 Dense, BM25 and both halves of hybrid search run in Milvus, with the interview and speaker filters
-as Milvus filter expressions; the hybrid fusion is the client's (qa/retrievers.py), so that both
+as Milvus filter expressions; the hybrid fusion is the client's (qa/answer/retrievers.py), so that both
 stores rank alike: Milvus's own WeightedRanker normalises each list by arctan rather than min-max,
 and cannot add the best sentence's cosine. The client keeps the passage catalogue (metadata and
 text, not vectors) and its term counts in memory, as the folder does, for the quote cards.
@@ -273,7 +273,7 @@ def _meta(where: Location) -> str:
 
 
 # Milvus's BM25 reads a passage's `terms`: its words as the folder's BM25 reads them (lower case,
-# two letters or more, bm25s's stopwords dropped, Snowball-stemmed; qa/lexical.py), made here and
+# two letters or more, bm25s's stopwords dropped, Snowball-stemmed; qa/answer/lexical.py), made here and
 # split again by Milvus on the spaces between them. Both stores then score the same words; with
 # Milvus's own English analyzer over the text (its tokenizer keeps one-letter words and splits
 # others its own way) the top BM25 hit was the same for 74% of 300 press-conference questions.

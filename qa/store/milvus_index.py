@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.answer.lexical import Lexical, LexicalSettings
 from qa.documents import Passage, QAError
-from qa.lexical import Lexical, LexicalSettings
+from qa.embed.vectors import Scoring
 from qa.store.folder import FORMAT, Index, _rows_by
 from qa.store.milvus import (
     E5_DIMS,
@@ -27,7 +28,6 @@ from qa.store.milvus import (
     lock_dir,
     one_of,
 )
-from qa.vectors import Scoring
 
 _FIELDS = ("passage_id", "doc_id", "turn_index", "chunk", "speaker", "in_answer_to", "text", "start", "end")
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import qa.store.milvus_write as milvus_write
-from qa import recordings
 from qa.documents import Document, QAError
+from qa.ingest import recordings
 from qa.locks import writing
 from qa.store.milvus import Location, connected, lock_dir
 from qa.store.milvus_index import load
@@ -65,7 +65,7 @@ class MilvusStore:
             yield _MilvusChange(self)
 
     def build(self, corpus_dir: Path, settings: Settings, progress: bool = False):
-        from qa.corpus import load_corpus
+        from qa.ingest.corpus import load_corpus
         from qa.store.folder import corpus_record, with_recordings
 
         documents, media = with_recordings(load_corpus(corpus_dir))

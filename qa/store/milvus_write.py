@@ -12,10 +12,11 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from qa import __version__, recordings
+from qa import __version__
+from qa.answer.lexical import Lexical
 from qa.documents import Document, Passage, QAError, text_hash
-from qa.lexical import Lexical
-from qa.multilingual import E5
+from qa.embed.multilingual import E5
+from qa.ingest import recordings
 from qa.store.folder import FORMAT, Index, model_record
 from qa.store.milvus import (
     BATCH,
@@ -44,10 +45,10 @@ def _rows(
 ):
     """The three collections' rows for these interviews (and their passages, when not the answer
     turns the parser finds, as a BEIR collection's), embedded; texts in `ahead` (vectors by
-    qa.cache.cache_name of their model, made before the write lock) are not embedded again."""
-    from qa.cache import CachedEncoder, cache_name
+    qa.embed.cache.cache_name of their model, made before the write lock) are not embedded again."""
+    from qa.embed.cache import CachedEncoder, cache_name
+    from qa.embed.vectors import embed_passages
     from qa.store.folder import corpus_passages
-    from qa.vectors import embed_passages
 
     ahead = ahead or {}
     passages = corpus_passages(documents) if passages is None else passages
@@ -142,7 +143,7 @@ def build(
 ) -> Index:
     """A new generation of the archive from these interviews (and these passages of them, when
     given); the last one stays whole, and is what readers see, until the new one is complete.
-    `media`: the recordings that come with them, by doc id (qa/recordings.py)."""
+    `media`: the recordings that come with them, by doc id (qa/ingest/recordings.py)."""
     from qa.locks import writing
 
     with writing(lock_dir(where)):

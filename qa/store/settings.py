@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
+from qa.answer.lexical import LexicalSettings
 from qa.documents import Document, text_hash
-from qa.lexical import LexicalSettings
-from qa.vectors import Scoring
+from qa.embed.vectors import Scoring
 
 ARCHIVE = "archive"  # the corpus label of an index that qa add / qa remove have changed
 DEFAULT_SCORING = Scoring()
@@ -28,7 +28,7 @@ class Settings:
     @classmethod
     def of(cls, manifest: dict) -> Settings:
         """The settings a manifest records."""
-        from qa.embedders import get_embedder
+        from qa.embed.embedders import get_embedder
 
         return cls(
             get_embedder(manifest["embedder"]["name"]),

@@ -4,7 +4,7 @@ or Word.
 A kept quote carries what a citation needs and nothing it does not: the words (verbatim), who said
 them, the question they answered, the interview's title, outlet, date and link, and for a timed
 transcript when they were said. The exports hold each quote as the transcript has it (whitespace
-made plain, as `qa.answers.citation` does), in the order the person put them.
+made plain, as `qa.answer.answers.citation` does), in the order the person put them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from qa.answers import Card, Source, attribution, clock
+from qa.answer.answers import Card, Source, attribution, clock
 
 COLUMNS = (
     "quote",

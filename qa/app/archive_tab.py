@@ -1,6 +1,6 @@
 """The page's Archive tab: the interviews in the index, upload more, remove one.
 
-Only qa/ui.py imports this. Adding and removing are the CLI's own (qa.archive); when one finishes,
+Only qa/app/ui.py imports this. Adding and removing are the CLI's own (qa.archive); when one finishes,
 the page's engine switches to the new index, so the next question already searches it.
 """
 
@@ -13,11 +13,11 @@ import threading
 import time
 from pathlib import Path
 
-from qa import formats, recordings
+from qa.answer.engine import Engine, LiveEngine
 from qa.archive import add, listing, remove
 from qa.documents import QAError
-from qa.engine import Engine, LiveEngine
-from qa.formats import SUFFIXES
+from qa.ingest import formats, recordings
+from qa.ingest.formats import SUFFIXES
 
 READ_ONLY = (
     "This page is read-only: it is served beyond this machine without a login. To add or remove "
@@ -132,7 +132,7 @@ def _with_sidecars(paths: list[Path], folder: Path) -> tuple[list[Path], list[st
         if sidecar is not None:
             shutil.copyfile(sidecar, transcripts[-1].with_suffix(".json"))
     # a recording stays where it was uploaded (it may be large): `add` pairs it with its
-    # transcript by name (qa/recordings.py)
+    # transcript by name (qa/ingest/recordings.py)
     transcripts += [p for p in paths if recordings.is_recording(p)]
     return transcripts, sorted(p.name for p in sidecars.values())
 
@@ -148,7 +148,7 @@ def remove_interview(live: LiveEngine, doc_id: str) -> str:
 def build_tab(gr, live: LiveEngine, follows: tuple, following, writable: bool = True) -> tuple:
     """The Archive tab; `follows` is what the chat shows of the archive (header, question box,
     filters), refreshed after a change with the values `following(gr, engine)` gives (the page's
-    qa.ui.following). Returns the tab's own lists (interviews table, remove choices), which a page
+    qa.app.ui.following). Returns the tab's own lists (interviews table, remove choices), which a page
     load refreshes with `lists`. Not `writable`: the list alone, and a line saying how to allow
     changes."""
     engine = live.get()

@@ -3,13 +3,13 @@
 Handles labelled transcripts: `Question:` / `Q:` / `Name:` / `NAME:` at the start of a paragraph,
 also in bold (`**Name:**`, `**Name**:`), the press-office `Q.` / `THE PRESIDENT.`, or a label alone on
 its line (`## Name`, `PUTIN:`) over the speaker's paragraphs; and any label whose shape recurs
-(qa.labels: "FT reporter:", "MR. SMITH.", "[SPEAKER_00]"). Paragraphs without a label continue the
+(qa.ingest.labels: "FT reporter:", "MR. SMITH.", "[SPEAKER_00]"). Paragraphs without a label continue the
 current turn; in a written transcript, text before the first question (headline, standfirst) is
-intro; page furniture (see qa.boilerplate), the document's record of itself ("Interviewee: ..."), a
+intro; page furniture (see qa.ingest.boilerplate), the document's record of itself ("Interviewee: ..."), a
 table of contents, section headings, stand-alone quoted lines that repeat the interview's own words
 (pull quotes) and a closing byline are left out of every turn. Who asks is a `Question:`/`Q:`/
 `Reporter:` label or one naming the role, the metadata's interviewer or outlet, else the evidence in
-the turns (qa.roles). Text with no labels at all becomes one turn per paragraph, with questions
+the turns (qa.ingest.roles). Text with no labels at all becomes one turn per paragraph, with questions
 guessed where a short one is followed by a longer reply (see `is_unlabelled`, `_guessed_turns`).
 """
 
@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import re
 
-from qa import labels
-from qa.boilerplate import is_back_channel, is_boilerplate
 from qa.documents import INTERVIEWEE, INTERVIEWER, UNKNOWN_SPEAKER, Document, QAError, Turn
-from qa.labels import Label as _Label
-from qa.record import is_contents, is_field, is_heading, is_headline_label
-from qa.roles import askers
+from qa.ingest import labels
+from qa.ingest.boilerplate import is_back_channel, is_boilerplate
+from qa.ingest.labels import Label as _Label
+from qa.ingest.record import is_contents, is_field, is_heading, is_headline_label
+from qa.ingest.roles import askers
 
 _INTERVIEWER_LABELS = {"question", "q", "interviewer", "вопрос", "в", "reporter", "journalist", "host"}
 _INTERVIEWER_LABELS |= {"moderator", "presenter", "anchor", "correspondent", "корреспондент", "журналист"}
@@ -33,7 +33,10 @@ _WORD = re.compile(r"\w+")
 # A paragraph of this many words ending in "?" ("So why impose all this structure?"; "Right?" is
 # too short), before one at least twice as long, is guessed to be a question.
 GUESSED_QUESTION_WORDS = (4, 30)
-TIMED_FORMATS = ("subtitles", "timed")  # transcripts of a recording, read by qa.captions and qa.timed
+TIMED_FORMATS = (
+    "subtitles",
+    "timed",
+)  # transcripts of a recording, read by qa.ingest.captions and qa.ingest.timed
 PULL_QUOTE_OVERLAP = 0.6  # share of a quoted line's word pairs found elsewhere in the text
 
 
@@ -107,7 +110,7 @@ def _speakers(document: Document, spans, found) -> set[str]:
             counts[match.label] = counts.get(match.label, 0) + 1
     # A label is a speaker if it recurs, is a generic Q/A label, names a person in the metadata, or
     # is the first label after a question (who answers); "Note: ..." once is prose. A label known
-    # only by its shape (qa.labels) must recur.
+    # only by its shape (qa.ingest.labels) must recur.
     named = {document.interviewer, document.interviewee} - {""}
     speakers = {
         label
@@ -128,7 +131,7 @@ def _speakers(document: Document, spans, found) -> set[str]:
 
 def _askers(document: Document, raw: list[tuple[str, list[tuple[int, int]]]]) -> set[str]:
     """Who asks, when neither a Question/Q label nor the metadata says: the speakers whose turns
-    read as questions or are brief beside the main speaker's (see qa.roles). Acknowledgements
+    read as questions or are brief beside the main speaker's (see qa.ingest.roles). Acknowledgements
     ("Uh-huh.", "Thank you.") are no evidence either way."""
     said = [(label, _said(document.text, spans)) for label, spans in raw]
     said = [(label, words) for label, words in said if not is_back_channel(words)]
@@ -175,7 +178,7 @@ def _labelled_turns(text: str, spans, found, speakers: set[str]) -> list[tuple[s
 def roles_uncertain(document: Document) -> bool:
     """True when two or more people speak and nothing says who asks: no Question/Q label, no
     interviewer or outlet in the metadata or a byline, and nothing in the turns singles one out (see
-    qa.roles). Every turn is then taken as an answer, and `qa add --interviewer NAME` settles it."""
+    qa.ingest.roles). Every turn is then taken as an answer, and `qa add --interviewer NAME` settles it."""
     spans, found, speakers = _spoken(document)
     if len(speakers) < 2 or any(_role(label, document)[1] == INTERVIEWER for label in speakers):
         return False

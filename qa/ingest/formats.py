@@ -14,9 +14,9 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from qa import captions, timed
 from qa.documents import QAError, Source
-from qa.labels import SPEAKER_LABEL
+from qa.ingest import captions, timed
+from qa.ingest.labels import SPEAKER_LABEL
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # far above any interview (a 5,000-word transcript is ~30 KB)
 # What a small file may unpack to: a Word file's XML parts (as its zip declares them), a PDF's text.
@@ -89,7 +89,7 @@ def read_source(path: Path) -> Source:
 
 
 def _timed(source: Source) -> Source:
-    """The source as a tool's timed export when its text is one (qa.timed), its metadata kept."""
+    """The source as a tool's timed export when its text is one (qa.ingest.timed), its metadata kept."""
     found = timed.read(source.text)
     return replace(source, text=found.text, cues=found.cues, kind=found.kind) if found else source
 

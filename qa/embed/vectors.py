@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from qa.cache import CachedEncoder
-from qa.chunking import sentences
 from qa.documents import Passage
-from qa.embedders import encode_spans_apart
+from qa.embed.cache import CachedEncoder
+from qa.embed.embedders import encode_spans_apart
+from qa.ingest.chunking import sentences
 
 ALONE, IN_CONTEXT = "alone", "in-context"
 

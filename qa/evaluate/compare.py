@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.evaluation import METRICS, Qrels, Run, ranx_pair, score, trec_order
+from qa.evaluate.evaluation import METRICS, Qrels, Run, ranx_pair, score, trec_order
 
 MAX_P = 0.05
 

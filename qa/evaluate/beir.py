@@ -13,15 +13,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa.chunking import passages_for
 from qa.documents import INTERVIEWEE, Document, Passage, QAError, Turn
-from qa.embedders import Embedder
-from qa.evaluation import Qrels, Run
-from qa.parsing import paragraphs
+from qa.embed.embedders import Embedder
+from qa.evaluate.evaluation import Qrels, Run
+from qa.ingest.chunking import passages_for
+from qa.ingest.parsing import paragraphs
 from qa.store import Index, Settings, at, staleness
 
 if TYPE_CHECKING:
-    from qa.engine import Engine
+    from qa.answer.engine import Engine
 
 
 @dataclass(frozen=True)

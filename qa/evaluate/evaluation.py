@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.answers import Answer
+from qa.answer.answers import Answer
+from qa.answer.retrievers import Retriever
 from qa.documents import Passage, QAError
-from qa.retrievers import Retriever
 
 METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
-EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
+EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
 DEFAULT_EVAL_SET = EVAL_DIR / "interview_questions.jsonl"
 
 Qrels = dict[str, dict[str, int]]

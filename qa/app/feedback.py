@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from qa.answers import clean_question
+from qa.answer.answers import clean_question
 from qa.documents import QAError
 from qa.locks import reading
 from qa.store import FEEDBACK_FILE

@@ -5,7 +5,7 @@ pyannote (`[Speaker 1 00:00] words`), Teams and many others put a header line wi
 over each turn; timestamped captions (`00:02:11 Hey, Al.`) put a time before every line; a JSON export
 lists segments with a speaker, a time and the text. None of this is a list of tools: a header is any
 short label beside a time, and a file is read this way only when such lines recur, their times run
-forward, and they head a good share of its lines. Anything else is left to qa.parsing as written.
+forward, and they head a good share of its lines. Anything else is left to qa.ingest.parsing as written.
 
 The text becomes `Label: words` paragraphs (the header's label, the turn's words as written) and
 each turn keeps its time: each sentence is given a time within its turn in proportion to where it
@@ -114,7 +114,7 @@ def _lines(lines: list[str], timed, times: list[float]) -> object:
 
 def _sentences_of(said: str) -> list[tuple[int, int]]:
     """The sentences of each paragraph of a segment, in its own offsets."""
-    from qa.chunking import sentences
+    from qa.ingest.chunking import sentences
 
     spans, cursor = [], 0
     for paragraph in said.split("\n\n"):

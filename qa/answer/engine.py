@@ -9,15 +9,19 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import multilingual as e5
-from qa import quotes
-from qa.answers import Answer, Card, Source, by_answer_turn, clean_question, timespan
-from qa.documents import Hit, QAError
-from qa.embedders import Embedder, get_embedder
-from qa.multilingual import E5, is_foreign
-from qa.question_types import NAME, answers_kind, asked_words, capitalised, kinds_held, question_type, topic
-from qa.rerank import CrossEncoderReranker, RerankingRetriever
-from qa.retrievers import (
+from qa.answer import quotes
+from qa.answer.answers import Answer, Card, Source, by_answer_turn, clean_question, timespan
+from qa.answer.question_types import (
+    NAME,
+    answers_kind,
+    asked_words,
+    capitalised,
+    kinds_held,
+    question_type,
+    topic,
+)
+from qa.answer.rerank import CrossEncoderReranker, RerankingRetriever
+from qa.answer.retrievers import (
     DEFAULT_MODE,
     MODES,
     BM25Retriever,
@@ -27,6 +31,10 @@ from qa.retrievers import (
     Retriever,
     make_retriever,
 )
+from qa.documents import Hit, QAError
+from qa.embed import multilingual as e5
+from qa.embed.embedders import Embedder, get_embedder
+from qa.embed.multilingual import E5, is_foreign
 from qa.store import Index, load, staleness
 
 DEFAULT_K = 5
@@ -289,7 +297,7 @@ class Engine:
         self, question: str, hits: list[Hit], k: int, route: str, answers_asked: tuple[int, ...] = ()
     ) -> tuple[Card, ...]:
         """One card per answer turn among the hits (the first k + CARD_SPARE turns): each answer's
-        quote and excerpt chosen (see qa/quotes.py), labelled by its best passage's own similarity
+        quote and excerpt chosen (see qa/answer/quotes.py), labelled by its best passage's own similarity
         to the question; the cards ordered by their quote's score plus PASSAGE_WEIGHT times that
         similarity (a question in another script: by e5's similarity alone), the best k kept."""
         index = self.index
@@ -390,7 +398,7 @@ class Engine:
 class Layout:
     """One answer turn for choosing quotes: its stretches of text, its sentences, the quote windows
     over them, one vector per sentence, and each sentence's content-word stems, the kinds of thing
-    it holds and its capitalised words (see qa/question_types.py). It depends on the index alone, so
+    it holds and its capitalised words (see qa/answer/question_types.py). It depends on the index alone, so
     an engine keeps the ones it has used (a new index gets a new engine)."""
 
     stretches: tuple

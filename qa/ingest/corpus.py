@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 from qa.documents import Document, QAError
-from qa.formats import SUFFIXES, is_transcript, read_source
-from qa.record import metadata_from_text, people_in_title
+from qa.ingest.formats import SUFFIXES, is_transcript, read_source
+from qa.ingest.record import metadata_from_text, people_in_title
 
-BUNDLED_CORPUS = Path(__file__).parent / "bundled"
+BUNDLED_CORPUS = Path(__file__).parent.parent / "bundled"
 _METADATA_FIELDS = ("title", "outlet", "url", "published", "interviewee", "interviewer")
 
 
@@ -35,7 +35,7 @@ def corpus_hash(corpus_dir: Path) -> str:
 
 
 def read_document(path: Path) -> Document:
-    """Read one transcript (any format in qa.formats) and its metadata: the file's own (YAML front
+    """Read one transcript (any format in qa.ingest.formats) and its metadata: the file's own (YAML front
     matter, document properties, page tags), then its headline and byline, overridden by a sidecar
     `NAME.json`. Unreadable input raises QAError naming the file."""
     source = read_source(path)

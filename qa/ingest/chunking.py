@@ -6,7 +6,7 @@ import math
 import re
 
 from qa.documents import INTERVIEWEE, Document, Passage, Turn
-from qa.parsing import turn_text
+from qa.ingest.parsing import turn_text
 
 MAX_WORDS = 180  # all-MiniLM-L6-v2 reads 256 word pieces; 180 English words stay under that
 OVERLAP_WORDS = 40  # the last sentence of a chunk opens the next one if it is at most this long

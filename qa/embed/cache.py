@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embedders import Spans, encode_spans_apart, split_rows
+from qa.embed.embedders import Spans, encode_spans_apart, split_rows
 
 CACHE_DIR = "cache"
 

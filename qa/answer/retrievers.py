@@ -11,10 +11,10 @@ from typing import Protocol
 
 import numpy as np
 
-from qa import lexical as lexicon
+from qa.answer import lexical as lexicon
 from qa.documents import Hit
-from qa.embedders import Embedder
-from qa.multilingual import E5, is_foreign
+from qa.embed.embedders import Embedder
+from qa.embed.multilingual import E5, is_foreign
 from qa.store import Index
 
 MODES = ("dense", "bm25", "hybrid", "hybrid-rrf")
@@ -58,7 +58,7 @@ def hits_from(index: Index, rows: np.ndarray, scores: np.ndarray, k: int) -> lis
 
 class DenseRetriever:
     """FAISS finds candidates by passage (and interviewer question); each passage's best sentence
-    then adds its evidence. The score is the weighted mean of the cosines (see qa/vectors.py)."""
+    then adds its evidence. The score is the weighted mean of the cosines (see qa/embed/vectors.py)."""
 
     min_candidates = 100
 

@@ -16,8 +16,9 @@ import numpy as np
 BM25_DIR = "bm25"
 # Text sharing fewer than this many distinct terms with a question that has as many is weak lexical
 # evidence, however rare the one shared word: a hybrid search counts such a BM25 hit in proportion
-# (qa/retrievers.py), and so does a quote's score (qa/quotes.py). In a small archive every word is
-# rare, and min-max fusion gave a lone "century" full weight in a question about bridges.
+# (qa/answer/retrievers.py), and so does a quote's score (qa/answer/quotes.py). In a small archive
+# every word is rare, and min-max fusion gave a lone "century" full weight in a question about
+# bridges.
 SHARED_TERMS = 2
 
 

@@ -2,7 +2,7 @@
 consecutive sentences as the quote, and a short excerpt of whole sentences around it.
 
 Pure functions over an answer's sentences and their scores, so every choice is plain arithmetic that
-tests can state exactly. The engine supplies the scores (qa/engine.py).
+tests can state exactly. The engine supplies the scores (qa/answer/engine.py).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa import lexical
-from qa.chunking import sentences
+from qa.answer import lexical
 from qa.documents import Passage
+from qa.ingest.chunking import sentences
 
 # A sentence's score is its own cosine with the question plus this weight times the share of the
 # question's terms (idf-weighted) it holds: names and numbers the model reads loosely. Chosen on the
@@ -148,7 +148,7 @@ def choose_quotes(
     The answers' sentences lie one after another in the other arguments (all answers are scored in
     one pass): `vectors` one vector per sentence, `toward` each one's dot product with the question,
     `held` which of the question's terms (weighted by `weights`) each holds, `typed` whether each
-    holds the asked-for kind (qa/question_types.py)."""
+    holds the asked-for kind (qa/answer/question_types.py)."""
     sizes = [max((b for _, b in own), default=-1) + 1 for own in runs]
     starts = np.cumsum([0, *sizes[:-1]])
     first = np.array([start + a for start, own in zip(starts, runs, strict=True) for a, _ in own])

@@ -6,8 +6,8 @@ import re
 import textwrap
 from dataclasses import dataclass
 
+from qa.answer.quotes import Span
 from qa.documents import UNKNOWN_SPEAKER, Hit, QAError
-from qa.quotes import Span
 
 MAX_QUESTION_CHARS = 1000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -23,7 +23,7 @@ class Source:
     outlet: str = ""
     published: str = ""
     url: str = ""
-    recording: str = ""  # the archive's name for its recording (qa/recordings.py), when it has one
+    recording: str = ""  # the archive's name for its recording (qa/ingest/recordings.py), when it has one
 
     @classmethod
     def of(cls, doc_id: str, document: dict) -> Source:
@@ -59,7 +59,7 @@ class Card:
     @property
     def labelled(self) -> bool:
         """False for a transcript with no speaker labels: who spoke is unknown, and the question an
-        answer follows was guessed from the text (qa.parsing)."""
+        answer follows was guessed from the text (qa.ingest.parsing)."""
         return self.speaker != UNKNOWN_SPEAKER
 
 

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from qa import recordings
-from qa.answers import (
+from qa.answer.answers import (
     ABSTAIN_MESSAGE,
     Answer,
     Card,
@@ -25,13 +24,14 @@ from qa.answers import (
     clock,
     contextual_question,
 )
-from qa.collection import Kept, export
-from qa.collection import record as kept_record
+from qa.answer.engine import DEFAULT_K, Engine, LiveEngine
+from qa.answer.quotes import Span
+from qa.answer.retrievers import DEFAULT_MODE, MODES
+from qa.app.collection import Kept, export
+from qa.app.collection import record as kept_record
+from qa.app.feedback import record
 from qa.documents import QAError
-from qa.engine import DEFAULT_K, Engine, LiveEngine
-from qa.feedback import record
-from qa.quotes import Span
-from qa.retrievers import DEFAULT_MODE, MODES
+from qa.ingest import recordings
 
 CONCURRENCY = 8  # requests each endpoint serves at once (bench/latency.py: 20 users)
 
@@ -410,7 +410,7 @@ def build_app(live: LiveEngine, writable: bool = True):
             raise gr.Error(str(error)) from None
         return {"name": name, "type": media, "base64": base64.b64encode(data).decode("ascii")}
 
-    from qa import archive_tab, eval_tab
+    from qa.app import archive_tab, eval_tab
 
     with gr.Blocks(title="Interview QA", analytics_enabled=False) as app:
         with gr.Tabs():

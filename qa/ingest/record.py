@@ -1,15 +1,15 @@
 """What a transcript says of itself, as distinct from what is said in it: its headline, byline,
 dateline and rights line, the fields of its own record ("Interviewee: ...", "Date: ..."), a table of
 contents, section headings, and the people a headline names ("X interviews Y", "Y: the FT interview").
-qa.corpus takes metadata from these; qa.parsing leaves them out of every turn.
+qa.ingest.corpus takes metadata from these; qa.ingest.parsing leaves them out of every turn.
 """
 
 from __future__ import annotations
 
 import re
 
-from qa.boilerplate import byline_name, is_boilerplate
-from qa.labels import SPEAKER_LABEL
+from qa.ingest.boilerplate import byline_name, is_boilerplate
+from qa.ingest.labels import SPEAKER_LABEL
 
 _BYLINE = re.compile(r"^\s*Interview(?:ed)? by (?P<name>[^\n]{1,80})$", re.MULTILINE)
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october")

@@ -3,7 +3,7 @@
 Transcripts keep inventing label styles: "FT reporter:", "MR. SMITH.", "INTERVIEWER" on a line of its
 own, "[SPEAKER_00]", "Speaker 1:", "**Emma**". A loose label is any of these shapes at the start of a
 paragraph: one to five words before a colon, the first capitalised; words in capitals before a full
-stop; a line of its own in capitals or in brackets; a bold run. qa.parsing takes a loose label for a
+stop; a line of its own in capitals or in brackets; a bold run. qa.ingest.parsing takes a loose label for a
 speaker only when the same label opens two or more paragraphs, so a sentence that happens to have the
 shape once ("The reason is simple: ...") stays prose.
 

@@ -110,7 +110,7 @@ class PooledEmbedder:
 
 class MeanPoolingModel:
     """A sentence-transformers model folder (a transformer, mean pooling, normalisation) run on
-    tokenizers and torch directly: a BERT by qa.bert, any other transformer by transformers. Its
+    tokenizers and torch directly: a BERT by qa.embed.bert, any other transformer by transformers. Its
     vectors are sentence-transformers' own (tests/test_model.py compares the two), but a start skips
     importing sentence-transformers (about 2.5 s here: scikit-learn, pandas, its trainers) and, for
     a BERT, transformers' model code (about 3.5 s)."""
@@ -141,7 +141,7 @@ class MeanPoolingModel:
 
 def autocast(device: str, bfloat16: bool):
     """bfloat16 matrix products on a CPU that has them in hardware; float32 otherwise. A GPU model
-    already holds float16 weights (see qa.hardware.device_dtype) and needs no autocast."""
+    already holds float16 weights (see qa.embed.hardware.device_dtype) and needs no autocast."""
     import torch
 
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16 and device == "cpu")
@@ -149,11 +149,11 @@ def autocast(device: str, bfloat16: bool):
 
 def _encoder(folder: Path, device: str):
     """The folder's transformer as a function (token ids, mask) -> token embeddings."""
-    from qa.hardware import device_dtype
+    from qa.embed.hardware import device_dtype
 
     config = json.loads((folder / "config.json").read_text())
     if config.get("model_type") == "bert" and (folder / "model.safetensors").is_file():
-        from qa.bert import Bert
+        from qa.embed.bert import Bert
 
         return Bert.from_folder(folder).to(device, device_dtype(device))
     # Never reach for a hub: the weights are on disk, and many users are air-gapped.
@@ -212,19 +212,21 @@ class SentenceTransformerEmbedder(PooledEmbedder):
     # (less padding; larger batches gain nothing there)
     batch_size = 16
     abstain_below = 0.0
-    bfloat16: bool | None = None  # compute batches in bfloat16 (torch autocast); None: as qa.hardware says
+    bfloat16: bool | None = (
+        None  # compute batches in bfloat16 (torch autocast); None: as qa.embed.hardware says
+    )
 
     def __init__(self) -> None:
         self._model: MeanPoolingModel | None = None
         if self.bfloat16 is None:
-            from qa.hardware import BFLOAT16, precision
+            from qa.embed.hardware import BFLOAT16, precision
 
             self.bfloat16 = precision() == BFLOAT16
 
     @property
     def precision(self) -> str:
         """What an index's texts are encoded in: float16 on a GPU; on the CPU bfloat16 where
-        qa.hardware chose it, else float32. One question is always encoded in float32 on the CPU
+        qa.embed.hardware chose it, else float32. One question is always encoded in float32 on the CPU
         (not measured faster in bfloat16 on a CPU with AMX: float32 stays the safe choice)."""
         if self._model is not None and self._model.device != "cpu":
             return "float16"
@@ -235,7 +237,7 @@ class SentenceTransformerEmbedder(PooledEmbedder):
 
     def _load(self) -> MeanPoolingModel:
         if self._model is None:
-            from qa.hardware import device
+            from qa.embed.hardware import device
 
             self._model = MeanPoolingModel(self.model_folder(), device())
         return self._model
@@ -384,7 +386,7 @@ class FolderModel:
     folder's path and its version a digest of the folder's files, so an index knows when the model
     changed. An unknown model's cosines have no calibrated scale: its dense score never counts as
     covering a question (only a passage holding most of its words does), and its cards are labelled
-    "weak match" (see qa.engine.Thresholds)."""
+    "weak match" (see qa.answer.engine.Thresholds)."""
 
     batch_size = 32
     abstain_below = 1.01  # above any cosine
@@ -402,7 +404,7 @@ class FolderModel:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
 
-            from qa.hardware import device
+            from qa.embed.hardware import device
 
             try:
                 self._model = SentenceTransformer(str(self.folder), device=device(), local_files_only=True)

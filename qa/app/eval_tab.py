@@ -1,15 +1,16 @@
 """The page's Evaluate tab: run `qa eval` on a chosen set and modes, read the table, chart and misses.
 
-Only qa/ui.py imports this. The scoring is the CLI's own (qa.evaluation, qa.compare).
+Only qa/app/ui.py imports this. The scoring is the CLI's own (qa.evaluate.evaluation, qa.evaluate.compare).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from qa.compare import MAX_P, compare_runs
-from qa.engine import Engine, LiveEngine
-from qa.evaluation import (
+from qa.answer.engine import Engine, LiveEngine
+from qa.answer.retrievers import DEFAULT_MODE, MODES
+from qa.evaluate.compare import MAX_P, compare_runs
+from qa.evaluate.evaluation import (
     EVAL_DIR,
     METRICS,
     QUOTE_METRICS,
@@ -21,7 +22,6 @@ from qa.evaluation import (
     retrieve,
     score,
 )
-from qa.retrievers import DEFAULT_MODE, MODES
 
 DERIVED = "derived from the interviewers' questions"
 

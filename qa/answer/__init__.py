@@ -1,0 +1,1 @@
+"""From a question to quote cards: retrieval, quotes, cards, the engine."""

@@ -1,0 +1,1 @@
+"""The page: the chat, the Archive and Evaluate tabs, kept quotes, votes."""

@@ -1,0 +1,1 @@
+"""Scoring retrieval: eval sets, metrics, paired comparisons, BEIR collections."""

@@ -1,0 +1,1 @@
+"""Reading transcripts: formats, speakers, turns, passages."""
