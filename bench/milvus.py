@@ -34,8 +34,8 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from common import spread  # noqa: E402
 
-from qa.embed import embedders  # noqa: E402
 from qa.documents import Document  # noqa: E402
+from qa.embed import embedders  # noqa: E402
 
 BENCHMARKS = REPO.parent / "shared" / "benchmarks"
 DIMS, TOPICS, INTERVIEWS, ANSWERS = 384, 2000, 2000, 50

@@ -468,11 +468,11 @@ def test_an_add_parses_only_its_own_files_and_the_archive_keeps_the_passages_it_
     archive_dir, incoming, keyword_embedder, monkeypatch
 ):
     import qa.archive
-    import qa.store.folder
+    import qa.store.folder_store
 
     parsed: list[str] = []
     parse = qa.archive.parse_turns
-    for where in (qa.archive, qa.store.folder):  # reading the files, and writing the archive
+    for where in (qa.archive, qa.store.folder_store):  # reading the files, and writing the archive
         monkeypatch.setattr(where, "parse_turns", lambda d: parsed.append(d.doc_id) or parse(d))
     before = load(archive_dir).passages
     add(archive_dir, [incoming / "panel.txt"])
@@ -481,7 +481,7 @@ def test_an_add_parses_only_its_own_files_and_the_archive_keeps_the_passages_it_
     assert [p for p in after.passages if p.doc_id == "tiny"] == list(before)
     # an archive another qa version wrote may chunk otherwise: its interviews are parsed again
     manifest = json.loads((archive_dir / "manifest.json").read_text())
-    monkeypatch.setattr(qa.store.folder, "__version__", manifest["qa_version"] + ".next")
+    monkeypatch.setattr(qa.store.folder_store, "__version__", manifest["qa_version"] + ".next")
     parsed.clear()
     add(archive_dir, [incoming / "sub" / "talk.srt"])
     assert sorted(parsed) == ["panel", "talk", "tiny"]

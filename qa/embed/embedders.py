@@ -386,7 +386,7 @@ class FolderModel:
     folder's path and its version a digest of the folder's files, so an index knows when the model
     changed. An unknown model's cosines have no calibrated scale: its dense score never counts as
     covering a question (only a passage holding most of its words does), and its cards are labelled
-    "weak match" (see qa.answer.engine.Thresholds)."""
+    "weak match" (see qa.answer.coverage.Thresholds)."""
 
     batch_size = 32
     abstain_below = 1.01  # above any cosine

@@ -1,6 +1,7 @@
-"""Where an archive lives, behind one seam: an index folder (qa/store/folder.py, the embedded
-default) or Milvus (qa/store/milvus_store.py), chosen once by `at` from what a command names (a
-folder's path, or a qa.store.milvus.Location); nothing outside this package asks which.
+"""Where an archive lives, behind one seam: an index folder (qa/store/folder_store.py over the
+format in qa/store/folder.py; the embedded default) or Milvus (qa/store/milvus_store.py), chosen
+once by `at` from what a command names (a folder's path, or a qa.store.milvus.Location); nothing
+outside this package asks which.
 
 A store answers the same questions and takes the same writes:
 
@@ -24,7 +25,6 @@ from qa.store.folder import (
     FEEDBACK_FILE,
     FORMAT,
     MANIFEST,
-    FolderStore,
     Index,
     build_from,
     corpus_passages,
@@ -35,6 +35,7 @@ from qa.store.folder import (
     staleness,
     vector_index,
 )
+from qa.store.folder_store import FolderStore
 from qa.store.settings import ARCHIVE, DEFAULT_LEXICAL, DEFAULT_SCORING, Settings, Written
 
 __all__ = [

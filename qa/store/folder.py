@@ -15,13 +15,11 @@ index/
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -29,7 +27,7 @@ import numpy as np
 
 from qa import __version__
 from qa.answer.lexical import BM25_DIR, Lexical, LexicalSettings
-from qa.documents import Document, Passage, QAError, text_hash
+from qa.documents import Document, Passage, QAError
 from qa.embed.cache import CACHE_DIR, CachedEncoder, cache_name, read_cache, write_cache
 from qa.embed.embedders import Embedder
 from qa.embed.multilingual import E5
@@ -38,8 +36,8 @@ from qa.ingest import recordings
 from qa.ingest.chunking import MAX_WORDS, passages_for
 from qa.ingest.corpus import BUNDLED_CORPUS, corpus_hash, load_corpus
 from qa.ingest.parsing import parse_turns
-from qa.locks import reading, swapping, writing
-from qa.store.settings import ARCHIVE, DEFAULT_LEXICAL, DEFAULT_SCORING, Settings, archive_corpus, in_order
+from qa.locks import reading, swapping
+from qa.store.settings import ARCHIVE, DEFAULT_LEXICAL, DEFAULT_SCORING
 
 FORMAT = 2  # 2: sources.jsonl and the embedding cache
 MANIFEST = "manifest.json"
@@ -576,130 +574,3 @@ def staleness(index: Index, embedder: Embedder, corpus_dir: Path | None = None) 
     if corpus.is_dir() and corpus_hash(corpus) != manifest["corpus"]["hash"]:
         return f"the corpus at {corpus} changed since the index was built"
     return None
-
-
-class FolderStore:
-    """An archive in an index folder (this module): the embedded default. Each change writes a
-    complete new folder and swaps it in (build_from)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.target = folder
-
-    @property
-    def recordings(self) -> Path:
-        return self.target / recordings.FOLDER
-
-    @property
-    def lock_dir(self) -> Path:
-        return self.target
-
-    def exists(self) -> bool:
-        return self.target.exists()
-
-    def open(self) -> Index:
-        """The index, every file checked against the manifest; QAError says what to do."""
-        return load(self.target)
-
-    def recover(self) -> None:
-        recover(self.target)
-
-    def settings_now(self) -> Settings | None:
-        """The settings its manifest records now, read without the lock (None: no archive, or one
-        that cannot say): what a writer embeds new texts with before it takes the lock."""
-        try:
-            return Settings.of(json.loads((self.target / MANIFEST).read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError, QAError):
-            return None
-
-    def cached(self, model) -> dict[str, np.ndarray]:
-        """The vectors of this model it holds now (read without the lock: only a shortcut)."""
-        return read_cache(self.target, model) if self.target.is_dir() else {}
-
-    @contextlib.contextmanager
-    def changing(self) -> Iterator[_FolderChange]:
-        """The archive under its write lock, to change (writers queue: qa/locks.py)."""
-        with writing(self.target):
-            recover(self.target)  # an interrupted swap is not an empty archive
-            yield _FolderChange(self.target, load(self.target) if self.target.exists() else None)
-
-    def build(self, corpus_dir: Path, settings: Settings, progress: bool = False) -> Index:
-        embedder, scoring, multilingual = settings.embedder, settings.scoring, settings.multilingual
-        with writing(self.target):
-            return _build(corpus_dir, self.target, embedder, scoring, multilingual, progress)
-
-    def write(self, documents, passages, settings: Settings, corpus: dict, progress: bool = False) -> Index:
-        """A new index of these interviews and passages (a BEIR collection's, say)."""
-        return build_from(
-            documents,
-            passages,
-            self.target,
-            settings.embedder,
-            corpus=corpus,
-            scoring=settings.scoring,
-            multilingual=settings.multilingual,
-            progress=progress,
-        )
-
-
-class _FolderChange:
-    """An index folder under its write lock: what it holds, and the writes that replace it whole."""
-
-    def __init__(self, folder: Path, existing: Index | None) -> None:
-        self.folder, self.existing = folder, existing
-        self.absent = f"no index at {folder} (missing {MANIFEST}); run `qa build` to create it"
-        self.documents = {d.doc_id: d for d in documents_of(existing)} if existing else {}
-        self.settings = _settings(existing) if existing else None
-        self.hashes = {text_hash(d.text): d.doc_id for d in self.documents.values()}
-
-    def put(self, documents, passages: dict, media: dict, settings: Settings, ahead: dict, progress) -> Index:
-        """The archive with these interviews added or replacing those of their doc ids; `passages`
-        are theirs by doc id, `media` the recordings that come with them."""
-        every = in_order({**self.documents, **{d.doc_id: d for d in documents}}.values())
-        return self._write(every, self._passages(every, passages), settings, progress, media, ahead)
-
-    def delete(self, doc_ids: list[str], progress: bool = False) -> Index:
-        kept = [d for d in self.documents.values() if d.doc_id not in set(doc_ids)]
-        every = in_order(kept)
-        return self._write(every, self._passages(every, {}), self.settings, progress)
-
-    def rewrite(self, settings: Settings, progress: bool = False) -> Index:
-        """Every interview again, with these settings (after a model or qa upgrade)."""
-        every = in_order(self.documents.values())
-        self.existing.close()
-        return self._write(every, corpus_passages(every), settings, progress)
-
-    def _passages(self, documents: list[Document], new: dict) -> list[Passage]:
-        """The passages of these interviews, in their order, parsed as little as can be under the
-        write lock: a new one's were made when its file was read, one already in the archive keeps
-        those its index holds when the same qa version wrote it (so chunked alike); the rest are
-        parsed again."""
-        kept: dict[str, list[Passage]] = {}
-        if self.existing is not None and self.existing.manifest.get("qa_version") == __version__:
-            for passage in self.existing.passages:
-                kept.setdefault(passage.doc_id, []).append(passage)
-        passages: list[Passage] = []
-        for document in documents:
-            own = new.get(document.doc_id) or kept.get(document.doc_id)
-            passages += own if own is not None else passages_for(document, parse_turns(document))
-        return passages
-
-    def _write(self, documents, passages, settings: Settings, progress, media=None, ahead=None) -> Index:
-        return build_from(
-            documents,
-            passages,
-            self.folder,
-            settings.embedder,
-            corpus=archive_corpus(documents),
-            scoring=settings.scoring,
-            multilingual=settings.multilingual,
-            progress=progress,
-            media=media,
-            ahead=ahead,
-        )
-
-
-def _settings(index: Index) -> Settings:
-    from qa.embed.embedders import get_embedder
-
-    embedder = get_embedder(index.manifest["embedder"]["name"])
-    return Settings(embedder, index.scoring, bool(index.manifest.get("multilingual")))

@@ -1,0 +1,154 @@
+"""Quote cards from a question's hits: one per answer turn, its quote and excerpt chosen, ordered."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from qa.answer import quotes
+from qa.answer.answers import Card, Source, by_answer_turn, timespan
+from qa.answer.coverage import MULTILINGUAL_THRESHOLDS, Thresholds
+from qa.answer.question_types import NAME, answers_kind, asked_words, capitalised, kinds_held, question_type
+from qa.documents import Hit
+
+ASKED_FIRST = 10.0  # more than any card's order: an answer to the question as asked comes first
+# Cards are resolved for the first k + CARD_SPARE answers among those passages, then ordered.
+CARD_SPARE = 3
+LAYOUTS_KEPT = 4096  # answer turns an engine keeps laid out (a few MB)
+
+
+class CardMaker:
+    """An index's cards: each answer turn laid out once (see Layout) and kept."""
+
+    def __init__(self, index, dense, multilingual, thresholds: Thresholds) -> None:
+        self.index, self.dense, self.multilingual, self.thresholds = index, dense, multilingual, thresholds
+        self._layouts: dict[tuple[str, int], Layout] = {}
+        self._layout_lock = threading.Lock()
+
+    def __call__(
+        self, question: str, hits: list[Hit], k: int, route: str, answers_asked: tuple[int, ...] = ()
+    ) -> tuple[Card, ...]:
+        """One card per answer turn among the hits (the first k + CARD_SPARE turns): each answer's
+        quote and excerpt chosen (see qa/answer/quotes.py), labelled by its best passage's own similarity
+        to the question; the cards ordered by their quote's score plus PASSAGE_WEIGHT times that
+        similarity (a question in another script: by e5's similarity alone), the best k kept."""
+        index = self.index
+        groups = by_answer_turn(hits)[: k + CARD_SPARE]
+        layouts = [self._layout(group[0].passage.doc_id, group[0].passage.turn_index) for group in groups]
+        held, weights = index.lexical.held(question, [stems for layout in layouts for stems in layout.stems])
+        kind = question_type(question) if route == "english" else None
+        asked = asked_words(question) if kind == NAME else frozenset()
+        typed = np.array(
+            [
+                answers_kind(kind, kinds, names, asked)
+                for layout in layouts
+                for kinds, names in zip(layout.kinds, layout.names, strict=True)
+            ],
+            dtype=np.float32,
+        )
+        rows = np.array([self.index.rows[group[0].passage.passage_id] for group in groups], dtype=np.int64)
+        vectors = np.concatenate([layout.vectors for layout in layouts])
+        if route == "multilingual":
+            similarity, thresholds = self.multilingual.scores_of(question, rows), MULTILINGUAL_THRESHOLDS
+            # English sentence vectors cannot judge a question in another script: the sentences
+            # closest to what each passage as a whole says (which e5 judged) stand for it
+            meanings = index.faiss_index.reconstruct_batch(rows)
+            sizes = [len(layout.sentences) for layout in layouts]
+            toward = np.einsum("ij,ij->i", vectors, np.repeat(meanings, sizes, axis=0))
+        else:
+            similarity, thresholds = self.dense.scores_of(question, rows), self.thresholds
+            toward = vectors @ self.dense.encode_question(question)[0]
+        chosen = quotes.choose_quotes(
+            [layout.windows for layout in layouts], vectors, toward, held, weights, typed
+        )
+        made, offset = [], 0
+        for group, layout, own, (first, last, score) in zip(groups, layouts, similarity, chosen, strict=True):
+            found = layout.sentences
+            each = toward[offset : offset + len(found)]
+            offset += len(found)
+            quote = quotes.span_of(found, layout.stretches, first, last)
+            excerpt = quotes.span_of(found, layout.stretches, *quotes.grow_excerpt(found, each, first, last))
+            passage = group[0].passage
+            document = index.documents.get(passage.doc_id, {})
+            card = Card(
+                rank=0,
+                speaker=passage.speaker,
+                in_answer_to=passage.in_answer_to,
+                quote=quote,
+                excerpt=excerpt,
+                context=layout.stretches,
+                source=Source.of(passage.doc_id, document),
+                label=thresholds.label(float(own)),
+                score=0.0,
+                timecode=timespan(document, quote.start, quote.end),
+                hits=_came_from(group, quote, excerpt),
+            )
+            # a question in another script is judged by e5 alone: its passages' order stands
+            order = float(own) if route == "multilingual" else score + quotes.PASSAGE_WEIGHT * float(own)
+            order += ASKED_FIRST * (int(rows[len(made)]) in answers_asked)
+            made.append((order, card))
+        made.sort(key=lambda pair: -pair[0])
+        return tuple(
+            replace(card, rank=rank, score=round(score, 6))
+            for rank, (score, card) in enumerate(made[:k], start=1)
+        )
+
+    def _layout(self, doc_id: str, turn_index: int) -> Layout:
+        """An answer turn as the quote chooser reads it, worked out once per engine (see Layout)."""
+        key = (doc_id, turn_index)
+        layout = self._layouts.get(key)
+        if layout is None:
+            index = self.index
+            rows = [int(r) for r in index.doc_rows[doc_id] if index.passages[r].turn_index == turn_index]
+            stretches, found = quotes.answer_sentences(
+                [(r, index.passages[r]) for r in rows], index.sentence_starts
+            )
+            # one vector per sentence: the mean of its rows (a sentence two chunks share has two)
+            counts = np.array([len(s.vector_rows) for s in found])
+            flat = np.asarray(
+                index.sentence_vectors[np.concatenate([s.vector_rows for s in found])], dtype=np.float32
+            )
+            vectors = np.add.reduceat(flat, np.cumsum(counts) - counts) / counts[:, None]
+            stems = index.lexical.content_stems([s.text for s in found])
+            layout = Layout(
+                stretches,
+                found,
+                quotes.windows(found),
+                vectors,
+                stems,
+                [kinds_held(s.text) for s in found],
+                [capitalised(s.text) for s in found],
+            )
+            with self._layout_lock:  # the app answers several people at once, from threads
+                if len(self._layouts) >= LAYOUTS_KEPT:
+                    self._layouts.pop(next(iter(self._layouts)))  # the oldest first
+                self._layouts[key] = layout
+        return layout
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One answer turn for choosing quotes: its stretches of text, its sentences, the quote windows
+    over them, one vector per sentence, and each sentence's content-word stems, the kinds of thing
+    it holds and its capitalised words (see qa/answer/question_types.py). It depends on the index alone, so
+    an engine keeps the ones it has used (a new index gets a new engine)."""
+
+    stretches: tuple
+    sentences: tuple
+    windows: list
+    vectors: np.ndarray
+    stems: list
+    kinds: list
+    names: list
+
+
+def _came_from(group: list[Hit], quote, excerpt) -> tuple[Hit, ...]:
+    """The hits a card shows and votes on: those holding its quote, else those its excerpt overlaps,
+    else the answer's best hit (a quote can lie in a passage of the answer that was not retrieved)."""
+    for span in (quote, excerpt):
+        found = [h for h in group if h.passage.start < span.end and span.start < h.passage.end]
+        if found:
+            return tuple(found)
+    return (group[0],)
