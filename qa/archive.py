@@ -112,11 +112,11 @@ def _read(path: Path, interviewer: str = "", recording: Path | None = None) -> _
     return _Read(path, document, tuple(passages), note, recording)
 
 
-def _read_all(paths: list[Path], interviewer: str, tell: Callable[[Outcome], None]) -> list[_Read]:
-    """Every transcript under paths read and parsed, each with its recording (qa/ingest/recordings.py); a
-    file that cannot be read, or a recording given without a transcript of its name, is told as
-    failed."""
-    transcripts, found, alone = recordings.pair(files_under(paths))
+def _read_all(files: list[Path], interviewer: str, tell: Callable[[Outcome], None]) -> list[_Read]:
+    """Every transcript among files read and parsed, each with its recording
+    (qa/ingest/recordings.py); a file that cannot be read, or a recording given without a
+    transcript of its name, is told as failed."""
+    transcripts, found, alone = recordings.pair(files)
     for path in alone:
         note = f"{path}: a recording goes in with its transcript, and none named {path.stem} came with it"
         tell(Outcome(path, status="failed", note=note))
@@ -173,7 +173,8 @@ def add(
         outcomes.append(outcome)
         report(outcome)
 
-    read = _read_all(paths, interviewer, tell)
+    files = files_under(paths)
+    read = _read_all(files, interviewer, tell)
     asked = Settings(embedder or get_embedder(None), scoring, multilingual)
     ahead = _embedded_ahead(store, read, store.settings_now() or asked, progress)
     with store.changing() as archive:
@@ -185,7 +186,7 @@ def add(
             changed = recordings.carried(changed, store.recordings)
             settings = archive.settings or asked
             written = archive.put(list(changed.values()), passages, media, settings, ahead, progress)
-    order = {path: number for number, path in enumerate(files_under(paths))}
+    order = {path: number for number, path in enumerate(files)}
     return written, sorted(outcomes, key=lambda outcome: order.get(outcome.path, len(order)))
 
 

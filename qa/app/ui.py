@@ -181,7 +181,9 @@ def cards_html(answer: Answer, recording_of=lambda doc_id: None) -> Iterator[str
         yield f"<p>{html.escape(ABSTAIN_MESSAGE)} Try asking about something the interview covers.</p>"
         return
     for card in answer.cards:
-        yield card_html(card, answer.question, recording_of(card.source.doc_id))
+        # only a timed card of an interview that names a recording can play it: no look-up for the rest
+        playable = card.timecode and card.source.recording
+        yield card_html(card, answer.question, recording_of(card.source.doc_id) if playable else None)
 
 
 @dataclass(frozen=True)

@@ -87,12 +87,11 @@ def collection_index(
         "documents": len(collection.documents),
     }
     store = at(index_dir)
-    if store.exists():
-        with contextlib.suppress(QAError):  # damaged: rebuild
-            index = store.open()
-            if index.manifest["corpus"] == corpus and staleness(index, embedder) is None:
-                return index
-            index.close()
+    with contextlib.suppress(QAError):  # none there, or damaged: build it
+        index = store.open()
+        if index.manifest["corpus"] == corpus and staleness(index, embedder) is None:
+            return index
+        index.close()
     passages = [p for document in collection.documents for p in document_passages(document)]
     return store.write(collection.documents, passages, Settings(embedder), corpus, progress)
 

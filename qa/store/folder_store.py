@@ -4,14 +4,13 @@ build and load are qa/store/folder.py."""
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from qa import __version__
-from qa.documents import Document, Passage, QAError, text_hash
+from qa.documents import Document, Passage, text_hash
 from qa.embed.cache import read_cache
 from qa.ingest import recordings
 from qa.ingest.chunking import passages_for
@@ -58,10 +57,7 @@ class FolderStore:
     def settings_now(self) -> Settings | None:
         """The settings its manifest records now, read without the lock (None: no archive, or one
         that cannot say): what a writer embeds new texts with before it takes the lock."""
-        try:
-            return Settings.of(json.loads((self.target / MANIFEST).read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError, QAError):
-            return None
+        return Settings.read(self.target / MANIFEST)
 
     def cached(self, model) -> dict[str, np.ndarray]:
         """The vectors of this model it holds now (read without the lock: only a shortcut)."""
@@ -81,16 +77,7 @@ class FolderStore:
 
     def write(self, documents, passages, settings: Settings, corpus: dict, progress: bool = False) -> Index:
         """A new index of these interviews and passages (a BEIR collection's, say)."""
-        return build_from(
-            documents,
-            passages,
-            self.target,
-            settings.embedder,
-            corpus=corpus,
-            scoring=settings.scoring,
-            multilingual=settings.multilingual,
-            progress=progress,
-        )
+        return _written(self.target, documents, passages, settings, corpus, progress)
 
 
 class _FolderChange:
@@ -100,7 +87,7 @@ class _FolderChange:
         self.folder, self.existing = folder, existing
         self.absent = f"no index at {folder} (missing {MANIFEST}); run `qa build` to create it"
         self.documents = {d.doc_id: d for d in documents_of(existing)} if existing else {}
-        self.settings = _settings(existing) if existing else None
+        self.settings = Settings.of(existing.manifest) if existing else None
         self.hashes = {text_hash(d.text): d.doc_id for d in self.documents.values()}
 
     def put(self, documents, passages: dict, media: dict, settings: Settings, ahead: dict, progress) -> Index:
@@ -136,22 +123,22 @@ class _FolderChange:
         return passages
 
     def _write(self, documents, passages, settings: Settings, progress, media=None, ahead=None) -> Index:
-        return build_from(
-            documents,
-            passages,
-            self.folder,
-            settings.embedder,
-            corpus=archive_corpus(documents),
-            scoring=settings.scoring,
-            multilingual=settings.multilingual,
-            progress=progress,
-            media=media,
-            ahead=ahead,
-        )
+        corpus = archive_corpus(documents)
+        return _written(self.folder, documents, passages, settings, corpus, progress, media, ahead)
 
 
-def _settings(index: Index) -> Settings:
-    from qa.embed.embedders import get_embedder
-
-    embedder = get_embedder(index.manifest["embedder"]["name"])
-    return Settings(embedder, index.scoring, bool(index.manifest.get("multilingual")))
+def _written(folder, documents, passages, settings: Settings, corpus, progress, media=None, ahead=None):
+    """The index at folder rewritten with these interviews and passages (qa.store.folder.build_from),
+    with these settings; `media` and `ahead` as build_from takes them."""
+    return build_from(
+        documents,
+        passages,
+        folder,
+        settings.embedder,
+        corpus=corpus,
+        scoring=settings.scoring,
+        multilingual=settings.multilingual,
+        progress=progress,
+        media=media,
+        ahead=ahead,
+    )

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import qa.store.milvus_write as milvus_write
-from qa.documents import Document, QAError
+from qa.documents import Document
 from qa.ingest import recordings
 from qa.locks import writing
 from qa.store.milvus import Location, connected, lock_dir
@@ -47,12 +47,7 @@ class MilvusStore:
     def settings_now(self) -> Settings | None:
         """The settings its last writer noted beside its lock (Milvus Lite serves one process at a
         time, so the archive itself cannot be asked without the lock); None when there is no note."""
-        try:
-            return Settings.of(
-                json.loads((self.target.state_dir / SETTINGS_NOTE).read_text(encoding="utf-8"))
-            )
-        except (OSError, ValueError, KeyError, TypeError, QAError):
-            return None
+        return Settings.read(self.target.state_dir / SETTINGS_NOTE)
 
     def cached(self, model) -> dict:
         """Milvus keeps no embedding cache: every new text is embedded."""

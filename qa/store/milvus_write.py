@@ -54,11 +54,11 @@ def _rows(
     passages = corpus_passages(documents) if passages is None else passages
     encoder = CachedEncoder(settings.embedder, {}, ahead.get(cache_name(settings.embedder)))
     vectors = embed_passages(encoder, passages, settings.scoring, progress=progress)
-    e5 = None
+    e5 = None  # the e5 vectors, when the archive has them
     if settings.multilingual and passages:
         multilingual = E5()
-        e5 = CachedEncoder(multilingual, {}, ahead.get(cache_name(multilingual)))
-        e5 = e5.encode([p.text for p in passages], progress=progress)
+        cached = CachedEncoder(multilingual, {}, ahead.get(cache_name(multilingual)))
+        e5 = cached.encode([p.text for p in passages], progress=progress)
     terms = Lexical.tokens([p.text for p in passages], settings.lexical)
     passage_rows, sentence_rows = [], []
     for row, passage in enumerate(passages):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from qa.answer.lexical import LexicalSettings
-from qa.documents import Document, text_hash
+from qa.documents import Document, QAError, text_hash
 from qa.embed.vectors import Scoring
 
 ARCHIVE = "archive"  # the corpus label of an index that qa add / qa remove have changed
@@ -36,6 +38,15 @@ class Settings:
             bool(manifest.get("multilingual")),
             LexicalSettings(**manifest.get("lexical", {})),
         )
+
+    @classmethod
+    def read(cls, path: Path) -> Settings | None:
+        """The settings the manifest (or a note of one) at path records; None when there is none or
+        it cannot say. What a writer embeds its new texts with before it takes the write lock."""
+        try:
+            return cls.of(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError, QAError):
+            return None
 
 
 class Written(Protocol):
