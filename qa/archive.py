@@ -15,17 +15,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.documents import INTERVIEWER, Document, Passage, QAError, text_hash
-from qa.embed.cache import CachedEncoder, cache_name
 from qa.embed.embedders import Embedder, get_embedder
-from qa.embed.multilingual import E5
-from qa.embed.vectors import Scoring, embed_passages
+from qa.embed.vectors import Scoring
 from qa.ingest import recordings
 from qa.ingest.chunking import passages_for
 from qa.ingest.corpus import read_document
 from qa.ingest.formats import is_transcript
 from qa.ingest.parsing import is_unlabelled, parse_turns, roles_uncertain
 from qa.locks import check_writable
-from qa.store import DEFAULT_SCORING, Index, Settings, Written, at
+from qa.store import DEFAULT_SCORING, Settings, Snapshot, Written, at
+from qa.store.embedding import embed
 
 REPLACE_NOTE = (
     "an interview named {doc_id} is already in the archive; to replace it, add the file again with"
@@ -196,15 +195,7 @@ def _embedded_ahead(store, read: list[_Read], settings: Settings, progress) -> d
     if not read:
         return {}
     passages = [p for one in read for p in one.passages]
-    encoder = CachedEncoder(settings.embedder, store.cached(settings.embedder))
-    embed_passages(encoder, passages, settings.scoring, progress=progress)
-    ahead = {cache_name(settings.embedder): encoder.fresh}
-    if settings.multilingual:
-        e5 = E5()
-        multilingual = CachedEncoder(e5, store.cached(e5))
-        multilingual.encode([p.text for p in passages], progress=progress)
-        ahead[cache_name(e5)] = multilingual.fresh
-    return ahead
+    return embed(passages, settings, known=store.cached, progress=progress).fresh()
 
 
 def _admit(read: list[_Read], tell, replace_existing, known: set[str], hashes: dict[str, str]):
@@ -282,7 +273,7 @@ def refresh(
 CITED = ("outlet", "published", "interviewer")
 
 
-def listing(index: Index) -> list[dict]:
+def listing(index: Snapshot) -> list[dict]:
     """One row per interview: id, title, format, passages, speakers (interviewees quoted)."""
     rows = []
     for doc_id, record in sorted(index.documents.items()):

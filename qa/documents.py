@@ -89,6 +89,30 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Filter:
+    """Which passages a search may return: those of these interviews said by these speakers (None:
+    any). A filter naming nothing that exists matches no passage, never every passage. Each store
+    translates it (the folder into rows, Milvus into an expression)."""
+
+    doc_ids: frozenset[str] | None = None
+    speakers: frozenset[str] | None = None
+
+    @classmethod
+    def of(cls, doc_ids=None, speakers=None) -> Filter | None:
+        """The filter for these interviews and speakers; None when it lets every passage through."""
+        if doc_ids is None and speakers is None:
+            return None
+        return cls(
+            None if doc_ids is None else frozenset(doc_ids), None if speakers is None else frozenset(speakers)
+        )
+
+    def admits(self, passage: Passage) -> bool:
+        return (self.doc_ids is None or passage.doc_id in self.doc_ids) and (
+            self.speakers is None or passage.speaker in self.speakers
+        )
+
+
+@dataclass(frozen=True)
 class Source:
     """A transcript as read: the text to index, metadata it carried, subtitle cue times
     (start offset, end offset, start seconds, end seconds) and notes for the person adding it."""

@@ -175,7 +175,7 @@ def test_a_timed_card_with_a_recording_has_a_play_control_for_its_quote_and_no_o
     import json
     import re
 
-    from qa.app.ui import play_html
+    from qa.app.render import play_html
 
     index_dir, _ = recorded_archive
     engine = Engine.open(index_dir)

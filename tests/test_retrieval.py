@@ -5,7 +5,7 @@ import pytest
 
 from qa.answer.answers import MAX_QUESTION_CHARS, answer_json, clean_question
 from qa.answer.engine import Engine
-from qa.documents import QAError
+from qa.documents import Filter, QAError
 from qa.store import build
 
 
@@ -60,13 +60,12 @@ def test_hybrid_fuses_min_max_normalised_scores(engine):
 
 
 def test_a_search_can_be_scoped_to_some_documents(engine):
-    index = engine.index
-    assert ids(engine.retriever("hybrid").search("summit", 5, index.rows_of({"tiny"}))) == [
+    assert ids(engine.retriever("hybrid").search("summit", 5, Filter.of({"tiny"}))) == [
         "tiny:3:0",
         "tiny:1:0",
     ]
     for mode in ("dense", "bm25", "hybrid", "hybrid-rrf"):
-        assert engine.retriever(mode).search("summit", 5, index.rows_of({"other"})) == []
+        assert engine.retriever(mode).search("summit", 5, Filter.of({"other"})) == []
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from conftest import InContext, snapshot
 
 from qa.answer.retrievers import DenseRetriever
-from qa.documents import QAError
+from qa.documents import Filter, QAError
 from qa.embed import embedders
 from qa.embed.vectors import Scoring
 from qa.store import CORE_FILES, MANIFEST, build, load, staleness
@@ -193,7 +193,7 @@ def test_past_the_flat_limit_the_index_is_an_hnsw_graph_that_finds_the_same_pass
     for question in ("border treaty", "bread music", "summit"):
         expected = DenseRetriever(flat, keyword_embedder).search(question, 3)
         assert DenseRetriever(graph, keyword_embedder).search(question, 3) == expected
-    allowed = graph.rows_of({"more"})
+    allowed = Filter.of({"more"})
     assert [
         h.passage.doc_id for h in DenseRetriever(graph, keyword_embedder).search("music", 3, allowed)
     ] == ["more"]

@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 
+from qa.documents import Filter
+
 # A question that repeats one an interviewer asked ("Asked about X, you said..."): at least this share
 # of its content words are in that question, and the two share at least ASKED_JACCARD of their
 # words together. Its answer is then the first card. Questions of fewer than ASKED_MIN_TERMS content
@@ -31,9 +33,9 @@ class AskedBefore:
         self.index = index
         self._questions: list[tuple[frozenset[str], frozenset[str], np.ndarray]] | None = None
 
-    def rows(self, question: str, allowed: np.ndarray | None = None) -> tuple[int, ...]:
-        """The rows (among `allowed`) that answer an interviewer's question this one repeats, nearly
-        word for word (see ASKED_CONTAINED); () for any other question."""
+    def rows(self, question: str, allowed: Filter | None = None) -> tuple[int, ...]:
+        """The rows (of passages `allowed` admits) answering an interviewer's question this one repeats
+        nearly word for word (see ASKED_CONTAINED); () for any other question."""
         terms = self.index.lexical.content_stems([question])[0]
         words = _words_of(question)
         if len(terms) < ASKED_MIN_TERMS and len(words.split()) < ASKED_SAME_WORDS:
@@ -58,6 +60,5 @@ class AskedBefore:
                 and len(terms & own) >= ASKED_JACCARD * len(terms | own)
             ]
         rows = np.concatenate(matched) if matched else np.zeros(0, np.int64)
-        if allowed is not None:
-            rows = rows[np.isin(rows, allowed)]
-        return tuple(int(r) for r in rows)
+        passages = self.index.passages
+        return tuple(int(r) for r in rows if allowed is None or allowed.admits(passages[r]))

@@ -54,7 +54,7 @@ class CardMaker:
             similarity, thresholds = self.multilingual.scores_of(question, rows), MULTILINGUAL_THRESHOLDS
             # English sentence vectors cannot judge a question in another script: the sentences
             # closest to what each passage as a whole says (which e5 judged) stand for it
-            meanings = index.faiss_index.reconstruct_batch(rows)
+            meanings = index.passage_vectors(rows)
             sizes = [len(layout.sentences) for layout in layouts]
             toward = np.einsum("ij,ij->i", vectors, np.repeat(meanings, sizes, axis=0))
         else:
@@ -101,15 +101,13 @@ class CardMaker:
         layout = self._layouts.get(key)
         if layout is None:
             index = self.index
-            rows = [int(r) for r in index.doc_rows[doc_id] if index.passages[r].turn_index == turn_index]
-            stretches, found = quotes.answer_sentences(
-                [(r, index.passages[r]) for r in rows], index.sentence_starts
-            )
+            turn = index.turn(doc_id, turn_index)  # (passage, its sentence vectors), in order
+            starts = np.cumsum([0] + [len(vectors) for _, vectors in turn])
+            stretches, found = quotes.answer_sentences([(i, p) for i, (p, _) in enumerate(turn)], starts)
             # one vector per sentence: the mean of its rows (a sentence two chunks share has two)
             counts = np.array([len(s.vector_rows) for s in found])
-            flat = np.asarray(
-                index.sentence_vectors[np.concatenate([s.vector_rows for s in found])], dtype=np.float32
-            )
+            owned = np.concatenate([vectors for _, vectors in turn])
+            flat = owned[np.concatenate([s.vector_rows for s in found])]
             vectors = np.add.reduceat(flat, np.cumsum(counts) - counts) / counts[:, None]
             stems = index.lexical.content_stems([s.text for s in found])
             layout = Layout(

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from qa.answer.question_types import topic
+from qa.documents import Filter
 from qa.embed import multilingual
 from qa.embed.embedders import Embedder
 
@@ -52,25 +51,23 @@ MULTILINGUAL_THRESHOLDS = Thresholds(
 )
 
 
-def covers_english(
-    index, dense, bm25, thresholds: Thresholds, question: str, allowed: np.ndarray | None
-) -> bool:
-    """Whether anything in the index (or its `allowed` rows) is about an English question: its best
+def covers_english(index, dense, bm25, thresholds: Thresholds, question: str, allowed: Filter | None) -> bool:
+    """Whether anything in the index (or what `allowed` admits) is about an English question: its best
     passage by the dense model reaches the model's threshold, or one passage holds most of its
     terms. Judged by what the question is about: "What did Putin say about ..." is close to
     anything Putin said, and "What did the President say" to every press conference."""
     question = topic(question)
-    best = dense.search(question, 1, allowed)
-    if best and best[0].score >= thresholds.abstain_below:
+    best = dense.best(question, allowed)
+    if best is not None and best.score >= thresholds.abstain_below:
         return True
-    lexical = bm25.search(question, 1, allowed)
-    if not lexical:
+    lexical = bm25.best(question, allowed)
+    if lexical is None:
         return False
-    row = index.rows[lexical[0].passage.passage_id]
+    row = index.rows[lexical.passage.passage_id]
     return index.lexical.matched_share(question, row) >= LEXICAL_COVERAGE
 
 
-def covers_foreign(retriever, question: str, allowed: np.ndarray | None) -> bool:
+def covers_foreign(retriever, question: str, allowed: Filter | None) -> bool:
     """The same for a question in another script, by e5's own threshold."""
-    best = retriever.search(question, 1, allowed)
-    return bool(best) and best[0].score >= MULTILINGUAL_THRESHOLDS.abstain_below
+    best = retriever.best(question, allowed)
+    return best is not None and best.score >= MULTILINGUAL_THRESHOLDS.abstain_below

@@ -9,8 +9,6 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import numpy as np
-
 from qa.answer.answers import Answer, clean_question
 from qa.answer.asked import AskedBefore
 from qa.answer.cards import CardMaker
@@ -27,10 +25,10 @@ from qa.answer.retrievers import (
     Retriever,
     make_retriever,
 )
-from qa.documents import Hit, QAError
+from qa.documents import Filter, Hit, QAError
 from qa.embed.embedders import Embedder, get_embedder
 from qa.embed.multilingual import E5, is_foreign
-from qa.store import Index, load, staleness
+from qa.store import Snapshot, load, staleness
 
 DEFAULT_K = 5
 # Cards are made from this many of the best passages (or 3k), so that k cards can be filled from
@@ -40,7 +38,7 @@ CANDIDATES = 20
 
 class Engine:
     def __init__(
-        self, index: Index, embedder: Embedder, reranker: CrossEncoderReranker | None = None
+        self, index: Snapshot, embedder: Embedder, reranker: CrossEncoderReranker | None = None
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -48,7 +46,7 @@ class Engine:
         self.dense = DenseRetriever(index, embedder)
         self.bm25 = BM25Retriever(index)
         self._retrievers: dict[str, Retriever] = {}
-        self.multilingual = MultilingualRetriever(index, E5()) if index.multilingual is not None else None
+        self.multilingual = MultilingualRetriever(index, E5()) if index.multilingual else None
         self.thresholds = english_thresholds(embedder)
         self.cards = CardMaker(index, self.dense, self.multilingual, self.thresholds)
         self.asked_before = AskedBefore(index).rows  # the rows answering a question asked again
@@ -102,8 +100,8 @@ class Engine:
         foreign = self.multilingual is not None and mode != "bm25" and is_foreign(question)
         return "multilingual" if foreign else "english"
 
-    def covers(self, question: str, allowed: np.ndarray | None = None, route: str | None = None) -> bool:
-        """Whether anything in the index (or its `allowed` rows) is about the question; else the
+    def covers(self, question: str, allowed: Filter | None = None, route: str | None = None) -> bool:
+        """Whether anything in the index (or what `allowed` admits) is about the question; else the
         answer abstains. Each route judges by its own model's threshold (qa/answer/coverage.py)."""
         if (route or self.route(question)) == "multilingual":
             return covers_foreign(self.multilingual, question, allowed)
@@ -127,20 +125,21 @@ class Engine:
             raise QAError(f"k must be at least 1, not {k}")
         self._check(mode)
         route = self.route(question, mode)
-        allowed = self.index.rows_where(doc_ids, speakers)
+        allowed = Filter.of(doc_ids, speakers)
         # a question an interviewer asked, asked again: its answer, whoever the question names
         asked = self.asked_before(question, allowed) if route == "english" else ()
         named = self.named_speakers(question) if speakers is None and not asked else ()
-        theirs = self.index.rows_where(doc_ids, set(named)) if named else None
+        theirs = Filter.of(doc_ids, named) if named else None
         # "What did Obama say about Congress?": that person's words first, if they cover it
-        if theirs is not None and len(theirs) and self.covers(question, theirs, route):
+        if theirs is not None and self.index.matches(theirs) and self.covers(question, theirs, route):
             allowed = theirs
         else:
             named = ()
-        if not asked and not named and not self.covers(question, allowed, route):
-            return Answer(question, True, (), (), route)
         retriever = self._foreign() if route == "multilingual" else self._english(mode)
         hits = retriever.search(question, max(CANDIDATES, 3 * k), allowed)
+        # judged after the search, from the lists it ranked (the retrievers keep them)
+        if not asked and not named and not self.covers(question, allowed, route):
+            return Answer(question, True, (), (), route)
         if asked:  # the answers to the question as it was asked lead, whatever else scored
             found = {hit.passage.passage_id: hit for hit in hits}
             theirs = [self.index.passages[r] for r in asked]

@@ -9,9 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-
-from qa.documents import Hit, QAError
+from qa.documents import Filter, Hit, QAError
 
 RERANK_DEPTH = 20  # passages the cross-encoder rescores; it costs one forward pass each
 
@@ -44,7 +42,7 @@ class RerankingRetriever:
     def __init__(self, base, reranker: CrossEncoderReranker, depth: int = RERANK_DEPTH) -> None:
         self.base, self.reranker, self.depth = base, reranker, depth
 
-    def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
+    def search(self, question: str, k: int, allowed: Filter | None = None) -> list[Hit]:
         hits = self.base.search(question, max(self.depth, k), allowed)
         scores = self.reranker.scores(question, [h.passage.text for h in hits])
         order = sorted(range(len(hits)), key=lambda i: -scores[i])[:k]

@@ -12,10 +12,10 @@ from typing import Protocol
 import numpy as np
 
 from qa.answer import lexical as lexicon
-from qa.documents import Hit
+from qa.documents import Filter, Hit
 from qa.embed.embedders import Embedder
 from qa.embed.multilingual import E5, is_foreign
-from qa.store import Index
+from qa.store import Snapshot
 
 MODES = ("dense", "bm25", "hybrid", "hybrid-rrf")
 DEFAULT_MODE = "hybrid"
@@ -25,8 +25,8 @@ RRF_K = 60  # the constant of Cormack et al. (2009): rank r scores 1 / (60 + r)
 
 
 class Retriever(Protocol):
-    def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
-        """The k best passages; only from these passage rows when `allowed` is given."""
+    def search(self, question: str, k: int, allowed: Filter | None = None) -> list[Hit]:
+        """The k best passages; only those the filter admits when `allowed` is given."""
         ...
 
 
@@ -50,19 +50,39 @@ class LastQuestion:
         self._last = None
 
 
-def hits_from(index: Index, rows: np.ndarray, scores: np.ndarray, k: int) -> list[Hit]:
+class RemembersLast:
+    """A retriever that keeps its last search: the engine judges whether the archive covers a
+    question from the very list its answer is ranked from (qa/answer/coverage.py), not a second
+    search."""
+
+    _last: tuple[str, Filter | None, list[Hit]] | None = None
+
+    def _keep(self, question: str, allowed: Filter | None, hits: list[Hit]) -> list[Hit]:
+        self._last = (question, allowed, hits)
+        return hits
+
+    def best(self, question: str, allowed: Filter | None = None) -> Hit | None:
+        """The best hit for the question: from the last search when that was this question within
+        the same filter (read once: the app answers several people at once, from threads)."""
+        last = self._last
+        if last is None or last[0] != question or last[1] != allowed:
+            last = (question, allowed, self.search(question, 1, allowed))
+        return last[2][0] if last[2] else None
+
+
+def hits_from(index: Snapshot, rows: np.ndarray, scores: np.ndarray, k: int) -> list[Hit]:
     """The k best of these passage rows by score, as ranked hits."""
     order = np.argsort(-scores, kind="stable")[: max(k, 0)]
     return [Hit(index.passages[rows[i]], float(scores[i]), rank) for rank, i in enumerate(order, start=1)]
 
 
-class DenseRetriever:
+class DenseRetriever(RemembersLast):
     """FAISS finds candidates by passage (and interviewer question); each passage's best sentence
     then adds its evidence. The score is the weighted mean of the cosines (see qa/embed/vectors.py)."""
 
     min_candidates = 100
 
-    def __init__(self, index: Index, embedder: Embedder) -> None:
+    def __init__(self, index: Snapshot, embedder: Embedder) -> None:
         import faiss
 
         # FAISS and torch each start a thread pool; on a small machine they fight over the cores.
@@ -77,25 +97,24 @@ class DenseRetriever:
         """The dense score of these passage rows, whatever retriever found them."""
         index, rows = self.index, np.asarray(rows, dtype=np.int64)
         vector = self.encode_question(question)
-        passage = index.faiss_index.reconstruct_batch(rows) @ vector[0]
+        passage = index.passage_vectors(rows) @ vector[0]
         sentence = index.sentence_scores(vector[0], rows)
         return (passage + index.scoring.sentence_weight * sentence) / index.scoring.total
 
-    def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
+    def search(self, question: str, k: int, allowed: Filter | None = None) -> list[Hit]:
         index = self.index
         vector = self.encode_question(question)
         candidates = max(self.min_candidates, 10 * k)
         scores, rows = index.dense_top(vector, candidates, allowed)
         sentence = index.sentence_scores(vector[0], rows)
-        return hits_from(
-            index, rows, (scores + index.scoring.sentence_weight * sentence) / index.scoring.total, k
-        )
+        combined = (scores + index.scoring.sentence_weight * sentence) / index.scoring.total
+        return self._keep(question, allowed, hits_from(index, rows, combined, k))
 
 
-class BM25Retriever:
+class BM25Retriever(RemembersLast):
     """Okapi BM25 over the passage text; passages sharing no word with the question are not hits."""
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Snapshot) -> None:
         self.index = index
 
     def terms_shared(self, question: str, hits: list[Hit]) -> tuple[np.ndarray, int]:
@@ -103,9 +122,9 @@ class BM25Retriever:
         rows = np.array([self.index.rows[hit.passage.passage_id] for hit in hits], dtype=np.int64)
         return self.index.lexical.matched_terms(question, rows)
 
-    def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
+    def search(self, question: str, k: int, allowed: Filter | None = None) -> list[Hit]:
         scores, rows = self.index.bm25_top(question, k, allowed)
-        return hits_from(self.index, rows, scores, k)
+        return self._keep(question, allowed, hits_from(self.index, rows, scores, k))
 
 
 class HybridRetriever:
@@ -121,7 +140,7 @@ class HybridRetriever:
         self.dense, self.lexical = dense, lexical
         self.fusion, self.dense_weight = fusion, dense_weight
 
-    def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
+    def search(self, question: str, k: int, allowed: Filter | None = None) -> list[Hit]:
         depth = max(self.depth, k)
         lists = (self.dense.search(question, depth, allowed), self.lexical.search(question, depth, allowed))
         weights = (self.dense_weight, 1.0 - self.dense_weight)
@@ -160,22 +179,22 @@ class HybridRetriever:
         return [(hit.score - bottom) / (top - bottom) for hit in hits]
 
 
-class MultilingualRetriever:
+class MultilingualRetriever(RemembersLast):
     """Search over the index's e5 passage vectors (exact up to the folder's FLAT_UP_TO passages, an
     HNSW graph past it; Milvus's own index on a Milvus archive)."""
 
-    def __init__(self, index: Index, model: E5) -> None:
+    def __init__(self, index: Snapshot, model: E5) -> None:
         self.index = index
         self.model = model
         self.encode_question = LastQuestion(model.encode_query)
 
     def scores_of(self, question: str, rows: np.ndarray) -> np.ndarray:
-        return self.index.multilingual.reconstruct_batch(rows) @ self.encode_question(question)[0]
+        return self.index.multilingual_vectors(rows) @ self.encode_question(question)[0]
 
-    def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
+    def search(self, question: str, k: int, allowed: Filter | None = None) -> list[Hit]:
         vector = self.encode_question(question)
         scores, rows = self.index.multilingual_top(vector, k, allowed)
-        return hits_from(self.index, rows, scores, k)
+        return self._keep(question, allowed, hits_from(self.index, rows, scores, k))
 
 
 class LanguageRouter:
@@ -184,7 +203,7 @@ class LanguageRouter:
     def __init__(self, english: Retriever, foreign: MultilingualRetriever) -> None:
         self.english, self.foreign = english, foreign
 
-    def search(self, question: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
+    def search(self, question: str, k: int, allowed: Filter | None = None) -> list[Hit]:
         return (self.foreign if is_foreign(question) else self.english).search(question, k, allowed)
 
 

@@ -167,7 +167,8 @@ class E5Model:
         """Normalised vectors of `prefix + text`; `progress` is told (texts done, texts in all)."""
         import torch
 
-        from qa.embed.embedders import autocast, normalise
+        from qa.embed.embedders import normalise
+        from qa.embed.model_folder import autocast
 
         width = self.file.positions - 2
         windows = []  # (text, token ids) of every window of every text

@@ -13,12 +13,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa.documents import INTERVIEWEE, Document, Passage, QAError, Turn
+from qa.documents import INTERVIEWEE, Document, Filter, Passage, QAError, Turn
 from qa.embed.embedders import Embedder
 from qa.evaluate.evaluation import Qrels, Run
 from qa.ingest.chunking import passages_for
 from qa.ingest.parsing import paragraphs
-from qa.store import Index, Settings, at, staleness
+from qa.store import Settings, Snapshot, at, staleness
 
 if TYPE_CHECKING:
     from qa.answer.engine import Engine
@@ -78,7 +78,7 @@ def select_queries(collection: Collection, where: str | None) -> Collection:
 
 def collection_index(
     collection: Collection, index_dir: Path, embedder: Embedder, progress: bool = False
-) -> Index:
+) -> Snapshot:
     """The collection's index at index_dir, built unless a current one is already there."""
     corpus_file = collection.folder / "corpus.jsonl"
     corpus = {
@@ -121,7 +121,7 @@ def collection_run(
         allowed = None
         if scope:
             value = query.get(scope)
-            allowed = engine.index.rows_of(d for d, f in collection.fields.items() if f.get(scope) == value)
+            allowed = Filter.of(d for d, f in collection.fields.items() if f.get(scope) == value)
         documents: dict[str, float] = {}
         for hit in retriever.search(query["text"], depth, allowed):
             doc_id = hit.passage.doc_id

@@ -106,7 +106,7 @@ def qrels_for(questions: list[EvalQuestion], passages: tuple[Passage, ...] | lis
 
 
 def retrieve(retriever: Retriever, questions: list[EvalQuestion], k: int, allowed=None) -> Run:
-    """Each question's top k passages (of the `allowed` rows only, when given)."""
+    """Each question's top k passages (of those the filter `allowed` admits, when given)."""
     return {
         q.qid: {h.passage.passage_id: h.score for h in retriever.search(q.question, k, allowed)}
         for q in questions

@@ -6,7 +6,7 @@ outside this package asks which.
 A store answers the same questions and takes the same writes:
 
     store = at(target)
-    store.exists(), store.open() -> Index       the archive to search (each store's reader)
+    store.exists(), store.open() -> Snapshot    the archive to search (qa/store/snapshot.py)
     store.recordings, store.lock_dir             where its recordings and its write lock live
     store.settings_now(), store.cached(model)    read without the lock: how a writer embeds ahead
     with store.changing() as archive:            the write lock (writers queue, qa/locks.py)
@@ -17,6 +17,7 @@ A store answers the same questions and takes the same writes:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -26,8 +27,6 @@ from qa.store.folder import (
     FORMAT,
     MANIFEST,
     Index,
-    build_from,
-    corpus_passages,
     default_index_dir,
     documents_of,
     faiss_search,
@@ -36,7 +35,9 @@ from qa.store.folder import (
     vector_index,
 )
 from qa.store.folder_store import FolderStore
+from qa.store.folder_write import build_from, corpus_passages
 from qa.store.settings import ARCHIVE, DEFAULT_LEXICAL, DEFAULT_SCORING, Settings, Written
+from qa.store.snapshot import Snapshot
 
 __all__ = [
     "ARCHIVE",
@@ -48,6 +49,7 @@ __all__ = [
     "MANIFEST",
     "Index",
     "Settings",
+    "Snapshot",
     "Written",
     "at",
     "build",
@@ -61,6 +63,7 @@ __all__ = [
     "model_record",
     "recordings_folder",
     "recover",
+    "side_target",
     "staleness",
     "target_from",
     "vector_index",
@@ -95,7 +98,17 @@ def target_from(store: str | None, index: Path | None, milvus_uri: str | None):
     return index or default_index_dir()
 
 
-def load(target) -> Index:
+def side_target(store: str | None, index: Path | None, milvus_uri: str | None, name: str):
+    """Where a side index (a BEIR collection `qa eval --beir` scores) is kept: in Milvus beside
+    the archive the options name, in collections called `name`; in the folder `--index` names; or
+    None, for a throwaway folder (never the default index folder)."""
+    target = target_from(store, index, milvus_uri)
+    if isinstance(target, str | os.PathLike):
+        return index
+    return dataclasses.replace(target, name=name)
+
+
+def load(target) -> Snapshot:
     """The archive to search, every part checked; QAError says what to do."""
     return at(target).open()
 

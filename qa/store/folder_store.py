@@ -16,16 +16,8 @@ from qa.ingest import recordings
 from qa.ingest.chunking import passages_for
 from qa.ingest.parsing import parse_turns
 from qa.locks import writing
-from qa.store.folder import (
-    MANIFEST,
-    Index,
-    _build,
-    build_from,
-    corpus_passages,
-    documents_of,
-    load,
-    recover,
-)
+from qa.store.folder import MANIFEST, Index, documents_of, load, recover
+from qa.store.folder_write import _build, build_from, corpus_passages
 from qa.store.settings import Settings, archive_corpus, in_order
 
 
@@ -128,7 +120,7 @@ class _FolderChange:
 
 
 def _written(folder, documents, passages, settings: Settings, corpus, progress, media=None, ahead=None):
-    """The index at folder rewritten with these interviews and passages (qa.store.folder.build_from),
+    """The index at folder rewritten with these interviews and passages (qa.store.folder_write.build_from),
     with these settings; `media` and `ahead` as build_from takes them."""
     return build_from(
         documents,

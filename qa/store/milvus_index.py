@@ -1,18 +1,21 @@
-"""An archive in Milvus read as an Index (qa/store/folder.py): the passage catalogue and term counts in
-memory, as the folder's; the vectors, and every search, in Milvus (qa/store/milvus.py)."""
+"""An archive in Milvus read as a Snapshot (qa/store/snapshot.py), a peer of the folder's Index: the
+passage catalogue and term counts in memory, as the folder's; the vectors, and every search, in Milvus
+(qa/store/milvus.py)."""
 
 from __future__ import annotations
 
 import json
 import weakref
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from qa.answer.lexical import Lexical, LexicalSettings
-from qa.documents import Passage, QAError
+from qa.documents import Filter, Passage, QAError
 from qa.embed.vectors import Scoring
-from qa.store.folder import FORMAT, Index, _rows_by
+from qa.ingest import recordings
+from qa.store.folder import FORMAT
 from qa.store.milvus import (
     E5_DIMS,
     FETCH_SENTENCES_UP_TO,
@@ -28,33 +31,25 @@ from qa.store.milvus import (
     lock_dir,
     one_of,
 )
+from qa.store.snapshot import Snapshot, looked_up
 
 _FIELDS = ("passage_id", "doc_id", "turn_index", "chunk", "speaker", "in_answer_to", "text", "start", "end")
 
 
-class Selection(np.ndarray):
-    """Passage rows that also say, as a Milvus filter expression, which rows they are."""
-
-    expression: str | None = None
-
-    def __array_finalize__(self, obj) -> None:
-        self.expression = None  # a slice or a copy is plain rows again
-
-
-def _selection(rows: np.ndarray, expression: str) -> Selection:
-    selected = np.asarray(rows, dtype=np.int64).view(Selection)
-    selected.expression = expression
-    return selected
-
-
 @dataclass(frozen=True)
-class MilvusIndex(Index):
-    """An Index whose searches and vectors are in Milvus (see the module's docstring)."""
+class MilvusIndex(Snapshot):
+    """A Snapshot whose searches and vectors are in Milvus (see the module's docstring)."""
 
-    where: Location | None = None
-    client: object = None
-    collections: dict | None = None
-    _release: object = None
+    where: Location
+    client: object
+    collections: dict
+    sentence_starts: np.ndarray  # passage i's sentences are its own i#0, i#1, ... (their count here)
+    _release: object
+
+    @property
+    def folder(self) -> Path:
+        """The archive's local folder (votes, locks, recordings), as an index folder is its own."""
+        return self.where.state_dir
 
     @property
     def target(self) -> Location:
@@ -79,24 +74,18 @@ class MilvusIndex(Index):
             parts.setdefault(row["doc_id"], []).append((row["part"], row["text"]))
         return {doc_id: "".join(text for _, text in sorted(own)) for doc_id, own in parts.items()}
 
-    def rows_where(self, doc_ids=None, speakers=None):
-        rows = super().rows_where(doc_ids, speakers)
-        if rows is None:
-            return None
-        clauses = [one_of("doc_id", sorted(doc_ids))] if doc_ids is not None else []
-        clauses += [one_of("speaker", sorted(speakers))] if speakers is not None else []
-        return _selection(rows, " and ".join(clauses))
-
-    def _filter(self, allowed) -> str | None:
-        if allowed is None:
+    def _filter(self, where: Filter | None) -> str | None:
+        """The filter as a Milvus expression ("": every passage; None: no passage)."""
+        if where is None:
             return ""
-        if len(allowed) == 0:
+        if not self.matches(where):
             return None
-        expression = getattr(allowed, "expression", None)
-        return expression or one_of("passage_id", [self.passages[r].passage_id for r in allowed])
+        clauses = [one_of("doc_id", sorted(where.doc_ids))] if where.doc_ids is not None else []
+        clauses += [one_of("speaker", sorted(where.speakers))] if where.speakers is not None else []
+        return " and ".join(clauses)
 
-    def _search(self, field: str, data, k: int, allowed, params: dict):
-        expression = self._filter(allowed)
+    def _search(self, field: str, data, k: int, where: Filter | None, params: dict):
+        expression = self._filter(where)
         if expression is None or k <= 0:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         found = self._call(
@@ -119,11 +108,43 @@ class MilvusIndex(Index):
             np.array([row for _, row in ranked], dtype=np.int64),
         )
 
-    def dense_top(self, vector, k, allowed):
-        return self._search("vector", [vector[0].tolist()], k, allowed, {"metric_type": "IP"})
+    def dense_top(self, vector, k, where):
+        return self._search("vector", [vector[0].tolist()], k, where, {"metric_type": "IP"})
 
-    def multilingual_top(self, vector, k, allowed):
-        return self._search("e5", [vector[0].tolist()], k, allowed, {"metric_type": "IP"})
+    def multilingual_top(self, vector, k, where):
+        return self._search("e5", [vector[0].tolist()], k, where, {"metric_type": "IP"})
+
+    def passage_vectors(self, rows) -> np.ndarray:
+        return self._vectors("vector", int(self.manifest["embedder"]["dims"]), rows)
+
+    def multilingual_vectors(self, rows) -> np.ndarray:
+        return self._vectors("e5", E5_DIMS, rows)
+
+    def _vectors(self, field: str, dims: int, rows) -> np.ndarray:
+        ids = [self.passages[int(r)].passage_id for r in rows]
+        return self._call(_fetched, self.client, self.collections["passages"], ids, field, dims)
+
+    def _sentence_vectors(self, rows) -> list[np.ndarray]:
+        """Each of these passages' sentence vectors, in the order of the rows."""
+        starts, dims = self.sentence_starts, int(self.manifest["embedder"]["dims"])
+        counts = [int(starts[r + 1] - starts[r]) for r in rows]
+        ids = [
+            f"{self.passages[r].passage_id}#{i}"
+            for r, count in zip(rows, counts, strict=True)
+            for i in range(count)
+        ]
+        found = self._call(_fetched, self.client, self.collections["sentences"], ids, "vector", dims)
+        ends = np.cumsum(counts, dtype=np.int64)
+        return [found[end - count : end] for end, count in zip(ends.tolist(), counts, strict=True)]
+
+    def turn(self, doc_id: str, turn_index: int) -> list[tuple[Passage, np.ndarray]]:
+        rows = self.turn_rows(doc_id, turn_index)
+        return list(zip([self.passages[r] for r in rows], self._sentence_vectors(rows), strict=True))
+
+    def recording(self, doc_id: str) -> Path | None:
+        """As the folder's, from the recordings kept in the archive's local state folder."""
+        name = self.documents.get(doc_id, {}).get("recording", "")
+        return recordings.stored(self.folder / recordings.FOLDER, str(name))
 
     def _call(self, method, *args, **kwargs):
         """A call to Milvus; its failure (a server gone, a timeout) as one line for the user."""
@@ -139,7 +160,8 @@ class MilvusIndex(Index):
         sentences) on Milvus Lite: 100 passages 35 ms fetched against 67 ms grouped, 1,000
         passages 88 ms grouped against about 900 ms fetched."""
         if len(rows) <= FETCH_SENTENCES_UP_TO:
-            return super().sentence_scores(vector, rows)
+            own = self._sentence_vectors([int(r) for r in rows])
+            return np.array([float(np.max(v @ vector)) if len(v) else 0.0 for v in own], dtype=np.float32)
         ids = [self.passages[int(r)].passage_id for r in rows]
         found = self._call(
             self.client.search,
@@ -155,44 +177,11 @@ class MilvusIndex(Index):
         best = {hit["entity"]["passage_id"]: hit["distance"] for hit in found}
         return np.array([best.get(i, 0.0) for i in ids], dtype=np.float32)
 
-    def bm25_top(self, question, k, allowed):
+    def bm25_top(self, question, k, where):
         terms = self.lexical.terms(question)  # each once, as the folder's BM25 counts them
         if not terms:  # only stopwords: nothing to match
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        return self._search("sparse", [" ".join(terms)], k, allowed, {"metric_type": "BM25"})
-
-
-class _Vectors:
-    """One vector field of the passages collection, read by row (FAISS's reconstruct_batch)."""
-
-    def __init__(self, index_ref, field: str, dims: int) -> None:
-        self._index, self.field, self.d = index_ref, field, dims
-        self.ntotal = 0
-
-    def reconstruct_batch(self, rows) -> np.ndarray:
-        index = self._index()
-        ids = [index.passages[int(r)].passage_id for r in rows]
-        return index._call(_fetched, index.client, index.collections["passages"], ids, self.field, self.d)
-
-
-class _Sentences:
-    """The sentence vectors, read by global sentence row as the folder's memory-mapped array is."""
-
-    def __init__(self, index_ref, dims: int, starts: np.ndarray) -> None:
-        self._index, self._starts = index_ref, starts
-        self.shape = (int(starts[-1]), dims)
-
-    def __getitem__(self, rows) -> np.ndarray:
-        rows = np.asarray(rows, dtype=np.int64)
-        index = self._index()
-        owners = np.searchsorted(self._starts, rows, side="right") - 1
-        ids = [
-            f"{index.passages[owner].passage_id}#{row - self._starts[owner]}"
-            for owner, row in zip(owners.tolist(), rows.tolist(), strict=True)
-        ]
-        return index._call(
-            _fetched, index.client, index.collections["sentences"], ids, "vector", self.shape[1]
-        )
+        return self._search("sparse", [" ".join(terms)], k, where, {"metric_type": "BM25"})
 
 
 def _fetched(client, collection: str, ids: list[str], field: str, dims: int) -> np.ndarray:
@@ -269,35 +258,20 @@ def _load(where: Location, connection: _Connection) -> MilvusIndex:
         "passage_count": len(passages),
         "embedded": {"encoded": written["encoded"], "reused": 0},
     }
-    holder: dict = {}
-    ref = lambda: holder["index"]  # noqa: E731 (the vector readers reach their index without a cycle)
-    vectors = _Vectors(ref, "vector", dims)
-    vectors.ntotal = len(passages)
-    multilingual = None
-    if manifest.get("multilingual"):
-        multilingual = _Vectors(ref, "e5", E5_DIMS)
-        multilingual.ntotal = len(passages)
     lock_dir(where)
     index = MilvusIndex(
-        where.state_dir,
-        manifest,
-        passages,
-        documents,
-        vectors,
-        Scoring(**manifest["scoring"]),
-        _Sentences(ref, dims, starts),
-        starts,
-        Lexical.build([p.text for p in passages] or [""], lexical_settings),
-        multilingual,
-        _rows_by(passages, "doc_id"),
-        _rows_by(passages, "speaker"),
-        {p.passage_id: row for row, p in enumerate(passages)},
-        where,
-        client,
-        names,
-        _Releaser(connection),
+        manifest=manifest,
+        passages=passages,
+        documents=documents,
+        scoring=Scoring(**manifest["scoring"]),
+        lexical=Lexical.build([p.text for p in passages] or [""], lexical_settings),
+        **looked_up(passages),
+        where=where,
+        client=client,
+        collections=names,
+        sentence_starts=starts,
+        _release=_Releaser(connection),
     )
-    holder["index"] = index
     weakref.finalize(index, index._release)
     return index
 

@@ -61,7 +61,7 @@ class MilvusStore:
 
     def build(self, corpus_dir: Path, settings: Settings, progress: bool = False):
         from qa.ingest.corpus import load_corpus
-        from qa.store.folder import corpus_record, with_recordings
+        from qa.store.folder_write import corpus_record, with_recordings
 
         documents, media = with_recordings(load_corpus(corpus_dir))
         corpus = corpus_record(corpus_dir, documents)

@@ -17,6 +17,7 @@ from qa.answer.lexical import Lexical
 from qa.documents import Document, Passage, QAError, text_hash
 from qa.embed.multilingual import E5
 from qa.ingest import recordings
+from qa.store.embedding import embed
 from qa.store.folder import FORMAT, Index, model_record
 from qa.store.milvus import (
     BATCH,
@@ -46,19 +47,11 @@ def _rows(
     """The three collections' rows for these interviews (and their passages, when not the answer
     turns the parser finds, as a BEIR collection's), embedded; texts in `ahead` (vectors by
     qa.embed.cache.cache_name of their model, made before the write lock) are not embedded again."""
-    from qa.embed.cache import CachedEncoder, cache_name
-    from qa.embed.vectors import embed_passages
-    from qa.store.folder import corpus_passages
+    from qa.store.folder_write import corpus_passages
 
-    ahead = ahead or {}
     passages = corpus_passages(documents) if passages is None else passages
-    encoder = CachedEncoder(settings.embedder, {}, ahead.get(cache_name(settings.embedder)))
-    vectors = embed_passages(encoder, passages, settings.scoring, progress=progress)
-    e5 = None  # the e5 vectors, when the archive has them
-    if settings.multilingual and passages:
-        multilingual = E5()
-        cached = CachedEncoder(multilingual, {}, ahead.get(cache_name(multilingual)))
-        e5 = cached.encode([p.text for p in passages], progress=progress)
+    embedded = embed(passages, settings, ahead=ahead, progress=progress)
+    vectors, e5 = embedded.vectors, embedded.e5
     terms = Lexical.tokens([p.text for p in passages], settings.lexical)
     passage_rows, sentence_rows = [], []
     for row, passage in enumerate(passages):
@@ -103,7 +96,7 @@ def _rows(
                     "unused": [0.0, 0.0],
                 }
             )
-    encoded = encoder.encoded + (len(passages) if e5 is not None else 0)
+    encoded = embedded.encoders[0].encoded + (len(passages) if e5 is not None else 0)
     return (passage_rows, sentence_rows, document_rows), encoded
 
 

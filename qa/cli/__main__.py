@@ -1,0 +1,7 @@
+"""`python -m qa.cli`."""
+
+import sys
+
+from qa.cli import main
+
+sys.exit(main())
