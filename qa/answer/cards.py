@@ -9,7 +9,6 @@ import numpy as np
 
 from qa.answer import quotes
 from qa.answer.answers import Card, Source, by_answer_turn, timespan
-from qa.answer.coverage import MULTILINGUAL_THRESHOLDS, Thresholds
 from qa.answer.question_types import NAME, answers_kind, asked_words, capitalised, kinds_held, question_type
 from qa.documents import Hit
 
@@ -22,13 +21,13 @@ LAYOUTS_KEPT = 4096  # answer turns an engine keeps laid out (a few MB)
 class CardMaker:
     """An index's cards: each answer turn laid out once (see Layout) and kept."""
 
-    def __init__(self, index, dense, multilingual, thresholds: Thresholds) -> None:
-        self.index, self.dense, self.multilingual, self.thresholds = index, dense, multilingual, thresholds
+    def __init__(self, index) -> None:
+        self.index = index
         self._layouts: dict[tuple[str, int], Layout] = {}
         self._layout_lock = threading.Lock()
 
     def __call__(
-        self, question: str, hits: list[Hit], k: int, route: str, answers_asked: tuple[int, ...] = ()
+        self, question: str, hits: list[Hit], k: int, route, answers_asked: tuple[int, ...] = ()
     ) -> tuple[Card, ...]:
         """One card per answer turn among the hits (the first k + CARD_SPARE turns): each answer's
         quote and excerpt chosen (see qa/answer/quotes.py), labelled by its best passage's own similarity
@@ -38,7 +37,7 @@ class CardMaker:
         groups = by_answer_turn(hits)[: k + CARD_SPARE]
         layouts = [self._layout(group[0].passage.doc_id, group[0].passage.turn_index) for group in groups]
         held, weights = index.lexical.held(question, [stems for layout in layouts for stems in layout.stems])
-        kind = question_type(question) if route == "english" else None
+        kind = question_type(question) if route.typed else None
         asked = asked_words(question) if kind == NAME else frozenset()
         typed = np.array(
             [
@@ -50,16 +49,11 @@ class CardMaker:
         )
         rows = np.array([self.index.rows[group[0].passage.passage_id] for group in groups], dtype=np.int64)
         vectors = np.concatenate([layout.vectors for layout in layouts])
-        if route == "multilingual":
-            similarity, thresholds = self.multilingual.scores_of(question, rows), MULTILINGUAL_THRESHOLDS
-            # English sentence vectors cannot judge a question in another script: the sentences
-            # closest to what each passage as a whole says (which e5 judged) stand for it
-            meanings = index.passage_vectors(rows)
-            sizes = [len(layout.sentences) for layout in layouts]
-            toward = np.einsum("ij,ij->i", vectors, np.repeat(meanings, sizes, axis=0))
-        else:
-            similarity, thresholds = self.dense.scores_of(question, rows), self.thresholds
-            toward = vectors @ self.dense.encode_question(question)[0]
+        # the route (qa/answer/routes.py) judges each passage and sentence by its own model
+        similarity, toward = route.judge(
+            question, rows, vectors, [len(layout.sentences) for layout in layouts]
+        )
+        thresholds = route.thresholds
         chosen = quotes.choose_quotes(
             [layout.windows for layout in layouts], vectors, toward, held, weights, typed
         )
@@ -85,8 +79,7 @@ class CardMaker:
                 timecode=timespan(document, quote.start, quote.end),
                 hits=_came_from(group, quote, excerpt),
             )
-            # a question in another script is judged by e5 alone: its passages' order stands
-            order = float(own) if route == "multilingual" else score + quotes.PASSAGE_WEIGHT * float(own)
+            order = route.order(score, float(own))
             order += ASKED_FIRST * (int(rows[len(made)]) in answers_asked)
             made.append((order, card))
         made.sort(key=lambda pair: -pair[0])

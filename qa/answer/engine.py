@@ -1,8 +1,9 @@
 """One loaded index with its embedder and retrievers: what the CLI and the app both answer from.
 
-The engine routes a question (English, or e5 for another script), asks whether the archive covers
-it (qa/answer/coverage.py), looks for an interviewer's question it repeats (asked.py) and the
-interviewees it names (named.py), retrieves, and makes the cards (cards.py)."""
+The engine sends a question down its route (qa/answer/routes.py: English, or e5 for another script),
+looks for an interviewer's question it repeats (asked.py) and the interviewees it names (named.py),
+searches once, judges from that search whether the archive covers the question (coverage.py) and
+makes the cards (cards.py)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,18 @@ from pathlib import Path
 from qa.answer.answers import Answer, clean_question
 from qa.answer.asked import AskedBefore
 from qa.answer.cards import CardMaker
-from qa.answer.coverage import covers_english, covers_foreign, english_thresholds
+from qa.answer.coverage import english_thresholds
 from qa.answer.named import SpeakerNames
-from qa.answer.rerank import CrossEncoderReranker, RerankingRetriever
+from qa.answer.rerank import CrossEncoderReranker
 from qa.answer.retrievers import (
     DEFAULT_MODE,
     MODES,
-    BM25Retriever,
     DenseRetriever,
     LanguageRouter,
     MultilingualRetriever,
     Retriever,
-    make_retriever,
 )
+from qa.answer.routes import EnglishRoute, MultilingualRoute, Route
 from qa.documents import Filter, Hit, QAError
 from qa.embed.embedders import Embedder, get_embedder
 from qa.embed.multilingual import E5, is_foreign
@@ -44,11 +44,14 @@ class Engine:
         self.embedder = embedder
         self.reranker = reranker
         self.dense = DenseRetriever(index, embedder)
-        self.bm25 = BM25Retriever(index)
-        self._retrievers: dict[str, Retriever] = {}
-        self.multilingual = MultilingualRetriever(index, E5()) if index.multilingual else None
-        self.thresholds = english_thresholds(embedder)
-        self.cards = CardMaker(index, self.dense, self.multilingual, self.thresholds)
+        self.english = EnglishRoute(index, self.dense, english_thresholds(embedder), reranker)
+        self.foreign = (
+            MultilingualRoute(index, MultilingualRetriever(index, E5()), reranker)
+            if index.multilingual
+            else None
+        )
+        self._routers: dict[str, Retriever] = {}
+        self.cards = CardMaker(index)
         self.asked_before = AskedBefore(index).rows  # the rows answering a question asked again
         self.named_speakers = SpeakerNames(index)  # the interviewees a question names
         self.passage_ids = index.rows.keys()
@@ -66,46 +69,27 @@ class Engine:
     def retriever(self, mode: str = DEFAULT_MODE) -> Retriever:
         """The retriever for a mode that routes each question by its script (what eval runs use)."""
         self._check(mode)
-        if mode not in self._retrievers:
-            retriever = self._english(mode)
-            if self.multilingual and mode != "bm25":  # bm25 is asked for words, not meaning
-                retriever = LanguageRouter(retriever, self._foreign())
-            self._retrievers[mode] = retriever
-        return self._retrievers[mode]
+        english = self.english.retriever(mode)
+        if self.foreign is None or mode == "bm25":  # bm25 is asked for words, not meaning
+            return english
+        if mode not in self._routers:
+            self._routers[mode] = LanguageRouter(english, self.foreign.retriever(mode))
+        return self._routers[mode]
 
     def _check(self, mode: str) -> None:
         if mode not in MODES:
             raise QAError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
 
-    def _english(self, mode: str) -> Retriever:
-        key = f"english:{mode}"
-        if key not in self._retrievers:
-            retriever = make_retriever(mode, self.dense, self.bm25)
-            self._retrievers[key] = (
-                RerankingRetriever(retriever, self.reranker) if self.reranker else retriever
-            )
-        return self._retrievers[key]
+    def route(self, question: str, mode: str = DEFAULT_MODE) -> Route:
+        """The multilingual route for a question in another script when the index has e5 vectors
+        (bm25 mode excepted: it is asked for words, not meaning), else the English one."""
+        foreign = self.foreign is not None and mode != "bm25" and is_foreign(question)
+        return self.foreign if foreign else self.english
 
-    def _foreign(self) -> Retriever:
-        if "foreign" not in self._retrievers:
-            retriever = self.multilingual
-            self._retrievers["foreign"] = (
-                RerankingRetriever(retriever, self.reranker) if self.reranker else retriever
-            )
-        return self._retrievers["foreign"]
-
-    def route(self, question: str, mode: str = DEFAULT_MODE) -> str:
-        """ "multilingual" for a question in another script when the index has e5 vectors (bm25 mode
-        excepted: it is asked for words, not meaning), else "english"."""
-        foreign = self.multilingual is not None and mode != "bm25" and is_foreign(question)
-        return "multilingual" if foreign else "english"
-
-    def covers(self, question: str, allowed: Filter | None = None, route: str | None = None) -> bool:
+    def covers(self, question: str, allowed: Filter | None = None, route: Route | None = None) -> bool:
         """Whether anything in the index (or what `allowed` admits) is about the question; else the
         answer abstains. Each route judges by its own model's threshold (qa/answer/coverage.py)."""
-        if (route or self.route(question)) == "multilingual":
-            return covers_foreign(self.multilingual, question, allowed)
-        return covers_english(self.index, self.dense, self.bm25, self.thresholds, question, allowed)
+        return (route or self.route(question)).covers(question, allowed)
 
     def ask(
         self,
@@ -127,7 +111,7 @@ class Engine:
         route = self.route(question, mode)
         allowed = Filter.of(doc_ids, speakers)
         # a question an interviewer asked, asked again: its answer, whoever the question names
-        asked = self.asked_before(question, allowed) if route == "english" else ()
+        asked = self.asked_before(question, allowed) if route is self.english else ()
         named = self.named_speakers(question) if speakers is None and not asked else ()
         theirs = Filter.of(doc_ids, named) if named else None
         # "What did Obama say about Congress?": that person's words first, if they cover it
@@ -135,11 +119,10 @@ class Engine:
             allowed = theirs
         else:
             named = ()
-        retriever = self._foreign() if route == "multilingual" else self._english(mode)
-        hits = retriever.search(question, max(CANDIDATES, 3 * k), allowed)
+        hits = route.retriever(mode).search(question, max(CANDIDATES, 3 * k), allowed)
         # judged after the search, from the lists it ranked (the retrievers keep them)
         if not asked and not named and not self.covers(question, allowed, route):
-            return Answer(question, True, (), (), route)
+            return Answer(question, True, (), (), route.name)
         if asked:  # the answers to the question as it was asked lead, whatever else scored
             found = {hit.passage.passage_id: hit for hit in hits}
             theirs = [self.index.passages[r] for r in asked]
@@ -149,9 +132,9 @@ class Engine:
                 h for h in hits if h.passage.passage_id not in ids
             ]
         if not hits:
-            return Answer(question, True, (), (), route)
+            return Answer(question, True, (), (), route.name)
         cards = self.cards(question, hits, k, route, asked)
-        return Answer(question, False, tuple(hits[:k]), cards, route, named)
+        return Answer(question, False, tuple(hits[:k]), cards, route.name, named)
 
 
 class LiveEngine:
