@@ -25,6 +25,7 @@ from qa.ingest.parsing import is_unlabelled, parse_turns, roles_uncertain
 from qa.locks import check_writable
 from qa.store import DEFAULT_SCORING, Settings, Snapshot, Written, at
 from qa.store.embedding import embed
+from qa.store.snapshot import Interview
 
 REPLACE_NOTE = (
     "an interview named {doc_id} is already in the archive; to replace it, add the file again with"
@@ -277,15 +278,14 @@ def listing(index: Snapshot) -> list[dict]:
     """One row per interview: id, title, format, passages, speakers (interviewees quoted)."""
     rows = []
     for doc_id, record in sorted(index.documents.items()):
-        rows_of = index.doc_rows.get(doc_id, ())
-        speakers = sorted({index.passages[r].speaker for r in rows_of})
+        own = index.interviews.get(doc_id, Interview(0, ()))
         rows.append(
             {
                 "doc_id": doc_id,
                 "title": record.get("title", ""),
                 "format": record.get("format", "text"),
-                "passages": len(rows_of),
-                "speakers": speakers,
+                "passages": own.passages,
+                "speakers": sorted(own.speakers),
                 "published": record.get("published", ""),
                 "path": record.get("path", ""),
                 "recording": record.get("recording", ""),  # its file in the archive, if it has one

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -154,13 +155,13 @@ def test_add_and_remove_write_only_that_interviews_rows(tiny_corpus, tmp_path, h
     index, outcomes = add(where, [interview(tmp_path, "bread", "bread", 4)])
     assert [o.status for o in outcomes] == ["added"] and sorted(index.documents) == ["bread", "tiny"]
     assert index.manifest["passage_count"] == 6
-    assert len(load_closed(where).doc_rows["bread"]) == 4
+    assert load_closed(where).interviews["bread"].passages == 4
     after = written_by_doc(where)
     assert after["tiny"] == before["tiny"]  # untouched: the same write's rows
     # replaced by a shorter version: none of the four old rows is left behind
     index, outcomes = add(where, [interview(tmp_path, "bread", "bread", 2)], replace_existing=True)
     assert [o.status for o in outcomes] == ["updated"] and index.manifest["passage_count"] == 4
-    assert len(load_closed(where).doc_rows["bread"]) == 2
+    assert load_closed(where).interviews["bread"].passages == 2
     assert written_by_doc(where)["tiny"] == before["tiny"] and len(written_by_doc(where)["bread"]) == 1
     # the same text again is a duplicate, and a name already there needs --replace
     assert add(where, [interview(tmp_path, "bread", "bread", 2)])[1][0].status == "skipped"
@@ -192,12 +193,13 @@ def test_a_failed_build_leaves_the_last_archive_whole(
     assert sorted(index.documents) == ["tiny"]  # the last good archive answers
     index.close()
     with connected(where) as client:  # the failed build's collections are there until the next build
-        assert len([n for n in client.list_collections() if n.startswith(where.name + "_")]) == 7
+        # two generations of passages, sentences, documents and terms, and the meta collection
+        assert len([n for n in client.list_collections() if n.startswith(where.name + "_")]) == 9
     from conftest import KeywordEmbedder
 
     build(tiny_corpus, where, KeywordEmbedder()).close()
     with connected(where) as client:
-        assert len([n for n in client.list_collections() if n.startswith(where.name + "_")]) == 4
+        assert len([n for n in client.list_collections() if n.startswith(where.name + "_")]) == 5
 
 
 def test_a_mismatched_collection_is_refused_with_the_fix(tiny_corpus, where, keyword_embedder, capsys):
@@ -317,3 +319,77 @@ def test_the_bundled_interview_on_milvus_answers_as_the_folder_with_the_real_mod
                     differ.append(question.question)
         on_milvus.index.close()
     assert differ == []
+
+
+HARBOUR = """\
+Question: What happened to the ferries during the winter storms this year?
+
+Lena Holm: We closed the harbour for six weeks.
+
+Question: Where did you go to school?
+
+Lena Holm: The ferries stopped in the winter storms this year, so the buses ran instead.
+"""
+
+
+def test_a_question_asked_again_and_each_word_s_weight_are_the_folder_s_after_adds_and_removes(
+    tiny_corpus, tmp_path, held, keyword_embedder
+):
+    """The reader keeps no catalogue: the passages answering an interviewer's question asked again
+    are found in Milvus by the question's rarest stems (or its very words, for a short one), and a
+    word's idf comes from the terms collection that each write keeps counted."""
+    (tiny_corpus / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+    folder, where = tmp_path / "index", held
+    build(tiny_corpus, folder, keyword_embedder)
+    build(tiny_corpus, where, keyword_embedder).close()
+    for target in (folder, where):
+        written, _ = add(target, [interview(tmp_path, "bread", "bread", 3)])
+        written.close()
+        remove(target, ["tiny"]).close()
+        written, _ = add(target, [interview(tmp_path, "bread", "harbour", 2)], replace_existing=True)
+        written.close()
+    on_folder, on_milvus = Engine(load(folder), keyword_embedder), Engine(load(where), keyword_embedder)
+    try:
+        for question in (
+            "What happened to the ferries during the winter storms this year?",  # asked, word for word
+            "what happened to ferries in the winter storms",  # most of its content words
+            "Where did you go to school?",  # a short one: its very words
+            "Where did you go?",  # too short to match
+            "And the harbour, 1?",
+        ):
+            found = [p.passage_id for p in on_folder.asked_before(question)]
+            assert [p.passage_id for p in on_milvus.asked_before(question)] == found
+            stems = on_folder.index.lexical.content_stems([question, "The harbour was closed in storms."])
+            weights = on_folder.index.lexical.held(question, stems)[1]
+            assert np.allclose(on_milvus.index.lexical.held(question, stems)[1], weights, atol=1e-5)
+            if found:  # its answer is the first card (the rest tie here, in each store's order)
+                first = on_folder.ask(question, 2).cards[0]
+                theirs = on_milvus.ask(question, 2).cards[0]
+                assert (
+                    replace(theirs, hits=()) == replace(first, hits=()) and first.passage_ids[0] == found[0]
+                )
+        assert [p.passage_id for p in on_milvus.asked_before(HARBOUR.splitlines()[0][10:])] == ["harbour:1:0"]
+        assert on_milvus.index.interviews == on_folder.index.interviews
+        assert on_milvus.index.speakers == on_folder.index.speakers == ("Anna Berg", "Lena Holm")
+    finally:
+        on_milvus.index.close()
+
+
+def test_opening_a_milvus_archive_reads_its_interviews_records_not_its_passages(
+    tiny_corpus, held, keyword_embedder, monkeypatch
+):
+    import qa.store.milvus_index as reader
+
+    build(tiny_corpus, held, keyword_embedder).close()
+    read = []
+    real = reader._all
+    monkeypatch.setattr(
+        reader, "_all", lambda client, name, *rest: read.append(name) or real(client, name, *rest)
+    )
+    index = load(held)
+    try:
+        assert [name.rsplit("_", 1)[1] for name in read] == ["documents"]
+        assert index.interviews["tiny"].passages == 2 and index.manifest["passage_count"] == 2
+        assert not hasattr(index, "rows") and "passages" not in vars(index)
+    finally:
+        index.close()

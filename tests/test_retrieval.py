@@ -214,8 +214,9 @@ def test_a_follow_up_is_searched_with_the_question_before_it(message, searched):
 def test_relevance_labels_come_from_each_card_s_own_dense_score(engine):
     hits = engine.retriever("hybrid").search("music summit", 2)
     dense = {h.passage.passage_id: h.score for h in engine.retriever("dense").search("music", 2)}
-    rows = [engine.index.passages.index(h.passage) for h in hits]
-    assert engine.dense.scores_of("music", rows).tolist() == pytest.approx([dense[p] for p in ids(hits)])
+    assert engine.dense.scores_of("music", [h.passage for h in hits]).tolist() == pytest.approx(
+        [dense[p] for p in ids(hits)]
+    )
     # the music answer: (cos 0.447 passage + 0 question + 0.5 x 0.707 sentence) / 1.75 = 0.458,
     # over 0.2 + 0.24; the border answer shares no keyword with "music": 0
     assert dense == pytest.approx({"tiny:3:0": (5**-0.5 + 0.5 * 2**-0.5) / 1.75, "tiny:1:0": 0.0})
@@ -305,7 +306,7 @@ def test_a_question_an_interviewer_asked_gets_the_answer_that_followed_it_first(
     asked = "What happened to the ferries during the winter storms this year?"
     # the second answer repeats the question's words; the first is what was said to it
     assert ids(engine.retriever("hybrid").search(asked, 2))[0] == "harbour:3:0"
-    assert [engine.index.passages[r].passage_id for r in engine.asked_before(asked)] == ["harbour:1:0"]
+    assert [p.passage_id for p in engine.asked_before(asked)] == ["harbour:1:0"]
     answer = engine.ask(asked, 2, "hybrid")
     assert [card.quote.text for card in answer.cards] == [
         "We closed the harbour for six weeks.",

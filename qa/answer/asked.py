@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
+import threading
 
-import numpy as np
-
-from qa.documents import Filter
+from qa.documents import Filter, Passage
 
 # A question that repeats one an interviewer asked ("Asked about X, you said..."): at least this share
 # of its content words are in that question, and the two share at least ASKED_JACCARD of their
@@ -14,51 +14,68 @@ from qa.documents import Filter
 # words ("Why?") match only when they are the same words as a question asked, or its last
 # sentence's, and at least ASKED_SAME_WORDS of them ("Where did you go to school?").
 ASKED_CONTAINED, ASKED_JACCARD, ASKED_MIN_TERMS, ASKED_SAME_WORDS = 0.8, 0.5, 4, 4
+QUESTIONS_KEPT = 100_000  # interviewers' questions an engine keeps laid out
 
 
 def _words_of(text: str) -> str:
     return " ".join(re.findall(r"[\w'’]+", text.lower()))
 
 
-def _asked_words(question: str) -> frozenset[str]:
-    """An interviewer's question as words, whole and its last sentence alone."""
+def asked_forms(question: str) -> tuple[str, str]:
+    """An interviewer's question as words: whole, and its last sentence alone."""
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", question.strip()) if s]
-    return frozenset(_words_of(s) for s in (question, *sentences[-1:]))
+    return _words_of(question), _words_of(sentences[-1] if sentences else question)
+
+
+def _asked_words(question: str) -> frozenset[str]:
+    return frozenset(asked_forms(question))
 
 
 class AskedBefore:
-    """The interviewers' questions of one index, laid out once (on first use) for look-ups."""
+    """The interviewers' questions of one index, each laid out once (as it is first met) for look-ups."""
 
     def __init__(self, index) -> None:
         self.index = index
-        self._questions: list[tuple[frozenset[str], frozenset[str], np.ndarray]] | None = None
+        self._laid_out: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self._lock = threading.Lock()
 
-    def rows(self, question: str, allowed: Filter | None = None) -> tuple[int, ...]:
-        """The rows (of passages `allowed` admits) answering an interviewer's question this one repeats
-        nearly word for word (see ASKED_CONTAINED); () for any other question."""
+    def __call__(self, question: str, allowed: Filter | None = None) -> tuple[Passage, ...]:
+        """The passages (of those `allowed` admits) answering an interviewer's question this one
+        repeats nearly word for word (see ASKED_CONTAINED); () for any other question."""
         terms = self.index.lexical.content_stems([question])[0]
         words = _words_of(question)
         if len(terms) < ASKED_MIN_TERMS and len(words.split()) < ASKED_SAME_WORDS:
             return ()
-        if self._questions is None:
-            by_text: dict[str, list[int]] = {}
-            for row, passage in enumerate(self.index.passages):
-                if passage.in_answer_to:
-                    by_text.setdefault(passage.in_answer_to, []).append(row)
-            stems = self.index.lexical.content_stems(list(by_text))
-            self._questions = [
-                (own, _asked_words(text), np.array(rows))
-                for own, text, rows in zip(stems, by_text, by_text.values(), strict=True)
-            ]
-        if len(terms) < ASKED_MIN_TERMS:  # a short question matches only as the same words
-            matched = [rows for _, same, rows in self._questions if words in same]
-        else:
-            matched = [
-                rows
-                for own, _, rows in self._questions
-                if len(terms & own) >= ASKED_CONTAINED * len(terms)
-                and len(terms & own) >= ASKED_JACCARD * len(terms | own)
-            ]
-        rows = np.concatenate(matched) if matched else np.zeros(0, np.int64)
-        passages = self.index.passages
-        return tuple(int(r) for r in rows if allowed is None or allowed.admits(passages[r]))
+        short = len(terms) < ASKED_MIN_TERMS  # a short question matches only as the same words
+        needed = 0 if short else math.ceil(ASKED_CONTAINED * len(terms))
+        by_text: dict[str, list[Passage]] = {}
+        for passage in self.index.asked_candidates(terms, needed, words):
+            by_text.setdefault(passage.in_answer_to, []).append(passage)
+        laid_out = self._layouts(list(by_text))
+        matched = []
+        for (own, same), passages in zip(laid_out, by_text.values(), strict=True):
+            if short:
+                found = words in same
+            else:
+                found = len(terms & own) >= ASKED_CONTAINED * len(terms)
+                found = found and len(terms & own) >= ASKED_JACCARD * len(terms | own)
+            if found:
+                matched += passages
+        return tuple(p for p in matched if allowed is None or allowed.admits(p))
+
+    def _layouts(self, texts: list[str]) -> list[tuple[frozenset[str], frozenset[str]]]:
+        """Interviewers' questions as their content stems and their words (whole and the last
+        sentence's), each worked out once (the new ones stemmed together)."""
+        known = self._laid_out
+        new = [text for text in texts if text not in known]
+        if new:
+            fresh = zip(self.index.lexical.content_stems(new), map(_asked_words, new), strict=True)
+            with self._lock:  # the app answers several people at once, from threads
+                for text, laid_out in zip(new, fresh, strict=True):
+                    if len(known) >= QUESTIONS_KEPT:
+                        known.pop(next(iter(known)))  # the oldest first
+                    known[text] = laid_out
+        return [known.get(text) or self._layouts_now(text) for text in texts]
+
+    def _layouts_now(self, text: str) -> tuple[frozenset[str], frozenset[str]]:
+        return self.index.lexical.content_stems([text])[0], _asked_words(text)

@@ -10,7 +10,7 @@ import numpy as np
 from qa.answer import quotes
 from qa.answer.answers import Card, Source, by_answer_turn, timespan
 from qa.answer.question_types import NAME, answers_kind, asked_words, capitalised, kinds_held, question_type
-from qa.documents import Hit
+from qa.documents import Hit, Passage
 
 ASKED_FIRST = 10.0  # more than any card's order: an answer to the question as asked comes first
 # Cards are resolved for the first k + CARD_SPARE answers among those passages, then ordered.
@@ -27,7 +27,7 @@ class CardMaker:
         self._layout_lock = threading.Lock()
 
     def __call__(
-        self, question: str, hits: list[Hit], k: int, route, answers_asked: tuple[int, ...] = ()
+        self, question: str, hits: list[Hit], k: int, route, answers_asked: tuple[Passage, ...] = ()
     ) -> tuple[Card, ...]:
         """One card per answer turn among the hits (the first k + CARD_SPARE turns): each answer's
         quote and excerpt chosen (see qa/answer/quotes.py), labelled by its best passage's own similarity
@@ -47,11 +47,12 @@ class CardMaker:
             ],
             dtype=np.float32,
         )
-        rows = np.array([self.index.rows[group[0].passage.passage_id] for group in groups], dtype=np.int64)
+        best = [group[0].passage for group in groups]
+        leading = {p.passage_id for p in answers_asked}
         vectors = np.concatenate([layout.vectors for layout in layouts])
         # the route (qa/answer/routes.py) judges each passage and sentence by its own model
         similarity, toward = route.judge(
-            question, rows, vectors, [len(layout.sentences) for layout in layouts]
+            question, best, vectors, [len(layout.sentences) for layout in layouts]
         )
         thresholds = route.thresholds
         chosen = quotes.choose_quotes(
@@ -80,7 +81,7 @@ class CardMaker:
                 hits=_came_from(group, quote, excerpt),
             )
             order = route.order(score, float(own))
-            order += ASKED_FIRST * (int(rows[len(made)]) in answers_asked)
+            order += ASKED_FIRST * (passage.passage_id in leading)
             made.append((order, card))
         made.sort(key=lambda pair: -pair[0])
         return tuple(

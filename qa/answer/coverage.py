@@ -63,8 +63,8 @@ def covers_english(index, dense, bm25, thresholds: Thresholds, question: str, al
     lexical = bm25.best(question, allowed)
     if lexical is None:
         return False
-    row = index.rows[lexical.passage.passage_id]
-    return index.lexical.matched_share(question, row) >= LEXICAL_COVERAGE
+    held, terms = index.matched_terms(question, [lexical.passage])
+    return terms > 0 and float(held[0]) / terms >= LEXICAL_COVERAGE
 
 
 def covers_foreign(retriever, question: str, allowed: Filter | None) -> bool:

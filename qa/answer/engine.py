@@ -52,9 +52,9 @@ class Engine:
         )
         self._routers: dict[str, Retriever] = {}
         self.cards = CardMaker(index)
-        self.asked_before = AskedBefore(index).rows  # the rows answering a question asked again
+        self.asked_before = AskedBefore(index)  # the passages answering a question asked again
         self.named_speakers = SpeakerNames(index)  # the interviewees a question names
-        self.passage_ids = index.rows.keys()
+        self.passage_ids = PassageIds(index)
 
     @classmethod
     def open(cls, index_dir: Path, reranker: Path | None = None) -> Engine:
@@ -125,9 +125,8 @@ class Engine:
             return Answer(question, True, (), (), route.name)
         if asked:  # the answers to the question as it was asked lead, whatever else scored
             found = {hit.passage.passage_id: hit for hit in hits}
-            theirs = [self.index.passages[r] for r in asked]
-            first = [found.get(p.passage_id) or Hit(p, 0.0, 0) for p in theirs]
-            ids = {p.passage_id for p in theirs}
+            first = [found.get(p.passage_id) or Hit(p, 0.0, 0) for p in asked]
+            ids = {p.passage_id for p in asked}
             hits = sorted(first, key=lambda hit: -hit.score) + [
                 h for h in hits if h.passage.passage_id not in ids
             ]
@@ -135,6 +134,17 @@ class Engine:
             return Answer(question, True, (), (), route.name)
         cards = self.cards(question, hits, k, route, asked)
         return Answer(question, False, tuple(hits[:k]), cards, route.name, named)
+
+
+class PassageIds:
+    """`passage_id in engine.passage_ids`: whether the archive holds that passage (the store is
+    asked; a Milvus archive's reader keeps no list of them)."""
+
+    def __init__(self, index: Snapshot) -> None:
+        self._index = index
+
+    def __contains__(self, passage_id) -> bool:
+        return isinstance(passage_id, str) and self._index.has_passage(passage_id)
 
 
 class LiveEngine:

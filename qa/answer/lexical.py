@@ -135,7 +135,11 @@ class Lexical:
         numbers) count most."""
         terms = sorted(self.content_stems([question])[0])
         held = np.array([[term in own for term in terms] for own in stems], dtype=np.float32)
-        return held.reshape(len(stems), len(terms)), np.array([self.idf(t) for t in terms], dtype=np.float32)
+        return held.reshape(len(stems), len(terms)), self.idfs(terms)
+
+    def idfs(self, terms: list[str]) -> np.ndarray:
+        """Each term's idf (a store that counts its terms elsewhere looks them up in one go)."""
+        return np.array([self.idf(t) for t in terms], dtype=np.float32)
 
     def idf(self, term: str) -> float:
         """Lucene's BM25 idf of a (stemmed) term over the passages; an unknown term counts as the rarest."""

@@ -25,7 +25,7 @@ class SpeakerNames:
         for word in words:
             found.update(surnames.get(word, ()))
         named = tuple(speaker for _, speaker in sorted(found))
-        return named if len(named) < len(self.index.speaker_rows) else ()
+        return named if len(named) < len(self.index.speakers) else ()
 
     def _speaker_names(self) -> tuple[dict, dict, int]:
         """(full name in lower case -> speakers, surname as a question may write it -> speakers, the
@@ -34,7 +34,7 @@ class SpeakerNames:
         if self._names is None:
             full_names: dict[str, list[tuple[int, str]]] = {}
             surnames: dict[str, list[tuple[int, str]]] = {}
-            for place, speaker in enumerate(self.index.speaker_rows):
+            for place, speaker in enumerate(self.index.speakers):
                 parts = speaker.split()
                 if len(parts) > 1:
                     full_names.setdefault(" ".join(parts).lower(), []).append((place, speaker))

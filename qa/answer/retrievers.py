@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from qa.answer import lexical as lexicon
-from qa.documents import Filter, Hit
+from qa.documents import Filter, Hit, Passage
 from qa.embed.embedders import Embedder
 from qa.embed.multilingual import E5, is_foreign
 from qa.store import Snapshot
@@ -70,10 +70,10 @@ class RemembersLast:
         return last[2][0] if last[2] else None
 
 
-def hits_from(index: Snapshot, rows: np.ndarray, scores: np.ndarray, k: int) -> list[Hit]:
-    """The k best of these passage rows by score, as ranked hits."""
+def hits_from(passages: list[Passage], scores: np.ndarray, k: int) -> list[Hit]:
+    """The k best of these passages by score, as ranked hits (equal scores in the order given)."""
     order = np.argsort(-scores, kind="stable")[: max(k, 0)]
-    return [Hit(index.passages[rows[i]], float(scores[i]), rank) for rank, i in enumerate(order, start=1)]
+    return [Hit(passages[i], float(scores[i]), rank) for rank, i in enumerate(order.tolist(), start=1)]
 
 
 class DenseRetriever(RemembersLast):
@@ -93,22 +93,22 @@ class DenseRetriever(RemembersLast):
         encode = getattr(embedder, "encode_query", None) or embedder.encode
         self.encode_question = LastQuestion(lambda question: encode([question]))
 
-    def scores_of(self, question: str, rows: np.ndarray) -> np.ndarray:
-        """The dense score of these passage rows, whatever retriever found them."""
-        index, rows = self.index, np.asarray(rows, dtype=np.int64)
+    def scores_of(self, question: str, passages: list[Passage]) -> np.ndarray:
+        """The dense score of these passages, whatever retriever found them."""
+        index = self.index
         vector = self.encode_question(question)
-        passage = index.passage_vectors(rows) @ vector[0]
-        sentence = index.sentence_scores(vector[0], rows)
+        passage = index.passage_vectors(passages) @ vector[0]
+        sentence = index.sentence_scores(vector[0], passages)
         return (passage + index.scoring.sentence_weight * sentence) / index.scoring.total
 
     def search(self, question: str, k: int, allowed: Filter | None = None) -> list[Hit]:
         index = self.index
         vector = self.encode_question(question)
         candidates = max(self.min_candidates, 10 * k)
-        scores, rows = index.dense_top(vector, candidates, allowed)
-        sentence = index.sentence_scores(vector[0], rows)
+        scores, passages = index.dense_top(vector, candidates, allowed)
+        sentence = index.sentence_scores(vector[0], passages)
         combined = (scores + index.scoring.sentence_weight * sentence) / index.scoring.total
-        return self._keep(question, allowed, hits_from(index, rows, combined, k))
+        return self._keep(question, allowed, hits_from(passages, combined, k))
 
 
 class BM25Retriever(RemembersLast):
@@ -119,12 +119,11 @@ class BM25Retriever(RemembersLast):
 
     def terms_shared(self, question: str, hits: list[Hit]) -> tuple[np.ndarray, int]:
         """(how many of the question's distinct terms each hit's passage holds, how many it has)."""
-        rows = np.array([self.index.rows[hit.passage.passage_id] for hit in hits], dtype=np.int64)
-        return self.index.lexical.matched_terms(question, rows)
+        return self.index.matched_terms(question, [hit.passage for hit in hits])
 
     def search(self, question: str, k: int, allowed: Filter | None = None) -> list[Hit]:
-        scores, rows = self.index.bm25_top(question, k, allowed)
-        return self._keep(question, allowed, hits_from(self.index, rows, scores, k))
+        scores, passages = self.index.bm25_top(question, k, allowed)
+        return self._keep(question, allowed, hits_from(passages, scores, k))
 
 
 class HybridRetriever:
@@ -188,13 +187,13 @@ class MultilingualRetriever(RemembersLast):
         self.model = model
         self.encode_question = LastQuestion(model.encode_query)
 
-    def scores_of(self, question: str, rows: np.ndarray) -> np.ndarray:
-        return self.index.multilingual_vectors(rows) @ self.encode_question(question)[0]
+    def scores_of(self, question: str, passages: list[Passage]) -> np.ndarray:
+        return self.index.multilingual_vectors(passages) @ self.encode_question(question)[0]
 
     def search(self, question: str, k: int, allowed: Filter | None = None) -> list[Hit]:
         vector = self.encode_question(question)
-        scores, rows = self.index.multilingual_top(vector, k, allowed)
-        return self._keep(question, allowed, hits_from(self.index, rows, scores, k))
+        scores, passages = self.index.multilingual_top(vector, k, allowed)
+        return self._keep(question, allowed, hits_from(passages, scores, k))
 
 
 class LanguageRouter:

@@ -16,7 +16,7 @@ from qa.answer.retrievers import (
     Retriever,
     make_retriever,
 )
-from qa.documents import Filter
+from qa.documents import Filter, Passage
 
 
 def _reranked(retriever: Retriever, reranker: CrossEncoderReranker | None) -> Retriever:
@@ -44,9 +44,9 @@ class EnglishRoute:
     def covers(self, question: str, allowed: Filter | None) -> bool:
         return covers_english(self.index, self.dense, self.bm25, self.thresholds, question, allowed)
 
-    def judge(self, question: str, rows: np.ndarray, vectors: np.ndarray, sizes: list[int]):
+    def judge(self, question: str, passages: list[Passage], vectors: np.ndarray, sizes: list[int]):
         """(each card's passage similarity to the question, each of its sentences' similarity)."""
-        return self.dense.scores_of(question, rows), vectors @ self.dense.encode_question(question)[0]
+        return self.dense.scores_of(question, passages), vectors @ self.dense.encode_question(question)[0]
 
     def order(self, quote_score: float, similarity: float) -> float:
         return quote_score + quotes.PASSAGE_WEIGHT * similarity
@@ -71,12 +71,12 @@ class MultilingualRoute:
     def covers(self, question: str, allowed: Filter | None) -> bool:
         return covers_foreign(self.search, question, allowed)
 
-    def judge(self, question: str, rows: np.ndarray, vectors: np.ndarray, sizes: list[int]):
+    def judge(self, question: str, passages: list[Passage], vectors: np.ndarray, sizes: list[int]):
         # English sentence vectors cannot judge a question in another script: the sentences
         # closest to what each passage as a whole says (which e5 judged) stand for it
-        meanings = self.index.passage_vectors(rows)
+        meanings = self.index.passage_vectors(passages)
         toward = np.einsum("ij,ij->i", vectors, np.repeat(meanings, sizes, axis=0))
-        return self.search.scores_of(question, rows), toward
+        return self.search.scores_of(question, passages), toward
 
     def order(self, quote_score: float, similarity: float) -> float:
         return similarity

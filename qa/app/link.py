@@ -46,7 +46,7 @@ class Link:
         except ValueError:
             k = DEFAULT_K
         interviews = tuple(d for d in params.getlist("interview") if d in engine.index.documents)
-        speakers = tuple(s for s in params.getlist("speaker") if s in engine.index.speaker_rows)
+        speakers = tuple(s for s in params.getlist("speaker") if s in engine.index.speakers)
         return cls(question, mode, k, interviews, speakers)
 
 

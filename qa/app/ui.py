@@ -160,14 +160,13 @@ def example_question(engine: Engine) -> str:
     index = engine.index
     if set(index.documents) == {BUNDLED_ID}:
         return EXAMPLES[1]
-    asked: dict[str, str] = {}
-    for passage in index.passages:
-        question = " ".join(passage.in_answer_to.split())
-        if passage.doc_id not in asked and question.endswith("?") and 4 <= len(question.split()) <= 16:
-            asked[passage.doc_id] = question
-    if not asked:
-        return EXAMPLES[1] if BUNDLED_ID in index.documents else "What was said about the main topic?"
-    return asked[max(asked, key=lambda doc_id: (len(index.doc_rows[doc_id]), doc_id))]
+    largest_first = sorted(index.interviews, key=lambda d: (index.interviews[d].passages, d), reverse=True)
+    for doc_id in largest_first:
+        for passage in index.passages_of(doc_id):
+            question = " ".join(passage.in_answer_to.split())
+            if question.endswith("?") and 4 <= len(question.split()) <= 16:
+                return question
+    return EXAMPLES[1] if BUNDLED_ID in index.documents else "What was said about the main topic?"
 
 
 def whole_number(k) -> int:
@@ -264,7 +263,7 @@ def following(gr, engine: Engine, link: Link | None = None) -> tuple:
         description(engine),
         gr.Textbox(placeholder=placeholder(engine)),
         gr.Dropdown(choices=interview_choices(engine), **chosen),
-        gr.Dropdown(choices=sorted(engine.index.speaker_rows), **named),
+        gr.Dropdown(choices=sorted(engine.index.speakers), **named),
     )
 
 
@@ -285,7 +284,7 @@ def _chat(gr, live: LiveEngine) -> tuple:
         render=False,
     )
     speakers = gr.Dropdown(
-        sorted(engine.index.speaker_rows),
+        sorted(engine.index.speakers),
         value=[],
         multiselect=True,
         label="Speakers (none chosen: all)",

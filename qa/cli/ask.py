@@ -25,8 +25,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not questions:
         raise QAError("no question given: pass one as an argument or one per line on stdin")
     engine = Engine.open(archive_target(args), args.reranker)
-    doc_ids = known(args.interview, engine.index.doc_rows, "interview")
-    speakers = known(args.speaker, engine.index.speaker_rows, "speaker")
+    doc_ids = known(args.interview, engine.index.interviews, "interview")
+    speakers = known(args.speaker, engine.index.speakers, "speaker")
     failed = 0
     for question in questions:
         try:

@@ -93,7 +93,7 @@ def _eval_target(args: argparse.Namespace):
         raise QAError("--filter and --where apply to --beir collections")
     engine = Engine.open(archive_target(args), args.reranker)
     passages = engine.index.passages
-    doc_ids = known([args.interview] if args.interview else None, engine.index.doc_rows, "interview")
+    doc_ids = known([args.interview] if args.interview else None, engine.index.interviews, "interview")
     if args.derived:
         in_scope = [p for p in passages if doc_ids is None or p.doc_id in doc_ids]
         questions, name = derived_eval_set(in_scope), "derived from the interviewers' questions"

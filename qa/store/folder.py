@@ -33,7 +33,7 @@ from qa.ingest import recordings
 from qa.ingest.corpus import BUNDLED_CORPUS, corpus_hash
 from qa.locks import reading, swapping
 from qa.store.settings import ARCHIVE
-from qa.store.snapshot import Snapshot, looked_up
+from qa.store.snapshot import Snapshot, interviews_of
 
 FORMAT = 2  # 2: sources.jsonl and the embedding cache
 MANIFEST = "manifest.json"
@@ -52,22 +52,41 @@ FEEDBACK_FILE = "feedback.jsonl"  # votes from the page (qa/app/feedback.py): ke
 
 @dataclass(frozen=True)
 class Index(Snapshot):
-    """An index folder as loaded: FAISS indexes, BM25 arrays, sentence vectors memory-mapped."""
+    """An index folder as loaded: every passage in memory, FAISS indexes, BM25 arrays, sentence
+    vectors memory-mapped. A row is a passage's place in `passages`, FAISS's and BM25's alike."""
 
     folder: Path
+    passages: tuple[Passage, ...]
+    lexical: Lexical
     faiss_index: object
     sentence_vectors: np.ndarray
     sentence_starts: np.ndarray
     multilingual_index: object | None  # FAISS index of e5 passage vectors, when built with them
+    doc_rows: dict[str, np.ndarray]  # each interview's passage rows, for searches scoped to some
+    speaker_rows: dict[str, np.ndarray]  # each speaker's passage rows, for the speaker filter
+    rows: dict[str, int]  # each passage id's row
+
+    def rows_for(self, where: Filter | None) -> np.ndarray | None:
+        """The passage rows a filter admits, ascending (None: every row)."""
+        if where is None:
+            return None
+        rows = [_union(self.doc_rows, where.doc_ids)] if where.doc_ids is not None else []
+        rows += [_union(self.speaker_rows, where.speakers)] if where.speakers is not None else []
+        if not rows:
+            return None
+        return rows[0] if len(rows) == 1 else np.intersect1d(*rows, assume_unique=True)
+
+    def _rows_of(self, passages: list[Passage]) -> np.ndarray:
+        return np.array([self.rows[p.passage_id] for p in passages], dtype=np.int64)
+
+    def _found(self, scores: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, list[Passage]]:
+        return scores, [self.passages[r] for r in rows.tolist()]
 
     def dense_top(self, vector: np.ndarray, k: int, where: Filter | None):
-        return faiss_search(self.faiss_index, vector, k, self.rows_for(where))
+        return self._found(*faiss_search(self.faiss_index, vector, k, self.rows_for(where)))
 
     def multilingual_top(self, vector: np.ndarray, k: int, where: Filter | None):
-        return faiss_search(self.multilingual_index, vector, k, self.rows_for(where))
-
-    def sentence_scores(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return best_sentence_scores(vector, rows, self.sentence_vectors, self.sentence_starts)
+        return self._found(*faiss_search(self.multilingual_index, vector, k, self.rows_for(where)))
 
     def bm25_top(self, question: str, k: int, where: Filter | None):
         """Every passage sharing a term with the question (k: a store that ranks may stop there)."""
@@ -76,20 +95,37 @@ class Index(Snapshot):
         allowed = self.rows_for(where)
         if allowed is not None:
             rows = np.intersect1d(rows, allowed, assume_unique=True)
-        return scores[rows], rows
+        return self._found(scores[rows], rows)
 
-    def passage_vectors(self, rows: np.ndarray) -> np.ndarray:
-        return self.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+    def sentence_scores(self, vector: np.ndarray, passages: list[Passage]) -> np.ndarray:
+        rows = self._rows_of(passages)
+        return best_sentence_scores(vector, rows, self.sentence_vectors, self.sentence_starts)
 
-    def multilingual_vectors(self, rows: np.ndarray) -> np.ndarray:
-        return self.multilingual_index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+    def passage_vectors(self, passages: list[Passage]) -> np.ndarray:
+        return self.faiss_index.reconstruct_batch(self._rows_of(passages))
+
+    def multilingual_vectors(self, passages: list[Passage]) -> np.ndarray:
+        return self.multilingual_index.reconstruct_batch(self._rows_of(passages))
+
+    def matched_terms(self, question: str, passages: list[Passage]) -> tuple[np.ndarray, int]:
+        return self.lexical.matched_terms(question, self._rows_of(passages))
 
     def turn(self, doc_id: str, turn_index: int) -> list[tuple[Passage, np.ndarray]]:
         starts = self.sentence_starts
         return [
             (self.passages[r], np.asarray(self.sentence_vectors[starts[r] : starts[r + 1]], dtype=np.float32))
-            for r in self.turn_rows(doc_id, turn_index)
+            for r in self.doc_rows[doc_id].tolist()
+            if self.passages[r].turn_index == turn_index
         ]
+
+    def asked_candidates(self, stems: frozenset[str], needed: int, words: str):
+        return (p for p in self.passages if p.in_answer_to)  # all of them: they are in memory
+
+    def passages_of(self, doc_id: str) -> list[Passage]:
+        return [self.passages[r] for r in self.doc_rows.get(doc_id, np.zeros(0, np.int64)).tolist()]
+
+    def has_passage(self, passage_id: str) -> bool:
+        return passage_id in self.rows
 
     def recording(self, doc_id: str) -> Path | None:
         """The file of this interview's recording, when it has one: looked up by doc id in the
@@ -268,17 +304,32 @@ def _load(index_dir: Path) -> Index:
         raise QAError(f"{index_dir}: passage count or dimensions disagree with the manifest; {fix}")
     return Index(
         manifest=manifest,
-        passages=passages,
         documents=documents,
+        interviews=interviews_of(passages),
         scoring=scoring,
-        lexical=lexical,
-        **looked_up(passages),
         folder=index_dir,
+        passages=passages,
+        lexical=lexical,
         faiss_index=faiss_index,
         sentence_vectors=sentence_vectors,
         sentence_starts=sentence_starts,
         multilingual_index=multilingual,
+        doc_rows=_rows_by(passages, "doc_id"),
+        speaker_rows=_rows_by(passages, "speaker"),
+        rows={p.passage_id: row for row, p in enumerate(passages)},
     )
+
+
+def _rows_by(passages: tuple[Passage, ...], field: str) -> dict[str, np.ndarray]:
+    rows: dict[str, list[int]] = {}
+    for row, passage in enumerate(passages):
+        rows.setdefault(getattr(passage, field), []).append(row)
+    return {key: np.array(r, dtype=np.int64) for key, r in rows.items()}
+
+
+def _union(rows_by_key: dict[str, np.ndarray], keys) -> np.ndarray:
+    parts = [rows_by_key[key] for key in keys if key in rows_by_key]
+    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
 def _checked_manifest(index_dir: Path, fix: str) -> dict:

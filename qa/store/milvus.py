@@ -1,7 +1,7 @@
 """The archive in Milvus: where it is, the connection to it, its collections and manifest.
 
-Its writes are qa/store/milvus_write.py; reading it as an Index is qa/store/milvus_index.py; both
-behind the store seam in qa/store/milvus_store.py.
+Its writes are qa/store/milvus_write.py; reading it as a Snapshot is qa/store/milvus_index.py;
+both behind the store seam in qa/store/milvus_store.py.
 
 `qa ... --store milvus --milvus-uri URI` (or $QA_MILVUS_URI, $QA_MILVUS_TOKEN): a path ending in
 `.db` is an embedded Milvus Lite file, `http://host:19530` a Milvus server or cluster. Collections:
@@ -9,10 +9,13 @@ behind the store seam in qa/store/milvus_store.py.
   NAME_meta                 the manifest (what built the archive, as the folder's manifest.json)
                             and a stamp every write changes (how a server sees another's change)
   NAME_G_passages           one row per passage: its metadata, text and BM25 terms (which a BM25
-                            function makes a sparse field of), its vector, its e5 vector
+                            function makes a sparse field of), its vector, its e5 vector, and its
+                            interviewer's question as stems and words (a question asked again)
   NAME_G_sentences          one vector per sentence of a passage (the dense score's sentence term)
-  NAME_G_documents          each interview's metadata and source text (in parts under Milvus's
-                            VARCHAR limit): what citations, context and `qa build` read back
+  NAME_G_documents          each interview's metadata, its passages' count and speakers, and its
+                            source text (in parts under Milvus's VARCHAR limit): what citations,
+                            context, the filters and `qa build` read back
+  NAME_G_terms              each BM25 term with how many passages hold it (a quote's idf weights)
 
 G is the generation `qa build` wrote: a full build writes a new one and then points the manifest
 at it, so a failed build leaves the last good archive whole. `qa add` and `qa remove` write or
@@ -23,8 +26,9 @@ replaced interview missing (while it is written, its old rows can show beside th
 Dense, BM25 and both halves of hybrid search run in Milvus, with the interview and speaker filters
 as Milvus filter expressions; the hybrid fusion is the client's (qa/answer/retrievers.py), so that both
 stores rank alike: Milvus's own WeightedRanker normalises each list by arctan rather than min-max,
-and cannot add the best sentence's cosine. The client keeps the passage catalogue (metadata and
-text, not vectors) and its term counts in memory, as the folder does, for the quote cards.
+and cannot add the best sentence's cosine. The client keeps no passage catalogue: it holds the
+interviews' records and fetches the passages and vectors it shows, so that its memory does not grow
+with the archive (bench/milvus.py measures it).
 
 Milvus Lite serves one process at a time (a second one is refused), so processes take turns on a
 lock beside the file; a server is shared, and writers on one machine queue on a lock in the state
@@ -55,7 +59,7 @@ TEXT_LIMIT = 65_535  # Milvus's VARCHAR limit, in bytes
 SOURCE_PART = 16_000  # characters of a source text per documents row (at most 4 bytes each)
 # The layout of the collections (their fields, what a row holds): an archive of another layout is
 # refused, with the command that rebuilds it, rather than read wrong.
-LAYOUT = 1
+LAYOUT = 2  # 2: the reader holds no passage catalogue (asked_*, interview, the terms collection)
 BATCH = 500  # rows per insert: well under gRPC's message limit with 768-dimension vectors
 FETCH_SENTENCES_UP_TO = 150  # passages whose sentences are fetched and scored here (sentence_scores)
 E5_DIMS = 384
@@ -263,9 +267,12 @@ def one_of(field: str, values) -> str:
 # --- collections ---------------------------------------------------------------------------------
 
 
+KINDS = ("passages", "sentences", "documents", "terms")
+
+
 def _names(where: Location, generation: str) -> dict[str, str]:
     prefix = f"{where.name}_{generation}"
-    return {kind: f"{prefix}_{kind}" for kind in ("passages", "sentences", "documents")}
+    return {kind: f"{prefix}_{kind}" for kind in KINDS}
 
 
 def _meta(where: Location) -> str:
@@ -296,6 +303,10 @@ def _create(client, where: Location, name: str, kind: str, dims: int, multilingu
         schema.add_field("doc_id", DataType.VARCHAR, max_length=1024, is_partition_key=where.partitioned)
         schema.add_field("speaker", DataType.VARCHAR, max_length=1024)
         schema.add_field("in_answer_to", DataType.VARCHAR, max_length=TEXT_LIMIT)
+        # the interviewer's question as its content stems (" a b c ") and its words, whole and its
+        # last sentence's, for finding a question asked again (qa/answer/asked.py) in Milvus
+        for asked in ("asked_stems", "asked_whole", "asked_last"):
+            schema.add_field(asked, DataType.VARCHAR, max_length=TEXT_LIMIT)
         schema.add_field("text", DataType.VARCHAR, max_length=TEXT_LIMIT)
         schema.add_field(
             "terms",
@@ -334,6 +345,11 @@ def _create(client, where: Location, name: str, kind: str, dims: int, multilingu
         schema.add_field("written", DataType.VARCHAR, max_length=64)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dims)
         index.add_index("vector", index_type=vector_index, metric_type="IP")
+    elif kind == "terms":  # each BM25 term with the number of passages holding it (its idf's)
+        schema.add_field("term", DataType.VARCHAR, max_length=1024, is_primary=True)
+        schema.add_field("passages", DataType.INT64)
+        schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)
+        index.add_index("unused", index_type="FLAT", metric_type="IP")
     else:  # documents
         schema.add_field("part_id", DataType.VARCHAR, max_length=1100, is_primary=True)
         schema.add_field("doc_id", DataType.VARCHAR, max_length=1024)
@@ -341,6 +357,7 @@ def _create(client, where: Location, name: str, kind: str, dims: int, multilingu
         schema.add_field("record", DataType.VARCHAR, max_length=TEXT_LIMIT)
         schema.add_field("text", DataType.VARCHAR, max_length=TEXT_LIMIT)
         schema.add_field("text_hash", DataType.VARCHAR, max_length=64)
+        schema.add_field("interview", DataType.VARCHAR, max_length=TEXT_LIMIT)  # passages, speakers
         schema.add_field("written", DataType.VARCHAR, max_length=64)
         schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)
         index.add_index("unused", index_type="FLAT", metric_type="IP")

@@ -8,19 +8,22 @@ import json
 import re
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, fields
 
 import numpy as np
 
 from qa import __version__
+from qa.answer.asked import asked_forms
 from qa.answer.lexical import Lexical
 from qa.documents import Document, Passage, QAError, text_hash
 from qa.embed.multilingual import E5
 from qa.ingest import recordings
 from qa.store.embedding import embed
-from qa.store.folder import FORMAT, Index, model_record
+from qa.store.folder import FORMAT, model_record
 from qa.store.milvus import (
     BATCH,
+    KINDS,
     LAYOUT,
     SOURCE_PART,
     TEXT_LIMIT,
@@ -37,22 +40,26 @@ from qa.store.milvus import (
     one_of,
     quoted,
 )
+from qa.store.milvus_index import MilvusIndex
 from qa.store.milvus_index import load as load_index
 from qa.store.settings import Settings
+from qa.store.snapshot import Interview, interviews_of
 
 
 def _rows(
     documents: list[Document], settings: Settings, written: str, progress: bool, passages=None, ahead=None
 ):
-    """The three collections' rows for these interviews (and their passages, when not the answer
-    turns the parser finds, as a BEIR collection's), embedded; texts in `ahead` (vectors by
-    qa.embed.cache.cache_name of their model, made before the write lock) are not embedded again."""
+    """The passages', sentences' and documents' rows for these interviews (and their passages, when
+    not the answer turns the parser finds, as a BEIR collection's), embedded, and how many of the
+    passages hold each BM25 term; texts in `ahead` (vectors by qa.embed.cache.cache_name of their
+    model, made before the write lock) are not embedded again."""
     from qa.store.folder_write import corpus_passages
 
     passages = corpus_passages(documents) if passages is None else passages
     embedded = embed(passages, settings, ahead=ahead, progress=progress)
     vectors, e5 = embedded.vectors, embedded.e5
     terms = Lexical.tokens([p.text for p in passages], settings.lexical)
+    asked = _asked_fields(passages, settings)
     passage_rows, sentence_rows = [], []
     for row, passage in enumerate(passages):
         first, last = int(vectors.sentence_starts[row]), int(vectors.sentence_starts[row + 1])
@@ -61,6 +68,7 @@ def _rows(
             "sentences": last - first,
             "written": written,
             "terms": " ".join(terms[row]),
+            **asked[passage.in_answer_to],
         }
         record["vector"] = vectors.passages[row].tolist()
         if e5 is not None:
@@ -76,6 +84,7 @@ def _rows(
             }
             for n in range(last - first)
         ]
+    summaries = interviews_of(passages)
     document_rows = []
     for document in documents:
         text = document.text
@@ -90,6 +99,7 @@ def _rows(
                     "doc_id": document.doc_id,
                     "part": n,
                     "record": record if n == 0 else "",
+                    "interview": _interview_json(summaries.get(document.doc_id)) if n == 0 else "",
                     "text": part,
                     "text_hash": text_hash(text),
                     "written": written,
@@ -97,7 +107,61 @@ def _rows(
                 }
             )
     encoded = embedded.encoders[0].encoded + (len(passages) if e5 is not None else 0)
-    return (passage_rows, sentence_rows, document_rows), encoded
+    return (passage_rows, sentence_rows, document_rows), _counted(terms), encoded
+
+
+def _asked_fields(passages: list[Passage], settings: Settings) -> dict[str, dict]:
+    """Each interviewer's question's asked_* fields (qa/store/milvus.py), by its text."""
+    texts = sorted({p.in_answer_to for p in passages if p.in_answer_to})
+    stems = Lexical(None, settings.lexical).content_stems(texts)
+    fields = {"": {"asked_stems": "", "asked_whole": "", "asked_last": ""}}
+    for text, own in zip(texts, stems, strict=True):
+        whole, last = asked_forms(text)
+        fields[text] = {"asked_stems": f" {' '.join(sorted(own))} ", "asked_whole": whole, "asked_last": last}
+    return fields
+
+
+def _interview_json(interview: Interview | None) -> str:
+    interview = interview or Interview(0, ())
+    return json.dumps({"passages": interview.passages, "speakers": interview.speakers}, ensure_ascii=False)
+
+
+def _counted(terms: list[list[str]]) -> Counter:
+    """How many of the passages (their terms given) hold each term."""
+    return Counter(term for own in terms for term in set(own))
+
+
+def _update_terms(client, names: dict[str, str], added: Counter, removed: Counter) -> None:
+    """The terms collection after passages holding `added` are written and those holding `removed`
+    are gone: each changed term's count read, moved, and written back (a term no passage holds
+    any more is deleted). The caller holds the write lock."""
+    change = Counter(added)
+    change.subtract(removed)
+    changed = sorted(term for term, delta in change.items() if delta)
+    if not changed:
+        return
+    now = {}
+    for start in range(0, len(changed), 1000):
+        for row in client.get(names["terms"], ids=changed[start : start + 1000], output_fields=["passages"]):
+            now[row["term"]] = row["passages"]
+    counts = {term: now.get(term, 0) + change[term] for term in changed}
+    _insert(client, names["terms"], _term_rows({t: c for t, c in counts.items() if c > 0}), upsert=True)
+    gone = [term for term, count in counts.items() if count <= 0]
+    for start in range(0, len(gone), 1000):
+        client.delete(names["terms"], ids=gone[start : start + 1000])
+    client.flush(names["terms"])
+
+
+def _term_rows(counts) -> list[dict]:
+    return [
+        {"term": term, "passages": int(count), "unused": [0.0, 0.0]} for term, count in sorted(counts.items())
+    ]
+
+
+def _held_terms(client, names: dict[str, str], doc_ids: list[str]) -> Counter:
+    """How many of these interviews' passages now in the archive hold each term."""
+    rows = _all(client, names["passages"], ["terms"], one_of("doc_id", doc_ids))
+    return _counted([row["terms"].split() for row in rows])
 
 
 def _record(document: Document) -> dict:
@@ -133,7 +197,7 @@ def build(
     progress: bool = False,
     passages: list[Passage] | None = None,
     media: dict | None = None,
-) -> Index:
+) -> MilvusIndex:
     """A new generation of the archive from these interviews (and these passages of them, when
     given); the last one stays whole, and is what readers see, until the new one is complete.
     `media`: the recordings that come with them, by doc id (qa/ingest/recordings.py)."""
@@ -158,7 +222,7 @@ def write_generation(
     if not documents:
         raise QAError("no interviews to build the archive from")
     with connected(where) as client:
-        (passage_rows, sentence_rows, document_rows), encoded = _rows(
+        (passage_rows, sentence_rows, document_rows), terms, encoded = _rows(
             documents, settings, uuid.uuid4().hex, progress, passages, ahead
         )
         if not passage_rows:
@@ -169,7 +233,8 @@ def write_generation(
             _create(
                 client, where, name, kind, settings.embedder.dims, settings.multilingual, settings.lexical
             )
-        for kind, rows in zip(names, (passage_rows, sentence_rows, document_rows), strict=True):
+        written = (passage_rows, sentence_rows, document_rows, _term_rows(terms))
+        for kind, rows in zip(names, written, strict=True):
             _insert(client, names[kind], rows)
             client.flush(names[kind])
         if not client.has_collection(_meta(where)):
@@ -181,7 +246,7 @@ def write_generation(
 def _drop_other_generations(client, where: Location, current: str) -> None:
     """Collections of generations that are not the current one (the one replaced, a failed build's)."""
     keep = set(_names(where, current).values()) | {_meta(where)}
-    pattern = re.compile(rf"{re.escape(where.name)}_[0-9a-f]{{12}}_(passages|sentences|documents)")
+    pattern = re.compile(rf"{re.escape(where.name)}_[0-9a-f]{{12}}_({'|'.join(KINDS)})")
     for name in client.list_collections():
         if pattern.fullmatch(name) and name not in keep:
             client.drop_collection(name)
@@ -242,12 +307,16 @@ def put(
     other interview's row is touched. The caller holds the write lock (`ahead`, `passages`: as
     `_rows` takes them)."""
     written = uuid.uuid4().hex
-    rows, encoded = _rows(documents, Settings.of(manifest), written, progress, passages, ahead)
+    rows, terms, encoded = _rows(documents, Settings.of(manifest), written, progress, passages, ahead)
+    doc_ids = [d.doc_id for d in documents]
     with connected(where) as client:
+        for name in names.values():
+            client.load_collection(name)
+        before = _held_terms(client, names, doc_ids)
         for kind, batch in zip(("passages", "sentences", "documents"), rows, strict=True):
-            client.load_collection(names[kind])
             _insert(client, names[kind], batch, upsert=True)
-        _delete(client, names, [d.doc_id for d in documents], f" and written != {quoted(written)}")
+        _delete(client, names, doc_ids, f" and written != {quoted(written)}")
+        _update_terms(client, names, terms, before)
         _put_meta(client, where, None, encoded)
 
 
@@ -255,11 +324,15 @@ def delete(where: Location, names: dict, doc_ids: list[str]) -> None:
     """Delete these interviews' rows from the archive's `current` collections (the caller holds the
     write lock)."""
     with connected(where) as client:
+        for name in names.values():
+            client.load_collection(name)
+        before = _held_terms(client, names, doc_ids)
         _delete(client, names, doc_ids)
+        _update_terms(client, names, Counter(), before)
         _put_meta(client, where, None)
 
 
 def _delete(client, names: dict[str, str], doc_ids: list[str], also: str = "") -> None:
-    for name in names.values():
+    for name in (names["passages"], names["sentences"], names["documents"]):
         client.delete(name, filter=f"{one_of('doc_id', doc_ids)}{also}")
         client.flush(name)

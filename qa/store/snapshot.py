@@ -1,59 +1,74 @@
-"""What a store opens: one version of an archive, with its searches and its vectors by row.
+"""What a store opens: one version of an archive, with its searches, its vectors by passage and its
+stamp.
 
-Two stores answer behind it as peers, the folder (qa/store/folder.py: FAISS, BM25 arrays and numpy
-files) and Milvus (qa/store/milvus_index.py); the engine reads a Snapshot and never asks which.
-A row is a passage's place in `passages`; searches give (scores, rows) best first, over every
-passage or only those a Filter admits. Each also has a local `folder` of its own (an index folder;
-a Milvus archive's state folder), where the page's votes and the recordings are kept."""
+Two stores answer behind it as peers: the folder (qa/store/folder.py: FAISS, BM25 arrays and numpy
+files, every passage in memory) and Milvus (qa/store/milvus_index.py: a reader that keeps only the
+interviews' records and fetches the passages it shows). The engine reads a Snapshot and never asks
+which. Searches give (scores, passages) best first, over every passage or only those a Filter
+admits; equal scores go in passage order (by interview, turn and chunk), whichever store answers.
+
+Each store also has `folder`, a local folder of its own (an index folder; a Milvus archive's state
+folder) where the page's votes and the recordings are kept, `lexical` (its BM25 terms and their
+idf, qa/answer/lexical.py), and `passages`, every passage: the folder holds them, Milvus reads
+them all when asked, for batch work (evaluation, an export), never on a question's way."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from qa.answer.lexical import Lexical
 from qa.documents import Filter, Passage
 from qa.embed.vectors import Scoring
 
-NO_ROWS = np.zeros(0, dtype=np.int64)
+
+@dataclass(frozen=True)
+class Interview:
+    """One interview as the archive holds it: its passages' count and speakers (in order)."""
+
+    passages: int
+    speakers: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Snapshot:
     manifest: dict
-    passages: tuple[Passage, ...]
     documents: dict[str, dict]  # each interview's record (title, outlet, url, ...) by doc id
+    interviews: dict[str, Interview]  # the same interviews' passages and speakers
     scoring: Scoring
-    lexical: Lexical
-    doc_rows: dict[str, np.ndarray]  # each interview's passage rows, for searches scoped to some
-    speaker_rows: dict[str, np.ndarray]  # each speaker's passage rows, for the speaker filter
-    rows: dict[str, int]  # each passage id's row, for the retrievers and the engine alike
 
     @property
     def multilingual(self) -> bool:
         """Whether the archive holds e5 vectors for questions in other scripts."""
         return bool(self.manifest.get("multilingual"))
 
-    def rows_for(self, where: Filter | None) -> np.ndarray | None:
-        """The passage rows a filter admits, ascending (None: every row)."""
-        if where is None:
-            return None
-        rows = [_union(self.doc_rows, where.doc_ids)] if where.doc_ids is not None else []
-        rows += [_union(self.speaker_rows, where.speakers)] if where.speakers is not None else []
-        if not rows:
-            return None
-        return rows[0] if len(rows) == 1 else np.intersect1d(*rows, assume_unique=True)
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        """Every speaker of the archive's passages, in the order they first speak."""
+        return tuple(dict.fromkeys(s for own in self.interviews.values() for s in own.speakers))
 
     def matches(self, where: Filter | None) -> bool:
         """Whether any passage passes the filter."""
-        rows = self.rows_for(where)
-        return rows is None or len(rows) > 0
+        if where is None:
+            return True
+        return any(
+            where.speakers is None or not where.speakers.isdisjoint(own.speakers)
+            for doc_id, own in self.interviews.items()
+            if where.doc_ids is None or doc_id in where.doc_ids
+        )
 
-    # Each store's own: its searches, its vectors by row, and how it is reached again.
-    def dense_top(self, vector: np.ndarray, k: int, where: Filter | None):
-        """(scores, rows) of the k passages closest to the question vector."""
+    def matched_terms(self, question: str, passages: list[Passage]) -> tuple[np.ndarray, int]:
+        """(for each passage, how many of the question's distinct BM25 terms it holds; how many
+        terms the question has)."""
+        terms = self.lexical.terms(question)
+        held = [set(own) for own in self.lexical.tokens([p.text for p in passages], self.lexical.settings)]
+        return np.array([sum(t in own for t in terms) for own in held], dtype=np.int64), len(terms)
+
+    # Each store's own: its searches, its vectors, and how it is reached again.
+    def dense_top(self, vector: np.ndarray, k: int, where: Filter | None) -> tuple[np.ndarray, list[Passage]]:
+        """The k passages closest to the question vector."""
         raise NotImplementedError
 
     def multilingual_top(self, vector: np.ndarray, k: int, where: Filter | None):
@@ -61,18 +76,18 @@ class Snapshot:
         raise NotImplementedError
 
     def bm25_top(self, question: str, k: int, where: Filter | None):
-        """(scores, rows) of the passages sharing a term with the question, by BM25 score."""
+        """The passages sharing a term with the question, by BM25 score."""
         raise NotImplementedError
 
-    def sentence_scores(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """For each passage row, the cosine of its best sentence with the question vector."""
+    def sentence_scores(self, vector: np.ndarray, passages: list[Passage]) -> np.ndarray:
+        """For each passage, the cosine of its best sentence with the question vector."""
         raise NotImplementedError
 
-    def passage_vectors(self, rows: np.ndarray) -> np.ndarray:
+    def passage_vectors(self, passages: list[Passage]) -> np.ndarray:
         """These passages' vectors, one row each."""
         raise NotImplementedError
 
-    def multilingual_vectors(self, rows: np.ndarray) -> np.ndarray:
+    def multilingual_vectors(self, passages: list[Passage]) -> np.ndarray:
         """These passages' e5 vectors."""
         raise NotImplementedError
 
@@ -80,8 +95,22 @@ class Snapshot:
         """One answer turn's passages in order, each with its sentence vectors."""
         raise NotImplementedError
 
+    def passages_of(self, doc_id: str) -> list[Passage]:
+        """One interview's passages, in order."""
+        raise NotImplementedError
+
+    def asked_candidates(self, stems: frozenset[str], needed: int, words: str) -> Iterable[Passage]:
+        """Passages (in order) that may answer an interviewer's question holding at least `needed`
+        of these content stems, or whose words are `words` (qa/answer/asked.py decides): every
+        passage that does, and perhaps others."""
+        raise NotImplementedError
+
+    def has_passage(self, passage_id: str) -> bool:
+        raise NotImplementedError
+
     def recording(self, doc_id: str) -> Path | None:
-        """The file of this interview's recording, when the archive keeps one."""
+        """The file of this interview's recording, when the archive keeps one (looked up by doc id in
+        the archive's own records, never a path from elsewhere: qa/ingest/recordings.py)."""
         raise NotImplementedError
 
     @property
@@ -104,27 +133,12 @@ class Snapshot:
         """Each interview's source text by doc id."""
         raise NotImplementedError
 
-    def turn_rows(self, doc_id: str, turn_index: int) -> list[int]:
-        """The rows of one answer turn's passages, in order."""
-        return [int(r) for r in self.doc_rows[doc_id] if self.passages[r].turn_index == turn_index]
 
-
-def _union(rows_by_key: dict[str, np.ndarray], keys) -> np.ndarray:
-    parts = [rows_by_key[key] for key in keys if key in rows_by_key]
-    return np.unique(np.concatenate(parts)) if parts else NO_ROWS
-
-
-def looked_up(passages: tuple[Passage, ...]) -> dict:
-    """A Snapshot's look-ups of its passages: each interview's rows, each speaker's, each id's row."""
-    return {
-        "doc_rows": _rows_by(passages, "doc_id"),
-        "speaker_rows": _rows_by(passages, "speaker"),
-        "rows": {p.passage_id: row for row, p in enumerate(passages)},
-    }
-
-
-def _rows_by(passages: tuple[Passage, ...], field: str) -> dict[str, np.ndarray]:
-    rows: dict[str, list[int]] = {}
-    for row, passage in enumerate(passages):
-        rows.setdefault(getattr(passage, field), []).append(row)
-    return {key: np.array(r, dtype=np.int64) for key, r in rows.items()}
+def interviews_of(passages: Iterable[Passage]) -> dict[str, Interview]:
+    """Each interview's passage count and speakers, from its passages in order."""
+    counts: dict[str, int] = {}
+    speakers: dict[str, dict[str, None]] = {}
+    for passage in passages:
+        counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
+        speakers.setdefault(passage.doc_id, {})[passage.speaker] = None
+    return {doc_id: Interview(count, tuple(speakers[doc_id])) for doc_id, count in counts.items()}
