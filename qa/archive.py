@@ -9,9 +9,12 @@ the new text), Milvus writes only the changed interviews' rows.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa.documents import INTERVIEWER, Document, Passage, QAError, text_hash
@@ -112,15 +115,63 @@ def _read(path: Path, interviewer: str = "", recording: Path | None = None) -> _
     return _Read(path, document, tuple(passages), note, recording)
 
 
-def _read_all(files: list[Path], interviewer: str, tell: Callable[[Outcome], None]) -> list[_Read]:
+@dataclass(frozen=True)
+class Listening:
+    """How a recording given without a transcript is transcribed (qa/ingest/transcribe.py): how many
+    speakers it has (None: estimated), the names of its speakers ("Speaker 1" -> "Jane Doe"), and
+    who is told how far it has got: (recording, seconds done, seconds in all)."""
+
+    speakers: int | None = None
+    names: dict[str, str] = field(default_factory=dict)
+    progress: Callable[[Path, float, float], None] | None = None
+
+
+def _transcribed(path: Path, interviewer: str, listening: Listening) -> _Read:
+    """A recording without a transcript, transcribed offline and read as the WebVTT transcript that
+    comes of it (its speakers' voice tags its turns), with the recording beside it. A sidecar
+    NAME.json beside the recording gives its metadata, and may name its speakers ("speakers":
+    {"Speaker 1": "Jane Doe"}); names given to `qa add` win."""
+    from qa.ingest.transcribe import transcript
+
+    sidecar = path.with_suffix(".json")
+    named = _sidecar_speakers(sidecar)
+    progress = listening.progress
+    text = transcript(
+        path,
+        speakers=listening.speakers,
+        names={**named, **listening.names},
+        progress=(lambda done, total: progress(path, done, total)) if progress else None,
+    )
+    with tempfile.TemporaryDirectory(prefix="qa-heard-") as scratch:
+        heard = Path(scratch) / f"{path.stem}.vtt"
+        heard.write_text(text, encoding="utf-8")
+        if sidecar.is_file():
+            shutil.copyfile(sidecar, heard.with_suffix(".json"))
+        read = _read(heard, interviewer, path)
+    return replace(read, path=path, document=replace(read.document, path=str(path)))
+
+
+def _sidecar_speakers(sidecar: Path) -> dict[str, str]:
+    try:
+        found = json.loads(sidecar.read_text(encoding="utf-8")).get("speakers", {})
+    except (OSError, ValueError, AttributeError):
+        return {}  # read_document says what is wrong with the sidecar
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+def _read_all(
+    files: list[Path], interviewer: str, tell: Callable[[Outcome], None], listening: Listening = Listening()
+) -> list[_Read]:
     """Every transcript among files read and parsed, each with its recording
-    (qa/ingest/recordings.py); a file that cannot be read, or a recording given without a
-    transcript of its name, is told as failed."""
+    (qa/ingest/recordings.py), and every recording given without a transcript of its name
+    transcribed; a file that cannot be read or transcribed is told as failed."""
     transcripts, found, alone = recordings.pair(files)
-    for path in alone:
-        note = f"{path}: a recording goes in with its transcript, and none named {path.stem} came with it"
-        tell(Outcome(path, status="failed", note=note))
     read = []
+    for path in alone:
+        try:
+            read.append(_transcribed(path, interviewer, listening))
+        except QAError as error:
+            tell(Outcome(path, status="failed", note=str(error)))
     for path in transcripts:
         try:
             read.append(_read(path, interviewer, found.get(path)))
@@ -149,6 +200,7 @@ def add(
     report: Callable[[Outcome], None] = lambda outcome: None,
     interviewer: str = "",
     replace_existing: bool = False,
+    listening: Listening = Listening(),
 ) -> tuple[Written | None, list[Outcome]]:
     """Add transcript files (or folders of them) to the archive at index_dir (a folder, or a
     Milvus archive's qa.store.milvus.Location), creating it if need be. A file whose name (doc id)
@@ -158,7 +210,8 @@ def add(
     own embedder, multilingual and scoring settings; the arguments apply to a new one.
     `interviewer` names who asks in every file added (a label with that name or surname is
     theirs). A file whose doc id is an interview already there is refused unless
-    `replace_existing`.
+    `replace_existing`. A recording given without a transcript of its name is transcribed first, as
+    `listening` says (qa/ingest/transcribe.py).
 
     The files are read, parsed and embedded first; the archive's write lock (qa/locks.py) is held
     only to check them against what it holds, merge and write, so a slow file keeps no other
@@ -174,7 +227,7 @@ def add(
         report(outcome)
 
     files = files_under(paths)
-    read = _read_all(files, interviewer, tell)
+    read = _read_all(files, interviewer, tell, listening)
     asked = Settings(embedder or get_embedder(None), scoring, multilingual)
     ahead = _embedded_ahead(store, read, store.settings_now() or asked, progress)
     with store.changing() as archive:

@@ -14,10 +14,11 @@ import time
 from pathlib import Path
 
 from qa.answer.engine import Engine, LiveEngine
-from qa.archive import add, listing, remove
+from qa.archive import Listening, add, listing, remove
 from qa.documents import QAError
 from qa.ingest import formats, recordings
 from qa.ingest.formats import SUFFIXES
+from qa.ingest.transcribe import Pace
 
 READ_ONLY = (
     "This page is read-only: it is served beyond this machine without a login. To add or remove "
@@ -77,6 +78,12 @@ def add_files(
     def embedding(done: int, total: int) -> None:
         say("\n".join([*lines, *map(_line, read), f"embedding: {done} of {total} new texts"]))
 
+    paces: dict = {}
+
+    def hearing(path: Path, done: float, total: float) -> None:
+        pace = paces.setdefault(path, Pace())
+        say("\n".join([*lines, *map(_line, read), f"transcribing {path.name}: {pace(done, total)}"]))
+
     with tempfile.TemporaryDirectory(prefix="qa-upload-") as folder:
         transcripts, unpaired = _with_sidecars([Path(p) for p in paths], Path(folder))
         texts = [p for p in transcripts if not recordings.is_recording(p)]
@@ -91,6 +98,7 @@ def add_files(
             report=report,
             interviewer=" ".join((interviewer or "").split()),
             replace_existing=replacing,
+            listening=Listening(progress=hearing),
         )
     lines += map(_line, outcomes)  # in the order of the files (as they became known, above)
     for path in paths:  # Gradio's temporary copies: nothing of the upload is left there

@@ -81,8 +81,33 @@ def _report_built(index_dir: Path, build) -> int:
     return 0
 
 
+def _speaker_names(given: list[str] | None) -> dict[str, str]:
+    """--speaker-names "Speaker 1=Jane Doe": the label a transcription gave, and the name for it."""
+    names = {}
+    for pair in given or []:
+        label, _, name = pair.partition("=")
+        if not label.strip() or not name.strip():
+            raise QAError(f'--speaker-names takes LABEL=NAME, e.g. "Speaker 1=Jane Doe", not {pair!r}')
+        names[" ".join(label.split())] = " ".join(name.split())
+    return names
+
+
+def _hearing():
+    """Told how far each transcription has got: a line on stderr (minutes done of the total, and
+    about how long is left)."""
+    from qa.ingest.transcribe import Pace
+
+    paces: dict[Path, Pace] = {}
+
+    def told(path: Path, done: float, total: float) -> None:
+        pace = paces.setdefault(path, Pace())
+        print(f"transcribing {path.name}: {pace(done, total)}", file=sys.stderr, flush=True)
+
+    return told
+
+
 def cmd_add(args: argparse.Namespace) -> int:
-    from qa.archive import add
+    from qa.archive import Listening, add
     from qa.ingest.formats import SUFFIXES
 
     index_dir = archive_target(args)
@@ -99,6 +124,9 @@ def cmd_add(args: argparse.Namespace) -> int:
             print(f"qa: {outcome.note}", file=sys.stderr, flush=True)
 
     started = time.perf_counter()
+    listening = Listening(
+        args.speakers, _speaker_names(args.speaker_names), None if args.quiet else _hearing()
+    )
     index, outcomes = add(
         index_dir,
         args.paths,
@@ -108,6 +136,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         report=report,
         interviewer=" ".join((args.interviewer or "").split()),
         replace_existing=args.replace,
+        listening=listening,
     )
     if not outcomes:
         raise QAError(f"no transcript files ({', '.join(SUFFIXES)}) in {', '.join(map(str, args.paths))}")
@@ -156,6 +185,30 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_transcript(args: argparse.Namespace) -> int:
+    """An interview's transcript as the archive keeps it: a timed one (a transcribed recording, a
+    subtitle file) as WebVTT with voice tags, to correct and add again with --replace; else its text."""
+    from qa.ingest.captions import webvtt
+    from qa.store import load
+
+    index = load(archive_target(args))
+    try:
+        record = index.documents.get(args.doc_id)
+        if record is None:
+            there = ", ".join(sorted(index.documents)) or "none"
+            raise QAError(f"no interview {args.doc_id!r} in the index; there are: {there}")
+        text = index.sources()[args.doc_id]
+    finally:
+        index.close()
+    cues = record.get("cues") or ()
+    written = webvtt(text, cues) if cues else text
+    if args.output:
+        args.output.write_text(written, encoding="utf-8")
+    else:
+        sys.stdout.write(written)
+    return 0
+
+
 def register(commands) -> None:
     """The archive's commands, on the `qa` parser."""
     build_parser = commands.add_parser("build", help="build (or refresh) the index from a corpus folder")
@@ -188,8 +241,9 @@ def register(commands) -> None:
         nargs="+",
         type=Path,
         metavar="PATH",
-        help="transcripts, folders of them, and recordings (.mp3 .m4a .wav .ogg .webm .mp4) named as their"
-        " transcripts; a recording beside its transcript comes in with it",
+        help="transcripts, folders of them, and recordings (.mp3 .m4a .wav .ogg .webm .mp4): a recording"
+        " goes in with the transcript of its name, and one without is transcribed offline (the transcribe"
+        " extra)",
     )
     add_parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_parser.add_argument(
@@ -202,11 +256,33 @@ def register(commands) -> None:
         metavar="NAME",
         help="who asks in these files (their label: the full name or the surname), when a file does not say",
     )
+    add_parser.add_argument(
+        "--speakers",
+        type=int,
+        metavar="N",
+        help="a recording transcribed here has N speakers (default: told from their voices)",
+    )
+    add_parser.add_argument(
+        "--speaker-names",
+        action="append",
+        metavar="LABEL=NAME",
+        help='name a transcribed recording\'s speaker, e.g. "Speaker 1=Jane Doe" (repeatable)',
+    )
     multilingual_arg(add_parser, "when this creates the index: ")
     sentences_arg(add_parser, "when this creates the index: ")
     device_arg(add_parser)
     index_arg(add_parser)
     add_parser.set_defaults(run=cmd_add)
+
+    transcript_parser = commands.add_parser(
+        "transcript",
+        help="an interview's transcript: WebVTT with voice tags when timed (a transcribed recording),"
+        " else its text",
+    )
+    transcript_parser.add_argument("doc_id", metavar="DOC_ID")
+    transcript_parser.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    index_arg(transcript_parser)
+    transcript_parser.set_defaults(run=cmd_transcript)
 
     list_parser = commands.add_parser("list", help="the interviews in the index")
     list_parser.add_argument("--json", action="store_true", help="one JSON object per interview")

@@ -183,3 +183,29 @@ def read(path: Path, text: str):
             offset += len(words)
         last_end = cue.end
     return Source("".join(out) + "\n", cues=tuple(times), kind="subtitles")
+
+
+_LABEL_AT = re.compile(r"(?m)^([^:\n]{1,80}):[ \t]")
+
+
+def webvtt(text: str, cues) -> str:
+    """A timed transcript as WebVTT: a cue per timed stretch of its text (start offset, end offset,
+    start seconds, end seconds), voice-tagged with the label of the paragraph it is in ("Speaker 1",
+    "Jane Doe"); what `qa add` reads back as the same turns (a corrected copy, say)."""
+    labels = [(m.start(), m.group(1)) for m in _LABEL_AT.finditer(text)]
+    lines = ["WEBVTT", ""]
+    for start, end, begins, ends in cues:
+        said = " ".join(text[start:end].split())
+        if not said:
+            continue
+        voice = next((label for at, label in reversed(labels) if at <= start), None)
+        tagged = f"<v {voice}>{html.escape(said, quote=False)}" if voice else html.escape(said, quote=False)
+        lines += [f"{vtt_clock(begins)} --> {vtt_clock(ends)}", tagged, ""]
+    return "\n".join(lines)
+
+
+def vtt_clock(seconds: float) -> str:
+    millis = int(round(seconds * 1000))
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{millis // 1000:02d}.{millis % 1000:03d}"

@@ -1,10 +1,11 @@
 """An interview's recording: the audio or video file beside its transcript, kept with the archive.
 
 A recording goes in with its transcript: `talk.mp3` beside `talk.srt` (or named with it to `qa add`,
-or uploaded with it in the Archive tab). The archive keeps its own copy, `recordings/DOC_ID.SUFFIX`
-(inside the index folder, or in a Milvus archive's state folder), named in the interview's record
-(`Document.recording`). What the page plays is looked up by doc id in the archive's records, never
-taken from a request's path: `stored` is the one way from a name to a file.
+or uploaded with it in the Archive tab); one without a transcript is transcribed first
+(qa/ingest/transcribe.py) and goes in with what was heard. The archive keeps its own copy,
+`recordings/DOC_ID.SUFFIX` (inside the index folder, or in a Milvus archive's state folder), named in
+the interview's record (`Document.recording`). What the page plays is looked up by doc id in the
+archive's records, never taken from a request's path: `stored` is the one way from a name to a file.
 """
 
 from __future__ import annotations
