@@ -3,6 +3,7 @@
 import http.client
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import quote, urlparse
@@ -438,3 +439,59 @@ def test_behind_the_login_a_shared_link_opens_its_reply_once_signed_in(archive, 
             " return m && m.currentTime > 11.3; }",
             timeout=30_000,
         )
+
+
+@pytest.mark.speech
+def test_a_recording_uploaded_alone_is_transcribed_and_its_card_plays_inside_the_answer(
+    archive, browser, tmp_path
+):
+    """The Archive tab's upload of a recording without a transcript (spoken by espeak-ng in two
+    voices, tests/spoken.py): transcribed on the server, with its progress on the page; a
+    paraphrased question's first card quotes the answer and plays from inside it."""
+    from spoken import speak
+
+    from qa.ingest import transcribe
+
+    if not transcribe.available():
+        pytest.skip("the transcribe extra is not installed (make transcribe)")
+    url, index_dir = archive
+    said = speak(tmp_path / "harbour engineer.wav")
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(url)
+    page.get_by_role("tab", name="Archive").click()
+    page.locator("input[type=file][multiple]").set_input_files([str(tmp_path / "harbour engineer.wav")])
+    page.get_by_label("harbour engineer.wav").wait_for()
+    page.evaluate(
+        "window.qaReports = []; setInterval(() => { const v = document.querySelector('#qa-archive-report "
+        "textarea').value; if (v !== window.qaReports.at(-1)) window.qaReports.push(v) }, 20)"
+    )
+    page.get_by_role("button", name="Add to the archive").click()
+    page.wait_for_function(
+        "document.querySelector('#qa-archive-report textarea').value.includes('Searchable now')",
+        timeout=240_000,
+    )
+    report = page.locator("#qa-archive-report textarea").input_value().splitlines()
+    assert report[0].startswith("harbour engineer.wav: added as harbour-engineer (")
+    shown = [s.splitlines()[-1] for s in page.evaluate("window.qaReports") if s]
+    assert any(re.fullmatch(r"transcribing harbour engineer\.wav: \d+ of \d+ min.*", s) for s in shown)
+    page.get_by_role("tab", name="Chat").click()
+    page.locator("#qa-question textarea").fill("When will they begin digging?")
+    page.keyboard.press("Enter")
+    page.locator(".qa-share a").wait_for(timeout=60_000)
+    card = page.locator(".qa-card").first
+    assert "March" in text_of(card.locator(".qa-best"))
+    assert text_of(card.locator(".qa-meta")).startswith("Speaker 2 [")
+    answer = next(s for s in said if "March" in s.text)
+    card.locator(".qa-play").click()
+    page.wait_for_function(
+        "() => { const m = document.querySelector('.qa-card audio.qa-player');"
+        " return m && !m.paused && m.currentTime > 0; }",
+        timeout=30_000,
+    )
+    at = card.locator("audio.qa-player").evaluate("m => m.currentTime")
+    assert answer.start - 0.5 <= at <= answer.end + 0.5  # playing inside the answer
+    card.evaluate("c => c.scrollIntoView({block: 'start'})")  # the first card, playing
+    page.screenshot(path=str(tmp_path / "transcribed.png"))
+    if os.environ.get("QA_SCREENSHOT_DIR"):
+        shutil.copy(tmp_path / "transcribed.png", Path(os.environ["QA_SCREENSHOT_DIR"]) / "transcribed.png")
+    assert load(index_dir).recording("harbour-engineer").name == "harbour-engineer.wav"
