@@ -287,6 +287,49 @@ def _admit(read: list[_Read], tell, replace_existing, known: set[str], hashes: d
     return changed, media, passages
 
 
+def transcript_of(index: Snapshot, doc_id: str) -> tuple[str, str]:
+    """(the interview's transcript as the archive keeps it, its file suffix): a timed one (a
+    transcribed recording, subtitles) as WebVTT with voice tags, to correct and add again with
+    --replace; any other as its text."""
+    from qa.ingest.captions import webvtt
+
+    record = index.documents.get(doc_id)
+    if record is None:
+        there = ", ".join(sorted(index.documents)) or "none"
+        raise QAError(f"no interview {doc_id!r} in the index; there are: {there}")
+    text = index.sources()[doc_id]
+    cues = record.get("cues") or ()
+    return (webvtt(text, cues), ".vtt") if cues else (text, ".txt")
+
+
+def rename_speakers(index_dir, doc_id: str, names: dict[str, str], *, progress=False):
+    """The archive with one timed interview's speakers named ("Speaker 1" -> "Jane Doe"): its
+    transcript with the voices renamed, added again in its place (its recording and metadata
+    kept; passages whose text is unchanged are not embedded again). Returns what `add` does."""
+    from qa.ingest.corpus import METADATA_FIELDS
+    from qa.store import load
+
+    index = load(index_dir)
+    try:
+        text, suffix = transcript_of(index, doc_id)
+        record = index.documents[doc_id]
+    finally:
+        index.close()
+    if suffix != ".vtt":
+        raise QAError(f"{doc_id} is not a timed transcript: rename its speakers in the file and add it again")
+    unknown = [label for label in names if f"<v {label}>" not in text]
+    if unknown:
+        raise QAError(f"{doc_id} has no speaker {unknown[0]!r}")
+    for label, name in names.items():
+        text = text.replace(f"<v {label}>", f"<v {name}>")
+    with tempfile.TemporaryDirectory(prefix="qa-renamed-") as scratch:
+        renamed = Path(scratch) / f"{doc_id}{suffix}"
+        renamed.write_text(text, encoding="utf-8")
+        metadata = {k: record[k] for k in METADATA_FIELDS if record.get(k)}
+        renamed.with_suffix(".json").write_text(json.dumps(metadata, ensure_ascii=False), encoding="utf-8")
+        return add(index_dir, [renamed], replace_existing=True, progress=progress)
+
+
 def remove(index_dir, doc_ids: list[str], *, progress: bool = False) -> Written:
     """The archive without these interviews; QAError naming an id it does not hold."""
     store = at(index_dir)

@@ -495,3 +495,26 @@ def test_a_recording_uploaded_alone_is_transcribed_and_its_card_plays_inside_the
     if os.environ.get("QA_SCREENSHOT_DIR"):
         shutil.copy(tmp_path / "transcribed.png", Path(os.environ["QA_SCREENSHOT_DIR"]) / "transcribed.png")
     assert load(index_dir).recording("harbour-engineer").name == "harbour-engineer.wav"
+    # named in the Archive tab, and its transcript downloaded as WebVTT with the names
+    page.get_by_role("tab", name="Archive").click()
+    page.get_by_role(
+        "combobox", name="Interview whose speakers to name, or whose transcript to download"
+    ).click()
+    page.get_by_role("option", name="harbour-engineer").click()
+    page.get_by_label("Its speakers' names").fill("Speaker 1=Ann Reporter, Speaker 2=Lena Holm")
+    page.get_by_role("button", name="Name the speakers").click()
+    page.wait_for_function(
+        "document.querySelector('#qa-archive-report textarea').value.startsWith('Named the speakers')",
+        timeout=120_000,
+    )
+    assert {p.speaker for p in load(index_dir).passages if p.doc_id == "harbour-engineer"} == {"Lena Holm"}
+    page.get_by_role(
+        "combobox", name="Interview whose speakers to name, or whose transcript to download"
+    ).click()
+    page.get_by_role("option", name="harbour-engineer").click()
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="Download its transcript").click()
+    saved = downloading.value.path()
+    text = Path(saved).read_text(encoding="utf-8")
+    assert downloading.value.suggested_filename == "harbour-engineer.vtt"
+    assert text.startswith("WEBVTT") and "<v Lena Holm>" in text and "<v Ann Reporter>" in text

@@ -196,3 +196,36 @@ def test_the_transcript_is_kept_and_a_corrected_copy_added_again_replaces_it(
     assert index.documents["harbour"]["recording"] == "harbour.wav"
     assert main(["transcript", "nowhere", "--index", str(copy)]) == 2
     assert capsys.readouterr().err.endswith("qa: no interview 'nowhere' in the index; there are: harbour\n")
+
+
+@pytest.mark.speech
+@pytest.mark.model
+def test_a_transcribed_interview_s_speakers_are_named_in_place_keeping_its_recording_and_metadata(
+    spoken_archive, tmp_path, monkeypatch
+):
+    import shutil
+
+    from qa.archive import rename_speakers, transcript_of
+
+    index_dir, *_ = spoken_archive
+    copy = tmp_path / "index"
+    shutil.copytree(index_dir, copy)
+    monkeypatch.setattr(transcribe, "transcript", lambda *a, **k: pytest.fail("nothing to transcribe"))
+    before = load(copy)
+    title = before.documents["harbour"]["title"]
+    with pytest.raises(QAError, match="harbour has no speaker 'Speaker 3'"):
+        rename_speakers(copy, "harbour", {"Speaker 3": "Nobody"})
+    written, outcomes = rename_speakers(
+        copy, "harbour", {"Speaker 1": "Ann Reporter", "Speaker 2": "Lena Holm"}
+    )
+    assert [(o.status, o.doc_id) for o in outcomes] == [("updated", "harbour")]
+    after = load(copy)
+    assert {p.speaker for p in after.passages} == {"Lena Holm"}
+    assert [p.text for p in after.passages] == [p.text for p in before.passages]
+    assert written.manifest["embedded"]["encoded"] < before.manifest["embedded"]["encoded"]
+    assert after.documents["harbour"]["title"] == title
+    assert after.recording("harbour").read_bytes() == before.recording("harbour").read_bytes()
+    text, suffix = transcript_of(after, "harbour")
+    assert suffix == ".vtt" and "<v Ann Reporter>" in text and "Speaker" not in text
+    times = [cue[2:] for cue in before.documents["harbour"]["cues"]]
+    assert [cue[2:] for cue in after.documents["harbour"]["cues"]] == times  # the same cues, renamed

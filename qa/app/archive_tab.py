@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from qa.answer.engine import Engine, LiveEngine
-from qa.archive import Listening, add, listing, remove
+from qa.archive import Listening, add, listing, remove, rename_speakers, transcript_of
 from qa.documents import QAError
 from qa.ingest import formats, recordings
 from qa.ingest.formats import SUFFIXES
@@ -145,6 +145,25 @@ def _with_sidecars(paths: list[Path], folder: Path) -> tuple[list[Path], list[st
     return transcripts, sorted(p.name for p in sidecars.values())
 
 
+def rename(live: LiveEngine, doc_id: str, written: str) -> str:
+    """Name a timed interview's speakers ("Speaker 1=Jane Doe, Speaker 2=John Roe"); the report."""
+    if not doc_id:
+        return "Choose an interview whose speakers to name."
+    names = {}
+    for pair in filter(None, (p.strip() for p in written.split(","))):
+        label, _, name = pair.partition("=")
+        if not label.strip() or not name.strip():
+            return f'Write each name as LABEL=NAME, e.g. "Speaker 1=Jane Doe", not {pair!r}.'
+        names[" ".join(label.split())] = " ".join(name.split())
+    if not names:
+        return 'Write the names as "Speaker 1=Jane Doe, Speaker 2=John Roe".'
+    index, outcomes = rename_speakers(live.get().index.target, doc_id, names)
+    if index is None:
+        return "\n".join(_line(o) for o in outcomes) or f"{doc_id} unchanged."
+    named = ", ".join(f"{label} is {name}" for label, name in names.items())
+    return f"Named the speakers of {doc_id}: {named}."
+
+
 def remove_interview(live: LiveEngine, doc_id: str) -> str:
     if not doc_id:
         return "Choose an interview to remove."
@@ -165,7 +184,7 @@ def build_tab(gr, live: LiveEngine, follows: tuple, following, writable: bool = 
     )
     if not writable:
         gr.Markdown(READ_ONLY, elem_id="qa-read-only")
-        return table, gr.Dropdown(visible=False)
+        return table, gr.Dropdown(visible=False), gr.Dropdown(visible=False)
     upload = gr.File(
         file_count="multiple",
         file_types=[*SUFFIXES, ".json", *recordings.SUFFIXES],
@@ -183,6 +202,17 @@ def build_tab(gr, live: LiveEngine, follows: tuple, following, writable: bool = 
     with gr.Row():
         chosen = gr.Dropdown([d for d in sorted(engine.index.documents)], label="Interview to remove")
         remove_button = gr.Button("Remove", variant="stop")
+    with gr.Row():
+        picked = gr.Dropdown(
+            [d for d in sorted(engine.index.documents)],
+            label="Interview whose speakers to name, or whose transcript to download",
+        )
+        naming = gr.Textbox(
+            label='Its speakers\' names: "Speaker 1=Jane Doe, Speaker 2=John Roe"', max_lines=1
+        )
+    with gr.Row():
+        rename_button = gr.Button("Name the speakers")
+        download = gr.DownloadButton("Download its transcript", value=None)
     log = gr.Textbox(label="Report", lines=4, interactive=False, elem_id="qa-archive-report")
 
     def refreshed(message: str):
@@ -219,13 +249,38 @@ def build_tab(gr, live: LiveEngine, follows: tuple, following, writable: bool = 
         except QAError as error:
             return refreshed(str(error))
 
-    outputs = [log, table, chosen, *follows]
+    def on_rename(doc_id, written):
+        try:
+            return refreshed(rename(live, doc_id, written or ""))
+        except QAError as error:
+            return refreshed(str(error))
+
+    def on_pick(doc_id):
+        """The chosen interview's transcript, ready to download (qa.archive.transcript_of)."""
+        if not doc_id:
+            return gr.DownloadButton(value=None)
+        try:
+            text, suffix = transcript_of(live.get().index, doc_id)
+        except QAError:
+            return gr.DownloadButton(value=None)
+        folder = Path(tempfile.mkdtemp(prefix="qa-transcript-"))
+        (folder / f"{doc_id}{suffix}").write_text(text, encoding="utf-8")
+        return gr.DownloadButton(value=str(folder / f"{doc_id}{suffix}"))
+
+    outputs = [log, table, chosen, picked, *follows]
     add_button.click(on_add, [upload, interviewer, replacing], outputs, api_visibility="private")
     remove_button.click(on_remove, [chosen], outputs, api_visibility="private")
-    return table, chosen
+    rename_button.click(on_rename, [picked, naming], outputs, api_visibility="private")
+    picked.change(on_pick, [picked], [download], api_visibility="private")
+    return table, chosen, picked
 
 
 def lists(gr, engine: Engine) -> tuple:
     """New values for the tab's lists (see build_tab's return): the interviews table and the choices
     to remove, as the archive is now."""
-    return interviews(engine), gr.Dropdown(choices=sorted(engine.index.documents), value=None)
+    choices = sorted(engine.index.documents)
+    return (
+        interviews(engine),
+        gr.Dropdown(choices=choices, value=None),
+        gr.Dropdown(choices=choices, value=None),
+    )

@@ -186,22 +186,15 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_transcript(args: argparse.Namespace) -> int:
-    """An interview's transcript as the archive keeps it: a timed one (a transcribed recording, a
-    subtitle file) as WebVTT with voice tags, to correct and add again with --replace; else its text."""
-    from qa.ingest.captions import webvtt
+    """An interview's transcript as the archive keeps it (qa.archive.transcript_of)."""
+    from qa.archive import transcript_of
     from qa.store import load
 
     index = load(archive_target(args))
     try:
-        record = index.documents.get(args.doc_id)
-        if record is None:
-            there = ", ".join(sorted(index.documents)) or "none"
-            raise QAError(f"no interview {args.doc_id!r} in the index; there are: {there}")
-        text = index.sources()[args.doc_id]
+        written, _ = transcript_of(index, args.doc_id)
     finally:
         index.close()
-    cues = record.get("cues") or ()
-    written = webvtt(text, cues) if cues else text
     if args.output:
         args.output.write_text(written, encoding="utf-8")
     else:

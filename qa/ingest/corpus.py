@@ -12,7 +12,7 @@ from qa.ingest.formats import SUFFIXES, is_transcript, read_source
 from qa.ingest.record import metadata_from_text, people_in_title
 
 BUNDLED_CORPUS = Path(__file__).parent.parent / "bundled"
-_METADATA_FIELDS = ("title", "outlet", "url", "published", "interviewee", "interviewer")
+METADATA_FIELDS = ("title", "outlet", "url", "published", "interviewee", "interviewer")
 
 
 def transcript_files(corpus_dir: Path) -> list[Path]:
@@ -43,7 +43,7 @@ def read_document(path: Path) -> Document:
     sidecar = _read_metadata(path.with_suffix(".json")) if path.suffix.lower() != ".json" else {}
     metadata = {**found, **sidecar}
     metadata = {**people_in_title(str(metadata.get("title") or "")), **metadata}
-    fields = {name: str(metadata.get(name, "") or "") for name in _METADATA_FIELDS}
+    fields = {name: str(metadata.get(name, "") or "") for name in METADATA_FIELDS}
     fields["title"] = fields["title"] or path.stem
     return Document(
         doc_id=doc_id_for(path),
