@@ -26,10 +26,59 @@ from wild import cpu_name  # noqa: E402
 from qa.ingest import transcribe  # noqa: E402
 
 
+def long_recording(wav: Path, minutes: float) -> Path:
+    """`minutes` of the spoken interview over and over, as one WAV."""
+    import wave
+
+    spoken = wav.with_name("once.wav")
+    speak(spoken)
+    with wave.open(str(spoken), "rb") as once:
+        rate, frames = once.getframerate(), once.readframes(once.getnframes())
+    with wave.open(str(wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        for _ in range(int(minutes * 60 * rate * 2 / len(frames)) + 1):
+            out.writeframes(frames)
+    return wav
+
+
+def peak_memory(wav: Path) -> dict:
+    """In a process of its own: the recording transcribed, and the process's peak memory."""
+    import subprocess
+
+    code = (
+        "import resource, sys, time; from pathlib import Path; from qa.ingest import transcribe;"
+        " t = time.perf_counter(); transcribe.transcript(Path(sys.argv[1]));"
+        " print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(wav)], capture_output=True, text=True, check=True)
+    took, peak_kb = done.stdout.split()[-2:]
+    return {"took_s": round(float(took), 1), "peak_mb": round(int(peak_kb) / 1024, 1)}
+
+
+def memory(minutes: list[float]) -> dict:
+    """Peak memory transcribing recordings of these lengths: windows keep it from growing with them."""
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="qa-bench-long-") as scratch:
+        for length in minutes:
+            wav = long_recording(Path(scratch) / f"long-{length}.wav", length)
+            figures[f"{length:g} min"] = peak_memory(wav)
+            print(length, figures[f"{length:g} min"], flush=True)
+            wav.unlink()
+    return figures
+
+
 def main() -> None:
     if not transcribe.available():
         sys.exit("the transcribe extra is not installed: make transcribe")
     results = {"cpu": cpu_name()}
+    if "--memory" in sys.argv:  # longer: recordings of 10 and 30 minutes
+        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else results
+        results["peak_memory"] = memory([10, 30])
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {RESULTS}")
+        return
     with tempfile.TemporaryDirectory(prefix="qa-bench-speech-") as scratch:
         wav = Path(scratch) / "interview.wav"
         said = speak(wav, SCRIPT * 3)

@@ -159,7 +159,7 @@ def test_a_recording_of_no_speech_or_of_nothing_decodable_is_one_line(tmp_path, 
 def test_a_long_recording_is_heard_window_by_window_with_nothing_lost_at_their_edges(
     spoken_archive, monkeypatch
 ):
-    """Windows of 15 s over the 46 s interview (a three-hour recording takes 10-minute ones): a
+    """Windows of 15 s over the 46 s interview (a three-hour recording takes 5-minute ones): a
     segment cut by a window's end is heard again at the next one's start, so the words and their
     times come out as from one pass."""
     _, said, _, _, whole = spoken_archive

