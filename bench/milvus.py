@@ -301,6 +301,8 @@ def main() -> None:
     if "--interviews" in sys.argv:  # a smaller run, to try the script
         INTERVIEWS = int(sys.argv[sys.argv.index("--interviews") + 1])
     results = {}
+    if "--no-scale" in sys.argv and RESULTS.exists():  # parity again, the scale figures kept
+        results = {k: v for k, v in json.loads(RESULTS.read_text()).items() if k != "parity"}
     with tempfile.TemporaryDirectory(prefix="qa-bench-milvus-") as scratch:
         scratch = Path(scratch)
         started = time.perf_counter()
@@ -309,7 +311,8 @@ def main() -> None:
         shutil.rmtree(scratch / "parity", ignore_errors=True)
         results["cpu"] = cpu_name()
         # the archive and a tenth of it, in one run: what a reader holds should not grow with it
-        for key, count in (("scale_tenth", INTERVIEWS // 10), ("scale", INTERVIEWS)):
+        sizes = () if "--no-scale" in sys.argv else (("scale_tenth", INTERVIEWS // 10), ("scale", INTERVIEWS))
+        for key, count in sizes:
             started = time.perf_counter()
             results[key] = scale(scratch / key, count)
             print(json.dumps(results[key], indent=1), f"({time.perf_counter() - started:.0f} s)", flush=True)

@@ -128,6 +128,8 @@ def lines() -> list[str]:
         out += wild_section(wild)
     if milvus := _read("milvus"):
         out += milvus_section(milvus)
+    if speech := _read("transcribe"):
+        out += transcribe_section(speech)
     return out
 
 
@@ -185,8 +187,13 @@ def milvus_section(milvus: dict) -> list[str]:
             "| measure | folder | Milvus Lite |",
             "|---|---|---|",
             f"| build | {scale['folder_build_s']} s | {scale['milvus_build_s']} s |",
-            f"| open (load, catalogue) | {folder['load_s']} s | {lite['load_s']} s |",
+            f"| open, a fresh process | {folder['load_s']} s | {lite['load_s']} s "
+            "(Milvus Lite's engine loading the collections, nearly all of it) |",
+            "| open again, the collections loaded (a server's case) | - | "
+            f"{lite.get('reopen_loaded_s', '-')} s |",
             f"| memory: the index in the reader | {folder['process_mb']} MB | {lite['process_mb']} MB |",
+            f"| memory: the reader after 20 whole answers | {folder.get('process_mb_after_answers', '-')} MB "
+            f"| {lite.get('process_mb_after_answers', '-')} MB |",
             f"| memory: Milvus Lite's server | - | {lite['server_mb']} MB |",
             f"| dense query, k 10 | {_ms(folder['query']['dense'])} | {_ms(lite['query']['dense'])} |",
             f"| hybrid query, k 10 | {_ms(folder['query']['hybrid'])} | {_ms(lite['query']['hybrid'])} |",
@@ -195,7 +202,39 @@ def milvus_section(milvus: dict) -> list[str]:
             "the collections loaded |",
             "",
         ]
+    if tenth := milvus.get("scale_tenth"):
+        small, large = tenth["milvus"], milvus["scale"]["milvus"]
+        out += [
+            "The reader holds no passage catalogue: at "
+            f"{tenth['passages']:,} and {milvus['scale']['passages']:,} passages it holds "
+            f"{small['process_mb']} and {large['process_mb']} MB after opening,"
+            f" {small.get('process_mb_after_answers')} and {large.get('process_mb_after_answers')} MB after"
+            f" 20 answers ({milvus.get('cpu', 'this machine')}).",
+            "",
+        ]
     return out
+
+
+def transcribe_section(speech: dict) -> list[str]:
+    """A recording without a transcript, transcribed (bench/transcribe.py)."""
+    run = speech.get("again") or speech["first"]
+    out = [
+        "## Transcribing a recording (`bench/transcribe.py`)",
+        "",
+        f"{speech.get('cpu', '')}; an interview espeak-ng speaks in two voices, {run['audio_s']} s.",
+        "",
+        "| measure | measured | target |",
+        "|---|---|---|",
+        f"| real-time factor, transcription and speakers | {run['real_time_factor']} "
+        f"(first run, loading the models: {speech['first']['real_time_factor']}) | <= 0.25 |",
+        f"| words given to the right speaker | {run['words_to_the_right_speaker']:.0%} | >= 95% |",
+        f"| word error rate | {run['word_error_rate']:.1%} | reported |",
+    ]
+    for length, figures in speech.get("peak_memory", {}).items():
+        out.append(
+            f"| peak memory, {length} of speech | {figures['peak_mb']} MB ({figures['took_s']} s) | bounded |"
+        )
+    return [*out, ""]
 
 
 def main() -> None:
