@@ -67,15 +67,14 @@ class AskedBefore:
         """Interviewers' questions as their content stems and their words (whole and the last
         sentence's), each worked out once (the new ones stemmed together)."""
         known = self._laid_out
-        new = [text for text in texts if text not in known]
+        found = {text: laid_out for text in texts if (laid_out := known.get(text)) is not None}
+        new = [text for text in texts if text not in found]
         if new:
             fresh = zip(self.index.lexical.content_stems(new), map(_asked_words, new), strict=True)
+            found.update(zip(new, fresh, strict=True))
             with self._lock:  # the app answers several people at once, from threads
-                for text, laid_out in zip(new, fresh, strict=True):
+                for text in new:
                     if len(known) >= QUESTIONS_KEPT:
                         known.pop(next(iter(known)))  # the oldest first
-                    known[text] = laid_out
-        return [known.get(text) or self._layouts_now(text) for text in texts]
-
-    def _layouts_now(self, text: str) -> tuple[frozenset[str], frozenset[str]]:
-        return self.index.lexical.content_stems([text])[0], _asked_words(text)
+                    known[text] = found[text]
+        return [found[text] for text in texts]

@@ -147,7 +147,12 @@ class Lexical:
         count = matrix["num_docs"]
         token = self.model.vocab_dict.get(term)
         found = 0 if token is None else int(matrix["indptr"][token + 1] - matrix["indptr"][token])
-        return float(np.log(1 + (count - found + 0.5) / (found + 0.5)))
+        return float(lucene_idf(count, found))
+
+
+def lucene_idf(passages, holding):
+    """Lucene's BM25 idf of a term held by `holding` of `passages` (numbers or arrays of them)."""
+    return np.log(1 + (passages - holding + 0.5) / (holding + 0.5))
 
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern

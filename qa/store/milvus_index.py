@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answer.lexical import Lexical, LexicalSettings
+from qa.answer.lexical import Lexical, LexicalSettings, lucene_idf
 from qa.documents import Filter, Passage, QAError
 from qa.embed.vectors import Scoring
 from qa.ingest import recordings
@@ -59,8 +59,8 @@ class MilvusLexical(Lexical):
                 index.client.get, index.collections["terms"], ids=terms, output_fields=["passages"]
             )
             found.update({row["term"]: int(row["passages"]) for row in rows})
-        return np.array(
-            [np.log(1 + (count - found[t] + 0.5) / (found[t] + 0.5)) for t in terms], dtype=np.float32
+        return np.asarray(
+            lucene_idf(count, np.array([found[t] for t in terms], dtype=np.float64)), np.float32
         )
 
     def idf(self, term: str) -> float:
