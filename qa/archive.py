@@ -22,7 +22,7 @@ from qa.embed.embedders import Embedder, get_embedder
 from qa.embed.vectors import Scoring
 from qa.ingest import recordings
 from qa.ingest.chunking import passages_for
-from qa.ingest.corpus import read_document
+from qa.ingest.corpus import read_document, read_metadata
 from qa.ingest.formats import is_transcript
 from qa.ingest.parsing import is_unlabelled, parse_turns, roles_uncertain
 from qa.locks import check_writable
@@ -134,7 +134,8 @@ def _transcribed(path: Path, interviewer: str, listening: Listening) -> _Read:
     from qa.ingest.transcribe import transcript
 
     sidecar = path.with_suffix(".json")
-    named = _sidecar_speakers(sidecar)
+    named = read_metadata(sidecar).get("speakers")  # unreadable: one line, before any transcribing
+    named = {str(k): str(v) for k, v in named.items()} if isinstance(named, dict) else {}
     progress = listening.progress
     text = transcript(
         path,
@@ -151,12 +152,16 @@ def _transcribed(path: Path, interviewer: str, listening: Listening) -> _Read:
     return replace(read, path=path, document=replace(read.document, path=str(path)))
 
 
-def _sidecar_speakers(sidecar: Path) -> dict[str, str]:
-    try:
-        found = json.loads(sidecar.read_text(encoding="utf-8")).get("speakers", {})
-    except (OSError, ValueError, AttributeError):
-        return {}  # read_document says what is wrong with the sidecar
-    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+def speaker_names(pairs) -> dict[str, str]:
+    """Speakers' names as written "Speaker 1=Jane Doe": each label a transcription gave, with the
+    name for it (spaces folded); ValueError naming the first pair that is not LABEL=NAME."""
+    names = {}
+    for pair in pairs:
+        label, _, name = pair.partition("=")
+        if not label.strip() or not name.strip():
+            raise ValueError(pair)
+        names[" ".join(label.split())] = " ".join(name.split())
+    return names
 
 
 def _read_all(

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from qa.answer.engine import Engine, LiveEngine
-from qa.archive import Listening, add, listing, remove, rename_speakers, transcript_of
+from qa.archive import Listening, add, listing, remove, rename_speakers, speaker_names, transcript_of
 from qa.documents import QAError
 from qa.ingest import formats, recordings
 from qa.ingest.formats import SUFFIXES
@@ -149,12 +149,10 @@ def rename(live: LiveEngine, doc_id: str, written: str) -> str:
     """Name a timed interview's speakers ("Speaker 1=Jane Doe, Speaker 2=John Roe"); the report."""
     if not doc_id:
         return "Choose an interview whose speakers to name."
-    names = {}
-    for pair in filter(None, (p.strip() for p in written.split(","))):
-        label, _, name = pair.partition("=")
-        if not label.strip() or not name.strip():
-            return f'Write each name as LABEL=NAME, e.g. "Speaker 1=Jane Doe", not {pair!r}.'
-        names[" ".join(label.split())] = " ".join(name.split())
+    try:
+        names = speaker_names(filter(None, (p.strip() for p in written.split(","))))
+    except ValueError as bad:
+        return f'Write each name as LABEL=NAME, e.g. "Speaker 1=Jane Doe", not {bad.args[0]!r}.'
     if not names:
         return 'Write the names as "Speaker 1=Jane Doe, Speaker 2=John Roe".'
     index, outcomes = rename_speakers(live.get().index.target, doc_id, names)

@@ -83,13 +83,14 @@ def _report_built(index_dir: Path, build) -> int:
 
 def _speaker_names(given: list[str] | None) -> dict[str, str]:
     """--speaker-names "Speaker 1=Jane Doe": the label a transcription gave, and the name for it."""
-    names = {}
-    for pair in given or []:
-        label, _, name = pair.partition("=")
-        if not label.strip() or not name.strip():
-            raise QAError(f'--speaker-names takes LABEL=NAME, e.g. "Speaker 1=Jane Doe", not {pair!r}')
-        names[" ".join(label.split())] = " ".join(name.split())
-    return names
+    from qa.archive import speaker_names
+
+    try:
+        return speaker_names(given or [])
+    except ValueError as bad:
+        raise QAError(
+            f'--speaker-names takes LABEL=NAME, e.g. "Speaker 1=Jane Doe", not {bad.args[0]!r}'
+        ) from None
 
 
 def _hearing():

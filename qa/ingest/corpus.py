@@ -40,7 +40,7 @@ def read_document(path: Path) -> Document:
     `NAME.json`. Unreadable input raises QAError naming the file."""
     source = read_source(path)
     found = {**metadata_from_text(source.text), **source.metadata} if source.kind != "subtitles" else {}
-    sidecar = _read_metadata(path.with_suffix(".json")) if path.suffix.lower() != ".json" else {}
+    sidecar = read_metadata(path.with_suffix(".json")) if path.suffix.lower() != ".json" else {}
     metadata = {**found, **sidecar}
     metadata = {**people_in_title(str(metadata.get("title") or "")), **metadata}
     fields = {name: str(metadata.get(name, "") or "") for name in METADATA_FIELDS}
@@ -60,7 +60,8 @@ def doc_id_for(path: Path) -> str:
     return re.sub(r"[^\w.-]+", "-", path.stem).strip("-.") or "interview"
 
 
-def _read_metadata(sidecar: Path) -> dict:
+def read_metadata(sidecar: Path) -> dict:
+    """A sidecar NAME.json's metadata ({} when there is none; QAError when it is unreadable)."""
     if not sidecar.exists():
         return {}
     try:
