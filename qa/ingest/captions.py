@@ -193,18 +193,29 @@ def webvtt(text: str, cues) -> str:
     start seconds, end seconds), voice-tagged with the label of the paragraph it is in ("Speaker 1",
     "Jane Doe"); what `qa add` reads back as the same turns (a corrected copy, say)."""
     labels = [(m.start(), m.group(1)) for m in _LABEL_AT.finditer(text)]
-    lines = ["WEBVTT", ""]
+    said = []
     for start, end, begins, ends in cues:
-        said = " ".join(text[start:end].split())
-        if not said:
-            continue
-        voice = next((label for at, label in reversed(labels) if at <= start), None)
-        tagged = f"<v {voice}>{html.escape(said, quote=False)}" if voice else html.escape(said, quote=False)
-        lines += [f"{vtt_clock(begins)} --> {vtt_clock(ends)}", tagged, ""]
+        words = " ".join(text[start:end].split())
+        if words:
+            voice = next((label for at, label in reversed(labels) if at <= start), None)
+            said.append((begins, ends, voice, words))
+    return as_webvtt(said)
+
+
+def as_webvtt(said) -> str:
+    """WebVTT of (start seconds, end seconds, voice or None, words) cues, the words escaped."""
+    lines = ["WEBVTT", ""]
+    for begins, ends, voice, words in said:
+        escaped = html.escape(words, quote=False)
+        lines += [
+            f"{_vtt_clock(begins)} --> {_vtt_clock(ends)}",
+            f"<v {voice}>{escaped}" if voice else escaped,
+            "",
+        ]
     return "\n".join(lines)
 
 
-def vtt_clock(seconds: float) -> str:
+def _vtt_clock(seconds: float) -> str:
     millis = int(round(seconds * 1000))
     hours, millis = divmod(millis, 3_600_000)
     minutes, millis = divmod(millis, 60_000)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.documents import QAError
-from qa.ingest.captions import vtt_clock
+from qa.ingest.captions import as_webvtt
 
 RATE = 16_000  # samples a second, what both models read
 WINDOW_S = 300  # audio decoded and transcribed at a time (about 19 MB of samples)
@@ -177,16 +177,10 @@ def _with_speakers(segments: list[Segment], voices: list, speakers: int | None) 
 
 def vtt(segments: list[Segment], names: dict[str, str]) -> str:
     """WebVTT with a voice tag per cue: "Speaker N", or the name given for it."""
-    lines = ["WEBVTT", ""]
-    for segment in segments:
-        label = f"Speaker {segment.speaker + 1}"
-        who = names.get(label, label)
-        lines += [
-            f"{vtt_clock(segment.start)} --> {vtt_clock(segment.end)}",
-            f"<v {who}>{segment.text}",
-            "",
-        ]
-    return "\n".join(lines)
+    labels = [f"Speaker {segment.speaker + 1}" for segment in segments]
+    return as_webvtt(
+        (s.start, s.end, names.get(label, label), s.text) for s, label in zip(segments, labels, strict=True)
+    )
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
