@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 
+from qa.answer.kept import Kept
 from qa.documents import Filter, Passage
 
 # A question that repeats one an interviewer asked ("Asked about X, you said..."): at least this share
@@ -36,8 +36,7 @@ class AskedBefore:
 
     def __init__(self, index) -> None:
         self.index = index
-        self._laid_out: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
-        self._lock = threading.Lock()
+        self._laid_out = Kept(QUESTIONS_KEPT)  # question text -> its stems and words
 
     def __call__(self, question: str, allowed: Filter | None = None) -> tuple[Passage, ...]:
         """The passages (of those `allowed` admits) answering an interviewer's question this one
@@ -72,9 +71,6 @@ class AskedBefore:
         if new:
             fresh = zip(self.index.lexical.content_stems(new), map(_asked_words, new), strict=True)
             found.update(zip(new, fresh, strict=True))
-            with self._lock:  # the app answers several people at once, from threads
-                for text in new:
-                    if len(known) >= QUESTIONS_KEPT:
-                        known.pop(next(iter(known)))  # the oldest first
-                    known[text] = found[text]
+            for text in new:
+                known.keep(text, found[text])
         return [found[text] for text in texts]

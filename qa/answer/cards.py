@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from qa.answer import quotes
 from qa.answer.answers import Card, Source, by_answer_turn, timespan
+from qa.answer.kept import Kept
 from qa.answer.question_types import NAME, answers_kind, asked_words, capitalised, kinds_held, question_type
 from qa.documents import Hit, Passage
 
@@ -23,8 +23,7 @@ class CardMaker:
 
     def __init__(self, index) -> None:
         self.index = index
-        self._layouts: dict[tuple[str, int], Layout] = {}
-        self._layout_lock = threading.Lock()
+        self._layouts: Kept = Kept(LAYOUTS_KEPT)
 
     def __call__(
         self, question: str, hits: list[Hit], k: int, route, answers_asked: tuple[Passage, ...] = ()
@@ -113,10 +112,7 @@ class CardMaker:
                 [kinds_held(s.text) for s in found],
                 [capitalised(s.text) for s in found],
             )
-            with self._layout_lock:  # the app answers several people at once, from threads
-                if len(self._layouts) >= LAYOUTS_KEPT:
-                    self._layouts.pop(next(iter(self._layouts)))  # the oldest first
-                self._layouts[key] = layout
+            self._layouts.keep(key, layout)
         return layout
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,7 @@ class Snapshot:
         """Whether the archive holds e5 vectors for questions in other scripts."""
         return bool(self.manifest.get("multilingual"))
 
-    @property
+    @cached_property
     def speakers(self) -> tuple[str, ...]:
         """Every speaker of the archive's passages, in the order they first speak."""
         return tuple(dict.fromkeys(s for own in self.interviews.values() for s in own.speakers))
