@@ -18,7 +18,7 @@ from qa.archive import Listening, add, listing, remove, rename_speakers, speaker
 from qa.documents import QAError
 from qa.ingest import formats, recordings
 from qa.ingest.formats import SUFFIXES
-from qa.ingest.transcribe import Pace
+from qa.ingest.transcribe import paced
 
 READ_ONLY = (
     "This page is read-only: it is served beyond this machine without a login. To add or remove "
@@ -78,11 +78,7 @@ def add_files(
     def embedding(done: int, total: int) -> None:
         say("\n".join([*lines, *map(_line, read), f"embedding: {done} of {total} new texts"]))
 
-    paces: dict = {}
-
-    def hearing(path: Path, done: float, total: float) -> None:
-        pace = paces.setdefault(path, Pace())
-        say("\n".join([*lines, *map(_line, read), f"transcribing {path.name}: {pace(done, total)}"]))
+    hearing = paced(lambda line: say("\n".join([*lines, *map(_line, read), line])))
 
     with tempfile.TemporaryDirectory(prefix="qa-upload-") as folder:
         transcripts, unpaired = _with_sidecars([Path(p) for p in paths], Path(folder))

@@ -94,17 +94,10 @@ def _speaker_names(given: list[str] | None) -> dict[str, str]:
 
 
 def _hearing():
-    """Told how far each transcription has got: a line on stderr (minutes done of the total, and
-    about how long is left)."""
-    from qa.ingest.transcribe import Pace
+    """Told how far each transcription has got: a line on stderr."""
+    from qa.ingest.transcribe import paced
 
-    paces: dict[Path, Pace] = {}
-
-    def told(path: Path, done: float, total: float) -> None:
-        pace = paces.setdefault(path, Pace())
-        print(f"transcribing {path.name}: {pace(done, total)}", file=sys.stderr, flush=True)
-
-    return told
+    return paced(lambda line: print(line, file=sys.stderr, flush=True))
 
 
 def cmd_add(args: argparse.Namespace) -> int:

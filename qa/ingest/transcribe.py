@@ -52,6 +52,18 @@ class Pace:
         return said
 
 
+def paced(tell: Callable[[str], None]) -> Callable[[Path, float, float], None]:
+    """A progress callback (recording, seconds done, seconds in all) that tells a person one line,
+    "transcribing talk.wav: 12 of 60 min, about 3 min left", each recording on its own pace."""
+    paces: dict[Path, Pace] = {}
+
+    def told(path: Path, done: float, total: float) -> None:
+        pace = paces.setdefault(path, Pace())
+        tell(f"transcribing {path.name}: {pace(done, total)}")
+
+    return told
+
+
 @dataclass(frozen=True)
 class Segment:
     """A stretch of speech as Whisper heard it, with who said it (0, 1, ...; -1 before that is known)."""
