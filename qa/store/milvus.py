@@ -415,6 +415,17 @@ def _all(client, collection: str, output: list[str], expression: str = "") -> li
     return rows
 
 
+IDS_AT_ONCE = 1000  # primary keys asked for (or deleted) in one call
+
+
+def got(client, collection: str, ids: list[str], output: list[str]) -> list[dict]:
+    """The rows with these primary keys (those that are there), asked for IDS_AT_ONCE at a time."""
+    rows = []
+    for start in range(0, len(ids), IDS_AT_ONCE):
+        rows += client.get(collection, ids=ids[start : start + IDS_AT_ONCE], output_fields=output)
+    return rows
+
+
 def lock_dir(where: Location) -> Path:
     """The local folder whose locks (qa/locks.py) queue this machine's writers to the archive."""
     where.state_dir.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.answer.kept import Kept
 from qa.answer.lexical import Lexical, LexicalSettings, lucene_idf
 from qa.documents import Filter, Passage, QAError
 from qa.embed.vectors import Scoring
@@ -32,6 +33,7 @@ from qa.store.milvus import (
     _names,
     _reason,
     _written,
+    got,
     lock_dir,
     one_of,
     quoted,
@@ -76,7 +78,8 @@ class MilvusIndex(Snapshot):
     collections: dict
     lexical: MilvusLexical
     _release: object
-    _sentence_counts: dict = field(default_factory=dict)  # passage id -> its sentences, as fetched
+    # passage id -> its number of sentences, as fetched
+    _sentence_counts: Kept = field(default_factory=lambda: Kept(SENTENCE_COUNTS_KEPT))
 
     @property
     def folder(self) -> Path:
@@ -128,11 +131,8 @@ class MilvusIndex(Snapshot):
 
     def _passage(self, row: dict) -> Passage:
         """A passage as a row of the passages collection gives it (its sentence count noted)."""
-        counts = self._sentence_counts
         if "sentences" in row:
-            if len(counts) >= SENTENCE_COUNTS_KEPT:
-                counts.clear()  # fetched again as needed
-            counts[row["passage_id"]] = int(row["sentences"])
+            self._sentence_counts.keep(row["passage_id"], int(row["sentences"]))
         return Passage(**{f: row[f] for f in _FIELDS})
 
     def _passages(self, expression: str) -> list[Passage]:
@@ -185,16 +185,11 @@ class MilvusIndex(Snapshot):
     def _sentence_vectors(self, passages: list[Passage]) -> list[np.ndarray]:
         """Each of these passages' sentence vectors, in order."""
         counts = self._sentence_counts
-        unknown = [p.passage_id for p in passages if p.passage_id not in counts]
-        for start in range(0, len(unknown), 1000):
-            rows = self._call(
-                self.client.get,
-                self.collections["passages"],
-                ids=unknown[start : start + 1000],
-                output_fields=["sentences"],
-            )
-            counts.update({row["passage_id"]: int(row["sentences"]) for row in rows})
-        owned = [counts.get(p.passage_id, 0) for p in passages]
+        known = {p.passage_id: counts.get(p.passage_id) for p in passages}
+        unknown = [pid for pid, count in known.items() if count is None]
+        for row in self._call(got, self.client, self.collections["passages"], unknown, ["sentences"]):
+            known[row["passage_id"]] = counts.keep(row["passage_id"], int(row["sentences"]))
+        owned = [known[p.passage_id] or 0 for p in passages]
         ids = [f"{p.passage_id}#{i}" for p, count in zip(passages, owned, strict=True) for i in range(count)]
         dims = int(self.manifest["embedder"]["dims"])
         found = self._call(_fetched, self.client, self.collections["sentences"], ids, "vector", dims)
@@ -272,12 +267,9 @@ def _fetched(client, collection: str, ids: list[str], field: str, dims: int) -> 
     """These rows' vectors in the order asked (a row missing: written over meanwhile, zeros)."""
     if not ids:
         return np.zeros((0, dims), dtype=np.float32)
-    distinct = list(dict.fromkeys(ids))
     found = {}
-    for start in range(0, len(distinct), 1000):
-        for row in client.get(collection, ids=distinct[start : start + 1000], output_fields=[field]):
-            key = row.get("passage_id") or row.get("sentence_id")
-            found[key] = row[field]
+    for row in got(client, collection, list(dict.fromkeys(ids)), [field]):
+        found[row.get("passage_id") or row.get("sentence_id")] = row[field]
     empty = np.zeros(dims, dtype=np.float32)
     return np.array([found.get(i, empty) for i in ids], dtype=np.float32).reshape(len(ids), dims)
 

@@ -23,6 +23,7 @@ from qa.store.embedding import embed
 from qa.store.folder import FORMAT, model_record
 from qa.store.milvus import (
     BATCH,
+    IDS_AT_ONCE,
     KINDS,
     LAYOUT,
     SOURCE_PART,
@@ -36,6 +37,7 @@ from qa.store.milvus import (
     _put_meta,
     _written,
     connected,
+    got,
     lock_dir,
     one_of,
     quoted,
@@ -140,15 +142,12 @@ def _update_terms(client, names: dict[str, str], added: Counter, removed: Counte
     changed = sorted(term for term, delta in change.items() if delta)
     if not changed:
         return
-    now = {}
-    for start in range(0, len(changed), 1000):
-        for row in client.get(names["terms"], ids=changed[start : start + 1000], output_fields=["passages"]):
-            now[row["term"]] = row["passages"]
+    now = {row["term"]: row["passages"] for row in got(client, names["terms"], changed, ["passages"])}
     counts = {term: now.get(term, 0) + change[term] for term in changed}
     _insert(client, names["terms"], _term_rows({t: c for t, c in counts.items() if c > 0}), upsert=True)
     gone = [term for term, count in counts.items() if count <= 0]
-    for start in range(0, len(gone), 1000):
-        client.delete(names["terms"], ids=gone[start : start + 1000])
+    for start in range(0, len(gone), IDS_AT_ONCE):
+        client.delete(names["terms"], ids=gone[start : start + IDS_AT_ONCE])
     client.flush(names["terms"])
 
 
