@@ -138,7 +138,15 @@ def main() -> int:
     from qa.answer.engine import Engine
     from qa.archive import add
     from qa.embed.embedders import MiniLM
-    from qa.evaluate.evaluation import EVAL_DIR, answer_all, load_eval_set, quote_report
+    from qa.evaluate.evaluation import (
+        EVAL_DIR,
+        answer_all,
+        answer_turns,
+        card_report,
+        load_eval_set,
+        qrels_for,
+        quote_report,
+    )
     from qa.ingest.corpus import BUNDLED_CORPUS
     from qa.store import load
 
@@ -161,8 +169,14 @@ def main() -> int:
             add(index_dir, [p for p, _, _ in written] + bundled, embedder=embedder, multilingual=False)
             engine = Engine(load(index_dir), embedder)
             scored = [score_interview(engine, path.stem, style, rows) for path, style, rows in written]
-            quotes = quote_report(own, answer_all(engine, own, "hybrid"))["metrics"]
-            scored.append({"interview": bundled[0].stem, "style": "bundled", "own eval sets": quotes})
+            texts = {q.qid: q.question for q in own}
+            answers = answer_all(engine, texts, "hybrid")
+            wanted = answer_turns(qrels_for(own, engine.index.passages), engine.index.passages)
+            judged = {
+                **card_report(texts, wanted, answers)["metrics"],
+                **quote_report(own, answers)["metrics"],
+            }
+            scored.append({"interview": bundled[0].stem, "style": "bundled", "own eval sets": judged})
             results["archives"].append({"archive": number, "interviews": scored})
             near_topic += [engine.ask(question).abstained for question in NEAR_TOPIC]
     results["near_topic"] = {"questions": len(near_topic), "abstained": sum(near_topic)}
@@ -232,13 +246,15 @@ def overall(archives: list[dict]) -> dict:
 def table(results: dict) -> str:
     """The figures as eval/README.md shows them."""
     head = ["archive", "interview", "style", "passages (president's)"]
-    head += [f"{kind} card@1" for kind in KINDS] + ["naming: own interview first", "quote@1 / card@1"]
+    head += [f"{kind} card@1" for kind in KINDS]
+    head += ["naming: own interview first", "quote@1 / card@1 / hit@1"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for archive in results["archives"]:
         for one in archive["interviews"]:
             if "own eval sets" in one:
                 metrics = one["own eval sets"]
-                cells = ["", "", "", "", "", "", f"{metrics['quote@1']:.2f} / {metrics['card@1']:.2f}"]
+                shares = f"{metrics['quote@1']:.2f} / {metrics['card@1']:.2f} / {metrics['hit@1']:.2f}"
+                cells = ["", "", "", "", "", "", shares]
             else:
                 cells = [f"{one['passages']} ({one[THEIRS]})"]
                 cells += [f"{one[kind]['card@1']}/{one[kind]['questions']}" for kind in KINDS]

@@ -267,24 +267,35 @@ def test_the_eval_tab_runs_the_same_scoring_as_qa_eval(engine):
         "interview_questions_zh.jsonl",
         DERIVED,
     ]
-    rows, figure, misses = run_eval(engine, "interview_questions.jsonl", ["hybrid", "dense"])
+    rows, figure, misses, lost = run_eval(engine, "interview_questions.jsonl", ["hybrid", "dense"])
     assert [row[0] for row in rows] == ["dense", "hybrid"]  # in the page's fixed order, dense first
     report = evaluate_retriever(
         engine.retriever("hybrid"), load_eval_set(DEFAULT_EVAL_SET), engine.index.passages
     )
     assert rows[1][4].rstrip("*") == f"{report['metrics']['mrr@10']:.3f}"
-    assert len(figure.axes[0].patches) == 2 * 8  # two modes, five passage metrics and three quote shares
-    # and the cards judged as `qa eval` judges them: quote@1, quote@3, card@1, excerpt words
-    from qa.evaluate.evaluation import answer_all, quote_report
+    # two modes: five passage metrics, hit@1 and card@1, two quote shares
+    assert len(figure.axes[0].patches) == 2 * 9
+    # and the answers judged as `qa eval` judges them: hit@1, card@1, quote@1, quote@3, excerpt words
+    from qa.evaluate.evaluation import answer_all, answer_turns, card_report, qrels_for, quote_report
 
     questions = load_eval_set(DEFAULT_EVAL_SET)
-    quotes = quote_report(questions, answer_all(engine, questions, "hybrid"))["metrics"]
+    texts = {q.qid: q.question for q in questions}
+    answers = answer_all(engine, texts, "hybrid")
+    wanted = answer_turns(qrels_for(questions, engine.index.passages), engine.index.passages)
+    cards = card_report(texts, wanted, answers)
+    quotes = quote_report(questions, answers)["metrics"]
     assert rows[1][6:] == [
+        f"{cards['metrics']['hit@1']:.3f}",
+        f"{cards['metrics']['card@1']:.3f}",
         f"{quotes['quote@1']:.3f}",
         f"{quotes['quote@3']:.3f}",
-        f"{quotes['card@1']:.3f}",
         f"{quotes['excerpt_words_median']:.0f}",
         f"{quotes['excerpt_words_max']:.0f}",
+    ]
+    # the questions whose card order lost the retriever's first answer, each mode's in the page's order
+    dense = card_report(texts, wanted, answer_all(engine, texts, "dense"))
+    assert [row[:2] for row in lost] == [["dense", q] for q in dense["lost"]] + [
+        ["hybrid", q] for q in cards["lost"]
     ]
     dense_first = evaluate_retriever(
         engine.retriever("dense"), load_eval_set(DEFAULT_EVAL_SET), engine.index.passages

@@ -161,13 +161,17 @@ def test_eval_json_reports_the_documented_metrics(tiny_corpus, tmp_path, keyword
     assert report["quotes"]["metrics"] == {
         "quote@1": 1.0,
         "quote@3": 1.0,
-        "card@1": 1.0,
         "excerpt_words_median": 8.0,
         "excerpt_words_max": 8.0,
     }
     assert report["quotes"]["per_question"][0]["quote"] == "The summit ended late."
+    # every question is answered, and its first passage and first card judged by their answers
+    assert report["cards"]["n"] == 2 and report["cards"]["metrics"] == {"hit@1": 1.0, "card@1": 1.0}
+    assert report["cards"]["lost"] == []
     code, out, _ = run(capsys, "eval", "--eval-set", str(eval_set), "--index", str(folder))
-    assert "  quote@1               1.0000" in out.splitlines()
+    lines = out.splitlines()
+    assert "  quote@1               1.0000" in lines
+    assert "  card@1                1.0000  the first card is" in lines
 
 
 def test_the_installed_command_runs_as_a_subprocess():

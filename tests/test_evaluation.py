@@ -156,7 +156,7 @@ def test_comparison_uses_a_paired_t_test_against_the_first_run():
     )
 
 
-def test_cards_are_judged_by_their_quotes_their_answers_and_their_excerpt_lengths():
+def test_cards_are_judged_by_their_quotes_and_their_excerpt_lengths():
     from qa.answer.answers import Answer, Card, Source
     from qa.answer.quotes import Span
     from qa.evaluate.evaluation import EvalQuestion, quote_report
@@ -175,7 +175,7 @@ def test_cards_are_judged_by_their_quotes_their_answers_and_their_excerpt_length
         EvalQuestion("d", "?", relevant=("x:1:0",)),  # no gold quote: not judged here
     ]
     answers = {
-        # first card's quote holds the gold (case and spacing folded): quote@1, quote@3, card@1
+        # first card's quote holds the gold (case and spacing folded): quote@1, quote@3
         "a": Answer("?", False, (), (card(1, "The summit is IN\xa0 qingdao.", 60),)),
         # the first card's answer holds it but its quote does not; the second card's quote does
         "b": Answer(
@@ -196,8 +196,44 @@ def test_cards_are_judged_by_their_quotes_their_answers_and_their_excerpt_length
     assert report["metrics"] == {
         "quote@1": 1 / 3,
         "quote@3": 2 / 3,
-        "card@1": 2 / 3,
         "excerpt_words_median": 60.0,  # of 60, 40 and 100: the first cards'
         "excerpt_words_max": 100.0,
     }
     assert [q["quote_rank"] for q in report["per_question"]] == [1, 2, None]
+
+
+def test_answers_are_judged_by_the_answer_their_first_passage_and_first_card_come_from():
+    from qa.answer.answers import Answer, Card, Source
+    from qa.answer.quotes import Span
+    from qa.documents import Hit, Passage
+    from qa.evaluate.evaluation import answer_turns, card_report
+
+    def passage(doc: str, turn: int) -> Passage:
+        return Passage(f"{doc}:{turn}:0", doc, turn, 0, "S", "Q?", f"said in {doc} {turn}", 0, 9)
+
+    def hit(doc: str, turn: int) -> Hit:
+        return Hit(passage(doc, turn), 1.0, 1)
+
+    def card(rank: int, doc: str, turn: int) -> Card:
+        span = Span(0, 4, "said")
+        return Card(rank, "S", "", span, span, (span,), Source(doc), "", 0.0, None, (hit(doc, turn),))
+
+    passages = [passage("a", 1), passage("a", 3), passage("b", 1)]
+    qrels = {"x": {"a:1:0": 1}, "y": {"a:3:0": 1, "b:1:0": 1}, "z": {"b:1:0": 1}, "w": {"a:1:0": 1}}
+    wanted = answer_turns(qrels, passages)
+    assert wanted == {"x": {("a", 1)}, "y": {("a", 3), ("b", 1)}, "z": {("b", 1)}, "w": {("a", 1)}}
+    answers = {
+        # the retriever and the cards agree on the right answer
+        "x": Answer("?", False, (hit("a", 1),), (card(1, "a", 1), card(2, "b", 1))),
+        # the retriever had it first, the card order put another answer first: lost
+        "y": Answer("?", False, (hit("b", 1), hit("a", 1)), (card(1, "a", 1), card(2, "b", 1))),
+        # the cards found what the retriever did not
+        "z": Answer("?", False, (hit("a", 3), hit("b", 1)), (card(1, "b", 1),)),
+        # "w" was not asked (too long for the engine)
+    }
+    report = card_report({"x": "X?", "y": "Y?", "z": "Z?", "w": "W?"}, wanted, answers)
+    assert (report["n"], report["not_asked"], report["abstained"]) == (3, 1, 0)
+    assert report["metrics"] == {"hit@1": 2 / 3, "card@1": 2 / 3}
+    assert report["lost"] == ["y"]
+    assert [q["card_rank"] for q in report["per_question"]] == [1, 2, 1]
+    assert report["per_question"][1]["first_passage"] == "said in b 1"

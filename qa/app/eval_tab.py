@@ -11,10 +11,13 @@ from qa.answer.engine import Engine, LiveEngine
 from qa.answer.retrievers import DEFAULT_MODE, MODES
 from qa.evaluate.compare import MAX_P, compare_runs
 from qa.evaluate.evaluation import (
+    CARD_METRICS,
     EVAL_DIR,
     METRICS,
     QUOTE_METRICS,
     answer_all,
+    answer_turns,
+    card_report,
     derived_eval_set,
     load_eval_set,
     qrels_for,
@@ -32,35 +35,50 @@ def eval_sets() -> list[str]:
     return names + [DERIVED]
 
 
-def run_eval(engine: Engine, set_name: str, modes: list[str], progress=None) -> tuple[list, object, list]:
-    """(metrics rows, bar chart figure, misses of the first mode) for the tab's three outputs. A set
-    with gold quotes is also answered as a person would ask it, and its cards judged (quote@1, ...)."""
+def run_eval(engine: Engine, set_name: str, modes: list[str], progress=None) -> tuple:
+    """(metrics rows, bar chart figure, misses of the first mode, questions where a mode's card
+    order lost the retriever's first answer) for the tab's four outputs. Every question is also
+    answered as a person would ask it: hit@1 and card@1 judge which answer comes first, and a set
+    with gold quotes has its quotes judged (quote@1, ...)."""
     modes = [m for m in MODES if m in (modes or [])] or [DEFAULT_MODE]
     if set_name == DERIVED:
         questions = derived_eval_set(engine.index.passages)
     else:
         questions = load_eval_set(EVAL_DIR / Path(set_name).name)
     qrels = qrels_for(questions, engine.index.passages)
-    runs = {}
+    wanted = answer_turns(qrels, engine.index.passages)
+    texts = {q.qid: q.question for q in questions}
+    runs, judged = {}, {}
     for step, mode in enumerate(modes):
         if progress is not None:
             progress(step / len(modes), desc=f"{mode}: {len(questions)} questions")
         runs[mode] = retrieve(engine.retriever(mode), questions, 10)
-    quotes = {mode: quote_report(questions, answer_all(engine, questions, mode)) for mode in modes}
+        answers = answer_all(engine, texts, mode)
+        judged[mode] = (card_report(texts, wanted, answers), quote_report(questions, answers))
     comparison = compare_runs(qrels, runs) if len(modes) > 1 else None
-    rows = []
+    rows, lost = [], []
     for mode in modes:
         if comparison:
             means, p_values = comparison["metrics"][mode], comparison["p_values"].get(mode, {})
         else:
             means, p_values = score(qrels, runs[mode])[0], {}
-        judged = quotes[mode]["metrics"]
+        cards, quotes = judged[mode]
         rows.append(
             [mode]
             + [f"{means[m]:.3f}{'*' if p_values.get(m, 1) < MAX_P else ''}" for m in METRICS]
-            + [_quote_cell(judged, m) for m in QUOTE_METRICS]
+            + [f"{cards['metrics'][m]:.3f}" for m in CARD_METRICS]
+            + [_quote_cell(quotes["metrics"], m) for m in QUOTE_METRICS]
         )
-    return rows, _chart(rows), _misses(engine, questions, qrels, runs[modes[0]])
+        lost += [
+            [mode, item["id"], item["question"], _short(item["first_passage"]), _short(item["first_quote"])]
+            for item in cards["per_question"]
+            if item["id"] in cards["lost"]
+        ]
+    return rows, _chart(rows), _misses(engine, questions, qrels, runs[modes[0]]), lost
+
+
+def _short(text: str) -> str:
+    return " ".join(text.split())[:200]
 
 
 def _quote_cell(metrics: dict, name: str) -> str:
@@ -69,7 +87,8 @@ def _quote_cell(metrics: dict, name: str) -> str:
     return f"{metrics[name]:.0f}" if name.startswith("excerpt") else f"{metrics[name]:.3f}"
 
 
-CHARTED = METRICS + QUOTE_METRICS[:3]  # the shares; excerpt lengths are words, only in the table
+# the shares; excerpt lengths are words, only in the table
+CHARTED = METRICS + CARD_METRICS + QUOTE_METRICS[:2]
 
 
 def _chart(rows: list):
@@ -114,14 +133,20 @@ def build_tab(gr, live: LiveEngine) -> None:
         modes = gr.CheckboxGroup(list(MODES), value=list(MODES), label="Modes (the first is the baseline)")
     run = gr.Button("Run evaluation", variant="primary")
     table = gr.Dataframe(
-        headers=["mode", *METRICS, "quote@1", "quote@3", "card@1", "excerpt words", "at most"],
-        label=f"Metrics (* differs from the first, p < {MAX_P}); quote@k, card@1 and the first card's "
-        "excerpt words (median, at most) judge the cards",
+        headers=["mode", *METRICS, *CARD_METRICS, "quote@1", "quote@3", "excerpt words", "at most"],
+        label=f"Metrics (* differs from the first, p < {MAX_P}); hit@1: the first passage is from the "
+        "answer asked for, card@1: the first card is; quote@k and the first card's excerpt words "
+        "(median, at most) judge the quotes",
     )
     chart = gr.Plot(label="Comparison")
     misses = gr.Dataframe(headers=["id", "question", "gold", "first passage"], label="Not first", wrap=True)
+    lost = gr.Dataframe(
+        headers=["mode", "id", "question", "retriever's first passage", "first card's quote"],
+        label="Card order lost the retriever's first answer",
+        wrap=True,
+    )
 
     def on_run(set_name: str, picked: list[str], progress=gr.Progress()):  # noqa: B008 (gradio's idiom)
         return run_eval(live.get(), set_name, picked, progress)
 
-    run.click(on_run, [chosen, modes], [table, chart, misses], api_visibility="private")
+    run.click(on_run, [chosen, modes], [table, chart, misses, lost], api_visibility="private")

@@ -13,7 +13,7 @@ from qa.documents import Filter, QAError
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from qa.evaluate.compare import compare_runs, comparison_table, write_trec_run
-    from qa.evaluate.evaluation import METRICS, QUOTE_METRICS, quote_table, report
+    from qa.evaluate.evaluation import ANSWER_K, METRICS, QUOTE_METRICS, judged_table, report
 
     target = _eval_target(args)
     modes = args.compare or [args.mode]
@@ -22,34 +22,49 @@ def cmd_eval(args: argparse.Namespace) -> int:
         args.run_dir.mkdir(parents=True, exist_ok=True)
         for mode, run in runs.items():
             write_trec_run(run, args.run_dir / f"{mode}.trec", mode)
-    quotes = {mode: target.quotes(mode) for mode in modes} if target.quotes else {}
-    quotes = {mode: found for mode, found in quotes.items() if found["n"]}
+    judged = {mode: target.judge(mode) for mode in modes}
     if len(modes) > 1:
         comparison = {"set": target.name, **compare_runs(target.qrels, runs)}
-        if quotes:
-            comparison["quotes"] = {mode: found["metrics"] for mode, found in quotes.items()}
+        comparison["cards"] = {mode: found["cards"]["metrics"] for mode, found in judged.items()}
+        comparison["lost"] = {mode: found["cards"]["lost"] for mode, found in judged.items()}
+        if target.quoted:
+            comparison["quotes"] = {mode: found["quotes"]["metrics"] for mode, found in judged.items()}
         if args.json:
             print(json.dumps(comparison))
         else:
             print(f"eval set: {target.name}\n{comparison_table(comparison)}")
-            if quotes:
-                print(quote_table(quotes))
+            print(judged_table(judged))
+            for mode, lost in comparison["lost"].items():
+                if lost:
+                    print(f"{mode}: the card order lost the retriever's first answer on {', '.join(lost)}")
         return 0
     result = {
         "set": target.name,
         "mode": args.mode,
         **report(target.questions, target.qrels, runs[args.mode], args.k),
+        **judged[args.mode],
     }
-    if quotes:
-        result["quotes"] = quotes[args.mode]
+    if not target.quoted:
+        del result["quotes"]
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0
     print(f"eval set: {target.name} ({result['n']} questions), mode {args.mode}")
     for metric in METRICS:
         print(f"  {metric:<10} {result['metrics'][metric]:.4f}")
-    if quotes:
-        found = quotes[args.mode]
+    cards = result["cards"]
+    skipped = f"; {cards['not_asked']} too long to ask" if cards["not_asked"] else ""
+    abstained = f"; {cards['abstained']} abstained" if cards["abstained"] else ""
+    print(f"answers ({cards['n']} questions as `qa ask` answers them, {ANSWER_K} cards{skipped}{abstained}):")
+    print(f"  {'hit@1':<21} {cards['metrics']['hit@1']:.4f}  the first passage is from the answer asked for")
+    print(f"  {'card@1':<21} {cards['metrics']['card@1']:.4f}  the first card is")
+    if cards["lost"]:
+        print(f"card order lost the retriever's first answer ({len(cards['lost'])}):")
+        for item in cards["per_question"]:
+            if item["id"] in cards["lost"]:
+                print(f"  {item['id']}: card {item['card_rank'] or '-'}  {item['question'][:100]}")
+    if target.quoted:
+        found = result["quotes"]
         print(f"quotes ({found['n']} questions with gold quotes; cards as `qa ask` shows them):")
         for metric in QUOTE_METRICS:
             value = found["metrics"][metric]
@@ -78,10 +93,10 @@ def _eval_target(args: argparse.Namespace):
         DEFAULT_EVAL_SET,
         EvalTarget,
         answer_all,
+        answer_turns,
         derived_eval_set,
         load_eval_set,
         qrels_for,
-        quote_report,
         retrieve,
     )
 
@@ -112,12 +127,15 @@ def _eval_target(args: argparse.Namespace):
         name += f", within {args.interview}"
     allowed = Filter.of(doc_ids)
     depth = max(args.k, 10)
+    texts = {q.qid: q.question for q in questions}
     return EvalTarget(
         name=name,
-        questions={q.qid: q.question for q in questions},
+        questions=texts,
         qrels=qrels,
         run=lambda mode: retrieve(engine.retriever(mode), questions, depth, allowed),
-        quotes=lambda mode: quote_report(questions, answer_all(engine, questions, mode, doc_ids)),
+        wanted=answer_turns(qrels, passages),
+        ask=lambda mode: answer_all(engine, texts, mode, doc_ids),
+        quoted=tuple(q for q in questions if q.gold),
     )
 
 
@@ -128,8 +146,15 @@ def _beir_target(args: argparse.Namespace):
     from qa.answer.engine import Engine
     from qa.answer.rerank import CrossEncoderReranker
     from qa.embed.embedders import get_embedder
-    from qa.evaluate.beir import collection_index, collection_run, load_collection, select_queries
-    from qa.evaluate.evaluation import EvalTarget
+    from qa.evaluate.beir import (
+        collection_answers,
+        collection_index,
+        collection_run,
+        collection_scope,
+        load_collection,
+        select_queries,
+    )
+    from qa.evaluate.evaluation import EvalTarget, answer_all
     from qa.store import side_target
 
     collection = select_queries(load_collection(args.beir), args.where)
@@ -144,13 +169,16 @@ def _beir_target(args: argparse.Namespace):
             index = collection_index(collection, Path(scratch) / "index", embedder, progress=not args.json)
     engine = Engine(index, embedder, CrossEncoderReranker(args.reranker) if args.reranker else None)
     depth = max(args.k, 10)
+    texts = {qid: collection.queries[qid]["text"] for qid in collection.qrels}
     return EvalTarget(
         name=f"{args.beir}"
         + (f" where {args.where}" if args.where else "")
         + (f", within {args.filter}" if args.filter else ""),
-        questions={qid: collection.queries[qid]["text"] for qid in collection.qrels},
+        questions=texts,
         qrels=collection.qrels,
         run=lambda mode: collection_run(engine, mode, collection, k=depth, scope=args.filter),
+        wanted=collection_answers(collection),
+        ask=lambda mode: answer_all(engine, texts, mode, collection_scope(collection, args.filter)),
     )
 
 

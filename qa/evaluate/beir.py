@@ -102,6 +102,21 @@ def document_passages(document: Document) -> list[Passage]:
     return passages_for(document, [turn])
 
 
+def collection_answers(collection: Collection) -> dict[str, set[tuple[str, int]]]:
+    """The answers each query asks for: each relevant document is one answer turn (turn 0)."""
+    return {qid: {(doc_id, 0) for doc_id in relevant} for qid, relevant in collection.qrels.items()}
+
+
+def collection_scope(collection: Collection, scope: str | None):
+    """A function of a query id giving the documents it may see (those sharing its `scope` field),
+    or None when every query sees the whole collection."""
+    if not scope:
+        return None
+    return lambda qid: {
+        d for d, f in collection.fields.items() if f.get(scope) == collection.queries[qid].get(scope)
+    }
+
+
 def collection_run(
     engine: Engine,
     mode: str,
@@ -115,15 +130,12 @@ def collection_run(
     With `scope` (a field such as qmsum's meeting_id), a query only sees documents sharing its value.
     """
     retriever = engine.retriever(mode)
+    scoped = collection_scope(collection, scope)
     run: Run = {}
     for qid in collection.qrels:
-        query = collection.queries[qid]
-        allowed = None
-        if scope:
-            value = query.get(scope)
-            allowed = Filter.of(d for d, f in collection.fields.items() if f.get(scope) == value)
+        allowed = Filter.of(scoped(qid)) if scoped else None
         documents: dict[str, float] = {}
-        for hit in retriever.search(query["text"], depth, allowed):
+        for hit in retriever.search(collection.queries[qid]["text"], depth, allowed):
             doc_id = hit.passage.doc_id
             if doc_id not in documents:
                 documents[doc_id] = hit.score

@@ -21,16 +21,31 @@ Qrels = dict[str, dict[str, int]]
 Run = dict[str, dict[str, float]]
 
 
+Answers = dict[str, set[tuple[str, int]]]  # query id -> the answers it asks for: (interview, answer turn)
+
+
 @dataclass(frozen=True)
 class EvalTarget:
-    """A set to score: question texts and relevance by query id, and how to get a run for a mode."""
+    """A set to score: question texts and relevance by query id, how to get a run for a mode, and
+    how to get a mode's finished answers (k cards each, as `qa ask` gives them) with the answer
+    turns each question asks for, to judge the cards by (card_report, quote_report)."""
 
     name: str
     questions: dict[str, str]
     qrels: Qrels
     run: Callable[[str], Run]
-    # for sets with gold quotes: a mode's quote report (see quote_report); None for the rest
-    quotes: Callable[[str], dict] | None = None
+    wanted: Answers
+    ask: Callable[[str], dict[str, Answer]]
+    quoted: tuple[EvalQuestion, ...] = ()  # the questions with gold quotes
+
+    def judge(self, mode: str) -> dict:
+        """A mode's answers judged: {"cards": card_report, "quotes": quote_report (its n is 0 for a
+        set without gold quotes)}."""
+        answers = self.ask(mode)
+        return {
+            "cards": card_report(self.questions, self.wanted, answers),
+            "quotes": quote_report(list(self.quoted), answers),
+        }
 
 
 @dataclass(frozen=True)
@@ -221,14 +236,61 @@ def report(questions: dict[str, str], qrels: Qrels, run: Run, k: int = 10) -> di
     return {"n": len(per_question), "k": k, "metrics": means, "per_question": per_question}
 
 
-QUOTE_METRICS = ("quote@1", "quote@3", "card@1", "excerpt_words_median", "excerpt_words_max")
+CARD_METRICS = ("hit@1", "card@1")
+QUOTE_METRICS = ("quote@1", "quote@3", "excerpt_words_median", "excerpt_words_max")
+
+
+def answer_turns(qrels: Qrels, passages) -> Answers:
+    """The answers each question asks for: the (interview, answer turn) of its relevant passages."""
+    where = {p.passage_id: (p.doc_id, p.turn_index) for p in passages}
+    return {qid: {where[pid] for pid in relevant if pid in where} for qid, relevant in qrels.items()}
+
+
+def card_report(questions: dict[str, str], wanted: Answers, answers: dict[str, Answer]) -> dict:
+    """The finished answers judged by which answer they put first: `hit@1` the first passage (as
+    the retriever ranked them) is from an answer the question asks for, `card@1` the first card
+    is. `lost` names the questions where the retriever had it first and the card order did not.
+    Questions the engine would not take (too long for `qa ask`) are left out and counted; an
+    abstention counts as neither."""
+    per_question = []
+    for qid, asked_for in wanted.items():
+        if qid not in answers:
+            continue
+        answer = answers[qid]
+        first = answer.hits[0].passage if answer.hits else None
+        ranks = [card.rank for card in answer.cards if _answer_of(card) in asked_for]
+        per_question.append(
+            {
+                "id": qid,
+                "question": questions.get(qid, ""),
+                "hit@1": first is not None and (first.doc_id, first.turn_index) in asked_for,
+                "card@1": ranks[:1] == [1],
+                "card_rank": ranks[0] if ranks else None,
+                "abstained": answer.abstained,
+                "first_passage": first.text if first else "",
+                "first_quote": answer.cards[0].quote.text if answer.cards else "",
+            }
+        )
+    n = len(per_question)
+    return {
+        "n": n,
+        "not_asked": len(wanted) - n,
+        "abstained": sum(item["abstained"] for item in per_question),
+        "metrics": {m: sum(item[m] for item in per_question) / n if n else 0.0 for m in CARD_METRICS},
+        "lost": [item["id"] for item in per_question if item["hit@1"] and not item["card@1"]],
+        "per_question": per_question,
+    }
+
+
+def _answer_of(card) -> tuple[str, int]:
+    return card.source.doc_id, card.hits[0].passage.turn_index
 
 
 def quote_report(questions: list[EvalQuestion], answers: dict[str, Answer]) -> dict:
     """The cards judged against the gold quotes (only questions that have them), as a person reads
     them: `quote@1` the first card's quote contains a gold quote (case and whitespace folded),
-    `quote@3` one of the first three cards' quotes does, `card@1` the first card's whole answer
-    does, and the first card's excerpt length in words (median and maximum over the questions)."""
+    `quote@3` one of the first three cards' quotes does, and the first card's excerpt length in
+    words (median and maximum over the questions)."""
     judged = [q for q in questions if q.gold and q.qid in answers]
     if not judged:
         return {"n": 0, "metrics": {}, "per_question": []}
@@ -249,7 +311,6 @@ def quote_report(questions: list[EvalQuestion], answers: dict[str, Answer]) -> d
                 "gold": list(q.gold),
                 "quote": first.quote.text if first else "",
                 "quote_rank": found,
-                "card@1": bool(first) and holds(" ".join(span.text for span in first.context)),
                 "excerpt_words": len(first.excerpt.text.split()) if first else 0,
             }
         )
@@ -258,29 +319,50 @@ def quote_report(questions: list[EvalQuestion], answers: dict[str, Answer]) -> d
     metrics = {
         "quote@1": sum(item["quote_rank"] == 1 for item in per_question) / n,
         "quote@3": sum(item["quote_rank"] is not None for item in per_question) / n,
-        "card@1": sum(item["card@1"] for item in per_question) / n,
         "excerpt_words_median": float(statistics.median(words)),
         "excerpt_words_max": float(words[-1]),
     }
     return {"n": n, "metrics": metrics, "per_question": per_question}
 
 
-def answer_all(engine, questions: list[EvalQuestion], mode: str, doc_ids=None, k: int = 5) -> dict:
-    """Each gold-quoted question answered as a person would ask it (k cards): the finished answers."""
-    return {q.qid: engine.ask(q.question, k, mode, doc_ids) for q in questions if q.gold}
+ANSWER_K = 5  # cards per answer when a set is answered as a person would ask it
 
 
-def quote_table(reports: dict[str, dict]) -> str:
-    """Plain-text table of each mode's quote metrics."""
-    lines = [f"{'mode':<12}" + "".join(f"{m:>22}" for m in QUOTE_METRICS)]
-    for mode, report in reports.items():
+def answer_all(
+    engine, questions: dict[str, str], mode: str, scope=None, k: int = ANSWER_K
+) -> dict[str, Answer]:
+    """Each question answered as a person would ask it (k cards): the finished answers. `scope`
+    gives a question's interviews (a set of ids, or a function of its id; None: all of them). A
+    question the engine will not take (longer than `qa ask` allows) is left out."""
+    answers = {}
+    for qid, question in questions.items():
+        doc_ids = scope(qid) if callable(scope) else scope
+        try:
+            answers[qid] = engine.ask(question, k, mode, doc_ids)
+        except QAError:
+            continue
+    return answers
+
+
+def judged_table(reports: dict[str, dict]) -> str:
+    """Plain-text table of each mode's card and quote metrics (from EvalTarget.judge)."""
+    quoted = any(judged["quotes"]["n"] for judged in reports.values())
+    names = CARD_METRICS + (QUOTE_METRICS if quoted else ())
+    lines = [f"{'mode':<12}" + "".join(f"{m:>22}" for m in names)]
+    for mode, judged in reports.items():
+        values = {**judged["cards"]["metrics"], **judged["quotes"]["metrics"]}
         cells = "".join(
-            f"{report['metrics'][m]:>22.0f}" if m.startswith("excerpt") else f"{report['metrics'][m]:>22.4f}"
-            for m in QUOTE_METRICS
+            f"{values[m]:>22.0f}" if m.startswith("excerpt") else f"{values[m]:>22.4f}" for m in names
         )
         lines.append(f"{mode:<12}{cells}")
-    n = next(iter(reports.values()))["n"]
+    first = next(iter(reports.values()))
     lines.append(
-        f"quotes judged on the {n} questions with gold quotes; excerpt lengths of the first card, in words"
+        f"answers as `qa ask` gives them ({ANSWER_K} cards) to {first['cards']['n']} questions: "
+        "hit@1 the first passage is from the answer asked for, card@1 the first card is"
+        + (
+            f"; quotes judged on the {first['quotes']['n']} with gold quotes, excerpt lengths in words"
+            if quoted
+            else ""
+        )
     )
     return "\n".join(lines)
