@@ -205,11 +205,11 @@ def test_the_answer_json_adds_cards_to_today_s_fields(tiny_corpus, tmp_path, key
         },
         "citation": '"The border treaty was signed." - Guest Speaker, Test Post, 2020-01',
     }
-    # quote: "The border treaty was signed." = (border + treaty)/sqrt2, cosine 1/sqrt2 with "border",
-    # and it holds the question's one term (+0.4); the passage's dense score is
-    # ((1/2 + 0.25) + 0.5/sqrt2) / 1.75, and counts half
+    # the order: the only answer's retrieval share (1), plus 0.2 x its quote's score, "The border
+    # treaty was signed." = (border + treaty)/sqrt2, cosine 1/sqrt2 with "border", holding the
+    # question's one term (+0.4), plus 0.3 x the passage's dense score ((1/2 + 0.25) + 0.5/sqrt2) / 1.75
     dense = ((0.5 + 0.25) + 0.5 / math.sqrt(2)) / 1.75
-    assert card["score"] == pytest.approx(1 / math.sqrt(2) + 0.4 + 0.5 * dense, abs=1e-6)
+    assert card["score"] == pytest.approx(1 + 0.2 * (1 / math.sqrt(2) + 0.4) + 0.3 * dense, abs=1e-6)
 
 
 @pytest.mark.model

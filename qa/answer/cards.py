@@ -30,8 +30,8 @@ class CardMaker:
     ) -> tuple[Card, ...]:
         """One card per answer turn among the hits (the first k + CARD_SPARE turns): each answer's
         quote and excerpt chosen (see qa/answer/quotes.py), labelled by its best passage's own similarity
-        to the question; the cards ordered by their quote's score plus PASSAGE_WEIGHT times that
-        similarity (a question in another script: by e5's similarity alone), the best k kept."""
+        to the question; the cards ordered by the route (qa/answer/routes.py) from their answers'
+        retrieval shares (see `shares`), quotes and similarities, the best k kept."""
         index = self.index
         groups = by_answer_turn(hits)[: k + CARD_SPARE]
         layouts = [self._layout(group[0].passage.doc_id, group[0].passage.turn_index) for group in groups]
@@ -58,7 +58,10 @@ class CardMaker:
             [layout.windows for layout in layouts], vectors, toward, held, weights, typed
         )
         made, offset = [], 0
-        for group, layout, own, (first, last, score) in zip(groups, layouts, similarity, chosen, strict=True):
+        share = shares([group[0].score for group in groups])
+        for group, layout, own, (first, last, score), retrieved in zip(
+            groups, layouts, similarity, chosen, share, strict=True
+        ):
             found = layout.sentences
             each = toward[offset : offset + len(found)]
             offset += len(found)
@@ -79,7 +82,7 @@ class CardMaker:
                 timecode=timespan(document, quote.start, quote.end),
                 hits=_came_from(group, quote, excerpt),
             )
-            order = route.order(score, float(own))
+            order = route.order(retrieved, score, float(own))
             order += ASKED_FIRST * (passage.passage_id in leading)
             made.append((order, card))
         made.sort(key=lambda pair: -pair[0])
@@ -130,6 +133,14 @@ class Layout:
     stems: list
     kinds: list
     names: list
+
+
+def shares(scores: list[float]) -> list[float]:
+    """Each answer's best retrieval score as a share of the best one's: 1 for the best, 0.8 for one
+    scored a fifth lower. Measured from the best score's size, so that it holds for any retriever's
+    scale (a cosine, BM25, a fused score, a reranker's logit below zero)."""
+    top = max(scores, default=0.0)
+    return [1.0 - (top - value) / max(abs(top), 1e-9) for value in scores]
 
 
 def _came_from(group: list[Hit], quote, excerpt) -> tuple[Hit, ...]:

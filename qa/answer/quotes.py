@@ -19,9 +19,6 @@ from qa.ingest.chunking import sentences
 # question's terms (idf-weighted) it holds: names and numbers the model reads loosely. Chosen on the
 # own 50 questions and checked on the held-out set (eval/README.md).
 LEXICAL_WEIGHT = 0.4
-# Cards are ordered by their quote's score plus this weight times their best passage's own
-# similarity (the passage vouches for the sentence).
-PASSAGE_WEIGHT = 0.5
 # A window holding the kind of thing the question asks for (a time for "when", ...) gains this.
 ANSWER_TYPE_WEIGHT = 0.1
 QUOTE_MAX_SENTENCES = 3
