@@ -10,7 +10,17 @@ import pytest
 from qa.answer import quotes
 from qa.answer.answers import answer_json
 from qa.answer.engine import Engine
-from qa.answer.question_types import NAME, NUMBER, PLACE, TIME, holds, question_type
+from qa.answer.question_types import (
+    DURATION,
+    NAME,
+    NUMBER,
+    PLACE,
+    REASON,
+    TIME,
+    VERDICT,
+    holds,
+    question_type,
+)
 from qa.answer.quotes import Sentence, Span, answer_sentences, choose_quote, grow_excerpt, span_of, windows
 from qa.documents import Passage
 from qa.store import build, documents_of
@@ -110,13 +120,17 @@ def test_span_of_is_verbatim_from_the_first_sentence_s_start_to_the_last_one_s_e
     ("question", "kind"),
     [
         ("When was the SCO founded?", TIME),
-        ("How long did it take?", TIME),
+        ("How long did it take?", DURATION),
+        ("How many years did it take?", DURATION),
         ("How many documents must a member accept?", NUMBER),
         ("What share of the world economy is theirs?", NUMBER),
         ("Where will the summit be held?", PLACE),
         ("Which pianists have performed?", NAME),
         ("Who decides?", NAME),
-        ("Why did they join?", None),
+        ("Why did they join?", REASON),
+        ("Are there fewer sceptics than before?", VERDICT),
+        ("Will the organisation help settle the conflict?", VERDICT),
+        ("What drew her to the sea?", None),
         ("Tell me about the summit.", None),
     ],
 )
@@ -125,16 +139,26 @@ def test_a_question_s_opening_words_say_what_kind_of_answer_it_wants(question, k
 
 
 def test_a_sentence_holds_the_kind_asked_for():
-    assert holds(TIME, "It took almost ten years to elaborate.", "How long did it take?")
+    assert holds(DURATION, "It took almost ten years to elaborate.", "How long did it take?")
+    assert holds(DURATION, "We have trained together since 2009.", "How long have you trained?")
+    # a year named is a time, not a length of time: the sentence that restates the deal is not it
+    assert not holds(DURATION, "The agreement came into force this year.", "How long did it take?")
     assert holds(TIME, "This project dates back to 2002.", "When did it start?")
-    assert not holds(TIME, "It met the interests of all member states.", "How long did it take?")
+    assert not holds(TIME, "It met the interests of all member states.", "When did it start?")
     assert holds(NUMBER, "The SCO covers 61 percent of Eurasia.", "How much of Eurasia?")
     assert holds(PLACE, "I will be in Kunming on 31 December.", "Where will you be?")
     assert not holds(PLACE, "In particular, we celebrate Nowruz.", "Where will you be?")  # opens it
     # a name the question does not already say
     assert holds(NAME, "It was launched by pianist Tian Jiaxin.", "Which pianists performed?")
     assert not holds(NAME, "Our pianists performed at the SCO.", "Which pianists performed at the SCO?")
-    assert not holds(None, "Anything at all in 2002.", "Why?")
+    assert holds(REASON, "They joined because the market is large.", "Why did they join?")
+    assert not holds(REASON, "They joined in 2017.", "Why did they join?")
+    # a yes-or-no question is answered by a verdict
+    assert holds(VERDICT, "I would say these approaches were incorrect.", "Were they right?")
+    assert holds(VERDICT, 'The answer is a firm "yes".', "Does the SCO care?")
+    assert holds(VERDICT, "It doesn't deal with disputes.", "Will it settle the dispute?")
+    assert not holds(VERDICT, "The SCO pays attention to culture.", "Does the SCO care?")
+    assert not holds(None, "Anything at all in 2002.", "Tell me.")
 
 
 def test_the_question_s_content_words_are_found_in_sentences_weighted_by_idf(

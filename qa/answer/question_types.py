@@ -3,20 +3,23 @@
 A sentence that repeats the question's words often names the topic while the one beside it gives
 the answer: "How long did it take?" is answered by "It took almost ten years", which shares none of
 its terms. Classic factoid QA types its questions by their opening words; the quote chooser gives a
-sentence holding the asked-for kind of thing (a time, a number, a place, a name) a small bonus.
+sentence holding the asked-for kind of thing (a time, a length of time, a number, a place, a name, a
+reason, or for a yes-or-no question a verdict: "yes", "not", "incorrect") a small bonus.
 """
 
 from __future__ import annotations
 
 import re
 
-TIME, NUMBER, PLACE, NAME = "time", "number", "place", "name"
+TIME, DURATION, NUMBER, PLACE, NAME = "time", "duration", "number", "place", "name"
+REASON, VERDICT = "reason", "verdict"
 
 _OPENINGS = (
+    (DURATION, re.compile(r"^(how long|for how long|how many (years|months|weeks|days|decades))\b")),
     (
         TIME,
         re.compile(
-            r"^(when|since when|until when|how long|how soon|what year|in what year|"
+            r"^(when|since when|until when|how soon|what year|in what year|"
             r"which year|in which year|what date|how old)\b"
         ),
     ),
@@ -35,6 +38,15 @@ _OPENINGS = (
         ),
     ),
     (NAME, re.compile(r"^(who|whom|whose|which|name)\b")),
+    (REASON, re.compile(r"^(why|what for|for what reason|what is the reason|what are the reasons)\b")),
+    # a question opening with its verb asks yes or no ("Are there fewer sceptics?")
+    (
+        VERDICT,
+        re.compile(
+            r"^(is|are|was|were|do|does|did|will|would|can|could|should|shall|has|have|had|must|"
+            r"isn't|aren't|wasn't|weren't|doesn't|don't|didn't|won't|can't|hasn't|haven't)\b"
+        ),
+    ),
 )
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -42,7 +54,13 @@ _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
     "fifty|hundred|thousand|million|billion|dozen|dozens|half|quarter|third|percent|per cent"
 )
+_COUNT = rf"(\d+|{_NUMBER_WORDS}|a|an|a few|several|many)"
 _HAS = {
+    DURATION: re.compile(
+        rf"\b({_COUNT}\s+(more\s+)?(years?|months?|weeks?|days?|hours?|decades?|centuries)|decades|"
+        r"since\s+(1[89]\d\d|20\d\d))\b",
+        re.IGNORECASE,
+    ),
     TIME: re.compile(
         rf"\b(1[89]\d\d|20\d\d|{_MONTHS}|year|years|month|months|decade|decades|week|weeks|"
         r"yesterday|today|tomorrow|spring|summer|autumn|winter|century)\b",
@@ -51,12 +69,23 @@ _HAS = {
     NUMBER: re.compile(rf"(\d|\b({_NUMBER_WORDS})\b)", re.IGNORECASE),
     # a capitalised word after a preposition of place, not opening the sentence
     PLACE: re.compile(r"\b(in|at|to|from|near)\s+(the\s+)?[A-Z][\w-]+"),
+    REASON: re.compile(
+        r"\b(because|since|as a result|due to|thanks to|the reasons?|that is why|that's why|"
+        r"so that|in order to|owing to)\b",
+        re.IGNORECASE,
+    ),
+    VERDICT: re.compile(
+        r"\b(yes|no|not|never|certainly|of course|indeed|definitely|absolutely|incorrect|correct|"
+        r"wrong|right|true|untrue|false|agree|disagree|mistaken|by no means|on the contrary)\b|n't\b",
+        re.IGNORECASE,
+    ),
 }
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w-]+")
 
 
 def question_type(question: str) -> str | None:
-    """TIME, NUMBER, PLACE or NAME from the question's opening words; None for any other question."""
+    """The kind of answer a question's opening words ask for (DURATION, TIME, NUMBER, PLACE, NAME,
+    REASON, or VERDICT for a yes-or-no question); None for any other question."""
     opening = " ".join(question.lower().split())
     for kind, pattern in _OPENINGS:
         if pattern.match(opening):
@@ -65,7 +94,8 @@ def question_type(question: str) -> str | None:
 
 
 def kinds_held(sentence: str) -> frozenset[str]:
-    """The kinds of thing a sentence holds whatever the question: TIME, NUMBER, PLACE."""
+    """The kinds of thing a sentence holds whatever the question (all but NAME, which depends on
+    the question's own words)."""
     return frozenset(kind for kind, pattern in _HAS.items() if pattern.search(sentence))
 
 
