@@ -245,14 +245,19 @@ def test_a_citation_quotes_the_quote_and_names_speaker_outlet_and_date_with_plai
     assert citation(card("in\xa0Qingdao,\n a city", "Rashid Alimov", tass)) == (
         '"in Qingdao, a city" - Rashid Alimov, TASS, 2017-12'
     )
-    assert citation(card("Yes.", "Jo", Source("doc"))) == '"Yes." - Jo'
-    # no outlet: the headline says which interview; a title that is only the file's name does not
+    # the source is always named: no outlet, the headline says which interview; no title either,
+    # the file's name does
     headline = Source("talk", title="Minister says the harbour will reopen", published="2024-03-01")
     assert (
         citation(card("Yes.", "Jo", headline))
         == '"Yes." - Jo, “Minister says the harbour will reopen”, 2024-03-01'
     )
-    assert citation(card("Yes.", "Jo", Source("talk-2", title="talk 2"))) == '"Yes." - Jo'
+    assert citation(card("Yes.", "Jo", Source("talk-2", title="talk 2"))) == '"Yes." - Jo, “talk 2”'
+    assert citation(card("Yes.", "Jo", Source("doc"))) == '"Yes." - Jo, doc'
+    # a timed transcript's citation says when the words were said, as the card shows it
+    span = Span(0, 4, "Yes.")
+    timed = Card(1, "Jo", "", span, span, (span,), Source("doc"), "good match", 1.0, (14.2, 30.9), ())
+    assert citation(timed) == '"Yes." - Jo, doc [00:00:14-00:00:30]'
 
 
 @pytest.mark.model

@@ -130,12 +130,13 @@ def test_a_question_in_the_browser_shows_the_right_quote_card(server, browser, t
     assert shot.stat().st_size > 10_000
     if os.environ.get("QA_SCREENSHOT_DIR"):
         shutil.copy(shot, Path(os.environ["QA_SCREENSHOT_DIR"]) / "chat.png")
-    # "Copy citation" puts the marked quote, who said it, the outlet and the date on the clipboard
+    # the card shows its citation, and "Copy citation" puts that on the clipboard: the marked quote,
+    # who said it, the outlet and the date
+    cited = f'"{" ".join(quote.split())}" - Rashid Alimov, TASS, 2017-12'
+    assert card.locator(".qa-citation").is_visible() and text_of(card.locator(".qa-citation")) == cited
     card.locator(".qa-copy").click()
     page.wait_for_function("document.querySelector('.qa-copy').textContent === 'Copied'")
-    assert page.evaluate("navigator.clipboard.readText()") == (
-        f'"{" ".join(quote.split())}" - Rashid Alimov, TASS, 2017-12'
-    )
+    assert page.evaluate("navigator.clipboard.readText()") == cited
     # a follow-up is searched with the question before it, and the reply says so
     page.locator("#qa-question textarea").fill("And what about the presidency?")
     page.keyboard.press("Enter")
@@ -378,7 +379,8 @@ def test_a_timed_card_plays_its_quote_from_the_recording_and_stops_at_its_end(ar
     assert 16.5 <= player.evaluate("m => m.currentTime") <= 17.5  # stopped at the quote's end
     card.locator(".qa-keep").click()  # kept, with when it was said
     assert (
-        text_of(page.locator("#qa-collection li .qa-kept-credit")) == "— Mayor Jane Holt [00:00:11-00:00:17]"
+        text_of(page.locator("#qa-collection li .qa-kept-credit"))
+        == "— Mayor Jane Holt, “bridge” [00:00:11-00:00:17]"
     )
     page.locator("#qa-answers .message").last.scroll_into_view_if_needed()
     page.screenshot(path=str(tmp_path / "player.png"))

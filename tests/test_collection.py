@@ -39,7 +39,7 @@ KEPT = [
 def test_a_kept_quote_is_cited_verbatim_with_who_where_and_when():
     assert [k.cited() for k in KEPT] == [
         '"The border treaty was signed." - Bo Chen, Test Post, 2020-01 [00:01:06-00:01:08]',
-        '"Yes." - Jo',
+        '"Yes." - Jo, notes',  # no outlet, no title: the file's name says which interview
     ]
 
 
@@ -48,7 +48,7 @@ def test_the_markdown_export_holds_each_quote_its_credit_link_and_question():
         "> The border treaty was signed.\n\n"
         "— Bo Chen, Test Post, 2020-01 [00:01:06-00:01:08] <https://example.org/talk>\n\n"
         "*In answer to:* Why did you come back?\n\n---\n\n"
-        "> Yes.\n\n— Jo\n"
+        "> Yes.\n\n— Jo, notes\n"
     )
     assert markdown([]) == ""
 
@@ -73,7 +73,7 @@ def test_the_word_export_reads_back_in_order():
         "In answer to: Why did you come back?",
         "https://example.org/talk",
         "“Yes.”",
-        "— Jo",
+        "— Jo, notes",
     ]
     assert document.paragraphs[1].runs[0].italic
 
@@ -86,10 +86,9 @@ def test_a_card_from_a_timed_transcript_is_kept_with_the_time_it_was_said(tmp_pa
     card = engine.ask("Was the border treaty signed?", 1).cards[0]
     kept = Kept.of(card)
     assert kept.quote == card.quote.text and kept.timecode == card.timecode == (66.2, 68.25)
-    # no outlet, and a title that is only the file's name: the speaker alone, then when
-    assert (
-        kept.cited()
-        == '"The summit had music, and the border treaty was signed." - Bo Chen [00:01:06-00:01:08]'
+    # no outlet: the title (here the file's name) says which interview, then when it was said
+    assert kept.cited() == (
+        '"The summit had music, and the border treaty was signed." - Bo Chen, “river” [00:01:06-00:01:08]'
     )
 
 

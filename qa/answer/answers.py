@@ -163,17 +163,24 @@ def span_json(span: Span) -> dict:
 
 
 def citation(card: Card) -> str:
-    """`"<quote>" - <speaker>, <outlet>, <date>`, whitespace (no-break spaces too) made plain."""
-    return f'"{" ".join(card.quote.text.split())}" - ' + attribution(card.speaker, card.source)
+    """`"<quote>" - <speaker>, <source>, <date> [<when said>]`, whitespace (no-break spaces too) made
+    plain: what the page shows on each card and copies, and `qa ask --cite` prints."""
+    return f'"{" ".join(card.quote.text.split())}" - ' + credit(card.speaker, card.source, card.timecode)
+
+
+def credit(speaker: str, source: Source, timecode: tuple[float, float] | None) -> str:
+    """`<speaker>, <source>, <date> [<when said>]`: the attribution, and for a timed transcript when
+    the words were said (`[00:01:06-00:01:08]`)."""
+    said = attribution(speaker, source)
+    return f"{said} [{clock(timecode[0])}-{clock(timecode[1])}]" if timecode else said
 
 
 def attribution(speaker: str, source: Source) -> str:
-    """`<speaker>, <outlet>, <date>`: what is known and no more. With no outlet, the interview's
-    title stands in (unless the title is only the file's name); an unknown date is left out, never
-    guessed."""
-    titled = source.title and re.sub(r"[^\w.-]+", "-", source.title).strip("-.") != source.doc_id
-    parts = [speaker, source.outlet or (f"“{source.title}”" if titled else ""), source.published]
-    return ", ".join(p for p in parts if p)
+    """`<speaker>, <source>, <date>`: what is known and no more. The source is always named: the
+    outlet, else the interview's title (in quotes), else its file's name; an unknown date is left
+    out, never guessed."""
+    named = source.outlet or (f"“{source.title}”" if source.title else source.doc_id)
+    return ", ".join(p for p in (speaker, named, source.published) if p)
 
 
 def card_json(card: Card) -> dict:

@@ -13,7 +13,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from qa.answer.answers import Card, Source, attribution, clock
+from qa.answer.answers import Card, Source, clock, credit
 
 COLUMNS = (
     "quote",
@@ -57,9 +57,8 @@ class Kept:
 
     @property
     def credit(self) -> str:
-        """`<speaker>, <outlet>, <date> [<when>]`: who said it, where and when."""
-        credit = attribution(self.speaker, self.source)
-        return f"{credit} [{self.when}]" if self.when else credit
+        """`<speaker>, <source>, <date> [<when>]`: who said it, where and when (answers.credit)."""
+        return credit(self.speaker, self.source, self.timecode)
 
     def cited(self) -> str:
         """The citation line `qa ask --cite` prints: `"<quote>" - <credit>`."""

@@ -122,8 +122,8 @@ def card_html(card: Card, question: str = "", recording: Path | None = None) -> 
     kept = Kept.of(card)
     held = {**kept_record(kept), "credit": kept.credit}  # what Keep puts in the collection
     buttons = (
-        '<div class="qa-cite"><button type="button" class="qa-copy">Copy citation</button>'
-        f'<span class="qa-citation">{html.escape(citation(card))}</span>'
+        f'<div class="qa-cite"><span class="qa-citation">{html.escape(citation(card))}</span>'
+        '<button type="button" class="qa-copy">Copy citation</button>'
         '<button type="button" class="qa-keep" title="Keep this quote in the collection">Keep</button>'
         f'<span class="qa-kept-record">{html.escape(json.dumps(held))}</span>'
         f'<button type="button" class="qa-vote qa-up" title="This answers the question"'
