@@ -536,3 +536,19 @@ def test_a_shared_link_reads_back_what_was_asked_and_chosen_and_drops_what_canno
     assert Link.read(odd, engine) == Link("Where now?", "hybrid", 10)
     assert Link.read(QueryParams("k=3"), engine) is None  # no question: the page as usual
     assert Link.read(QueryParams("q=x&k=five"), engine).k == 5
+
+
+def test_the_eval_tab_says_what_it_scored_and_what_each_column_means(tiny_corpus, tmp_path, keyword_embedder):
+    from qa.app.eval_tab import EXPLAINED, scope_line
+    from qa.evaluate.evaluation import CARD_METRICS, METRICS, QUOTE_METRICS
+
+    engine = Engine(build(tiny_corpus, tmp_path / "index", keyword_embedder), keyword_embedder)
+    assert scope_line(engine, "interview_questions.jsonl", ["hybrid", "dense"]) == (
+        "Scored the questions of interview_questions.jsonl, each searched in the whole archive "
+        "(1 interview), as the Chat tab searches it; the misses listed are dense's."
+    )
+    import re
+
+    named = ", ".join(re.findall(r"\*\*(.+?)\*\*", EXPLAINED))  # each metric in bold, once
+    assert all(metric.split("_")[0] in named for metric in (*METRICS, *CARD_METRICS, *QUOTE_METRICS))
+    assert len(EXPLAINED.splitlines()) == 7 and "p < 0.05" in EXPLAINED.splitlines()[-1]

@@ -126,6 +126,29 @@ def _misses(engine: Engine, questions, qrels, run) -> list:
     return misses
 
 
+# What each column means, in one line each, under the table
+EXPLAINED = f"""\
+- **recall@1, recall@5, recall@10**: the share of a question's right passages among the first 1, 5, 10.
+- **mrr@10**: 1 for a right passage first, 1/2 for one second, ... (0 past the tenth), averaged.
+- **ndcg@10**: how near the top the right passages are, 1 when they all lead the list.
+- **hit@1**: the first passage is from the answer the question asks for; **card@1**: the first card is.
+- **quote@1, quote@3**: the first card's quote (one of the first three's) holds the set's gold words.
+- **excerpt words**: the first card's excerpt length, median and longest.
+- **\\***: differs from the first mode by more than chance explains (paired t-test, p < {MAX_P}).
+"""
+
+
+def scope_line(engine: Engine, set_name: str, modes: list[str]) -> str:
+    """What a run scored: the set's questions, searched in the whole archive, the misses' mode."""
+    interviews = len(engine.index.interviews)
+    first = ([m for m in MODES if m in (modes or [])] or [DEFAULT_MODE])[0]
+    about = "the interviewers' own questions" if set_name == DERIVED else f"the questions of {set_name}"
+    return (
+        f"Scored {about}, each searched in the whole archive ({interviews} interview"
+        f"{'s' if interviews != 1 else ''}), as the Chat tab searches it; the misses listed are {first}'s."
+    )
+
+
 def build_tab(gr, live: LiveEngine) -> None:
     """The Evaluate tab's controls and outputs, wired to run_eval."""
     with gr.Row():
@@ -138,8 +161,14 @@ def build_tab(gr, live: LiveEngine) -> None:
         "answer asked for, card@1: the first card is; quote@k and the first card's excerpt words "
         "(median, at most) judge the quotes",
     )
+    gr.Markdown(EXPLAINED)
+    scope = gr.Markdown()
     chart = gr.Plot(label="Comparison")
-    misses = gr.Dataframe(headers=["id", "question", "gold", "first passage"], label="Not first", wrap=True)
+    misses = gr.Dataframe(
+        headers=["id", "question", "gold", "first passage"],
+        label="Not first: the first mode's questions whose first passage is not a right one",
+        wrap=True,
+    )
     lost = gr.Dataframe(
         headers=["mode", "id", "question", "retriever's first passage", "first card's quote"],
         label="Card order lost the retriever's first answer",
@@ -147,6 +176,7 @@ def build_tab(gr, live: LiveEngine) -> None:
     )
 
     def on_run(set_name: str, picked: list[str], progress=gr.Progress()):  # noqa: B008 (gradio's idiom)
-        return run_eval(live.get(), set_name, picked, progress)
+        engine = live.get()
+        return (*run_eval(engine, set_name, picked, progress), scope_line(engine, set_name, picked))
 
-    run.click(on_run, [chosen, modes], [table, chart, misses, lost], api_visibility="private")
+    run.click(on_run, [chosen, modes], [table, chart, misses, lost, scope], api_visibility="private")
