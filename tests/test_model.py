@@ -382,3 +382,29 @@ def test_any_sentence_transformers_model_folder_builds_an_index_with_its_own_vec
     )
     assert engine.ask("border treaty India Pakistan", 2, "bm25").hits[0].passage.passage_id == "tiny:1:0"
     assert engine.ask("What is photosynthesis?").abstained
+
+
+def test_a_follow_up_keeps_the_search_whose_first_card_is_closer_to_its_own_words(engine):
+    """eval/follow_ups/pairs.jsonl: 20 follow-ups, each after the question before it. Searched with
+    their predecessor alone (as before), 13 first cards answered them; keeping whichever search's first
+    card is closer to the follow-up's own words, 17."""
+    import json
+
+    from qa.evaluate.evaluation import EVAL_DIR, fold
+
+    pairs = [json.loads(line) for line in (EVAL_DIR / "follow_ups" / "pairs.jsonl").read_text().splitlines()]
+    missed = []
+    for pair in pairs:
+        cards = engine.ask_after(pair["question"], pair["previous"]).cards
+        said = fold(" ".join(span.text for span in cards[0].context)) if cards else ""
+        if not any(fold(gold) in said for gold in pair["gold"]):
+            missed.append(pair["id"])
+    assert missed == ["f03", "f04", "f17"]
+    # a new topic leads; a fragment that says too little alone is carried by the question before it
+    after = "Which UN agencies does the SCO cooperate with?"
+    assert engine.ask_after("And what about ASEAN?", after).question == "And what about ASEAN?"
+    before, fragment = "When did the road transport project start?", "And how long did it take?"
+    assert engine.ask_after(fragment, before).question == f"{before} {fragment}"
+    # a question that is no follow-up is asked as it is
+    plain = "Where will the summit be held in 2018?"
+    assert engine.ask_after(plain, "Who made it?") == engine.ask(plain)

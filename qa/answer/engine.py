@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from qa.answer.answers import Answer, clean_question
+from qa.answer.answers import Answer, clean_question, contextual_question
 from qa.answer.asked import AskedBefore
 from qa.answer.cards import CardMaker
 from qa.answer.coverage import english_thresholds
@@ -134,6 +134,33 @@ class Engine:
             return Answer(question, True, (), (), route.name)
         cards = self.cards(question, hits, k, route, asked)
         return Answer(question, False, tuple(hits[:k]), cards, route.name, named)
+
+    def ask_after(
+        self,
+        message: str,
+        previous: str | None,
+        k: int = DEFAULT_K,
+        mode: str = DEFAULT_MODE,
+        doc_ids: set[str] | None = None,
+        speakers: set[str] | None = None,
+    ) -> Answer:
+        """A chat message answered after the question before it. A follow-up ("And what about
+        Stanley?", see contextual_question) is asked both with its predecessor and alone, and the
+        answer whose first card is closer to the follow-up's own words is kept: a new topic leads,
+        while a fragment that says too little alone ("And how long did it take?" abstains) is
+        carried by the question before it. Its `question` says which was searched."""
+        together = self.ask(contextual_question(message, previous), k, mode, doc_ids, speakers)
+        alone_text = clean_question(message)
+        if together.question == alone_text or is_foreign(alone_text):
+            return together  # not a follow-up; or one the English model cannot judge
+        alone = self.ask(alone_text, k, mode, doc_ids, speakers)
+        if not alone.cards:
+            return together
+        if not together.cards:
+            return alone
+        firsts = [alone.cards[0].hits[0].passage, together.cards[0].hits[0].passage]
+        fit = self.dense.scores_of(alone_text, firsts)
+        return alone if fit[0] > fit[1] else together
 
 
 class PassageIds:

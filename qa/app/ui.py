@@ -12,10 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from qa.answer.answers import (
-    answer_json,
-    contextual_question,
-)
+from qa.answer.answers import answer_json, clean_question
 from qa.answer.engine import DEFAULT_K, Engine, LiveEngine
 from qa.answer.retrievers import DEFAULT_MODE, MODES
 from qa.app.collection import export
@@ -58,12 +55,11 @@ def reply_parts(
             raise QAError(f"the question must be text, not {type(message).__name__}")
         doc_ids = set(interviews) if interviews else None
         names = set(speakers) if speakers else None
-        searched = contextual_question(message, _previous_question(history))
-        reply = engine.ask(searched, whole_number(k), mode, doc_ids, names)
+        reply = engine.ask_after(message, _previous_question(history), whole_number(k), mode, doc_ids, names)
     except QAError as error:
         yield f"<p>{html.escape(str(error).capitalize())}.</p>"
         return
-    if searched != " ".join(message.split()):
+    if reply.question != clean_question(message):  # a follow-up searched with its predecessor
         yield f'<p class="qa-searched">Searched: <em>{html.escape(reply.question)}</em></p>'
     if not engine.index.matches(Filter.of(doc_ids, names)):
         yield f"<p>{html.escape(NO_MATCHING_PASSAGE)}</p>"
