@@ -202,6 +202,29 @@ def test_a_speaker_filter_keeps_only_their_words_and_a_thumb_up_is_recorded(arch
     )
 
 
+def test_the_speaker_filter_lists_the_speakers_of_the_chosen_interviews(archive, browser):
+    url, index_dir = archive
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(url)
+    page.locator("#qa-question textarea").wait_for()
+    page.get_by_text("Settings", exact=True).first.click()
+    speakers = page.get_by_role("combobox", name="Speakers (none chosen: all)")
+
+    def listed() -> list[str]:
+        speakers.click()
+        page.get_by_role("option").first.wait_for()
+        names = [text_of(option).strip() for option in page.get_by_role("option").all()]
+        page.keyboard.press("Escape")
+        return names
+
+    assert listed() == ["Maria Petrova", "Mayor Jane Holt", "Rashid Alimov"]  # every interview's
+    page.get_by_role("combobox", name="Interviews (none chosen: all)").click()
+    page.get_by_role("option", name="Festival director on the summer season").click()
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(1000)  # the speaker filter follows a moment later
+    assert listed() == ["Maria Petrova"]
+
+
 def test_an_uploaded_interview_is_searchable_as_soon_as_it_is_added(archive, browser, tmp_path):
     url, index_dir = archive
     upload = tmp_path / "harbour talk.txt"

@@ -121,6 +121,13 @@ def interview_choices(engine: Engine) -> list[tuple[str, str]]:
     return sorted(choices, key=lambda choice: choice[0].lower())
 
 
+def speaker_choices(engine: Engine, interviews: list[str] | None = None) -> list[str]:
+    """The speaker filter's choices: the speakers of the chosen interviews (none chosen: of all)."""
+    held = engine.index.interviews
+    chosen = [doc_id for doc_id in interviews or () if doc_id in held] or list(held)
+    return sorted({speaker for doc_id in chosen for speaker in held[doc_id].speakers})
+
+
 BUNDLED_ID = "sco-alimov-tass-2017"  # EXAMPLES are questions about it
 MAX_NAMED = 8  # interviews the header names; more are counted
 
@@ -259,7 +266,7 @@ def following(gr, engine: Engine, link: Link | None = None) -> tuple:
         description(engine),
         gr.Textbox(placeholder=placeholder(engine)),
         gr.Dropdown(choices=interview_choices(engine), **chosen),
-        gr.Dropdown(choices=sorted(engine.index.speakers), **named),
+        gr.Dropdown(choices=speaker_choices(engine, link.interviews if link else None), **named),
     )
 
 
@@ -280,7 +287,7 @@ def _chat(gr, live: LiveEngine) -> tuple:
         render=False,
     )
     speakers = gr.Dropdown(
-        sorted(engine.index.speakers),
+        speaker_choices(engine),
         value=[],
         multiselect=True,
         label="Speakers (none chosen: all)",
@@ -308,6 +315,13 @@ def _chat(gr, live: LiveEngine) -> tuple:
             _chat_interface(gr, chat, chatbot, question, [mode, k, interviews, speakers])
         with gr.Column(scale=1, min_width=240):
             gr.HTML(COLLECTION_HTML, elem_id="qa-collection")
+
+    def narrowed(chosen: list[str], named: list[str]):
+        """The speaker filter after the interviews chosen change: their speakers, the chosen kept."""
+        choices = speaker_choices(live.get(), chosen)
+        return gr.Dropdown(choices=choices, value=[name for name in named or () if name in choices])
+
+    interviews.change(narrowed, [interviews, speakers], [speakers], api_visibility="private")
     return (about, question, _unlisted(interviews), _unlisted(speakers)), (chatbot, mode, k)
 
 
