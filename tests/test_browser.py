@@ -291,10 +291,23 @@ def test_an_uploaded_interview_is_searchable_as_soon_as_it_is_added(archive, bro
     fresh.goto(url)
     fresh.get_by_role("tab", name="Archive").click()
     fresh.get_by_role("combobox", name="Interview to remove").click()
-    fresh.get_by_role("option", name="harbour-talk").click()
+    fresh.get_by_role("option", name="Harbour winter, Example Herald").click()  # listed by its title
+    # Remove asks first, naming the interview; No keeps it
+    asked = []
+    fresh.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     fresh.get_by_role("button", name="Remove").click()
     fresh.wait_for_function(
-        "document.querySelector('#qa-archive-report textarea').value.startsWith('Removed harbour-talk')"
+        "document.querySelector('#qa-archive-report textarea').value.startsWith('Nothing removed')"
+    )
+    assert asked == [
+        'Remove "Harbour winter, Example Herald" from the archive? Its passages and recording are deleted.'
+    ]
+    assert "harbour-talk" in load(index_dir).documents
+    fresh.once("dialog", lambda dialog: dialog.accept())
+    fresh.get_by_role("button", name="Remove").click()
+    fresh.wait_for_function(
+        "document.querySelector('#qa-archive-report textarea').value"
+        ".startsWith('Removed harbour-talk (Harbour winter)')"
     )
     assert "3 interviews:" in text_of(fresh.locator("#qa-about"))
     assert sorted(load(index_dir).documents) == ["bridge", "festival", "sco-alimov-tass-2017"]
@@ -525,7 +538,7 @@ def test_a_recording_uploaded_alone_is_transcribed_and_its_card_plays_inside_the
     page.get_by_role(
         "combobox", name="Interview whose speakers to name, or whose transcript to download"
     ).click()
-    page.get_by_role("option", name="harbour-engineer").click()
+    page.get_by_role("option", name="harbour engineer").click()  # listed by its title
     page.get_by_label("Its speakers' names").fill("Speaker 1=Ann Reporter, Speaker 2=Lena Holm")
     page.get_by_role("button", name="Name the speakers").click()
     page.wait_for_function(
@@ -536,7 +549,7 @@ def test_a_recording_uploaded_alone_is_transcribed_and_its_card_plays_inside_the
     page.get_by_role(
         "combobox", name="Interview whose speakers to name, or whose transcript to download"
     ).click()
-    page.get_by_role("option", name="harbour-engineer").click()
+    page.get_by_role("option", name="harbour engineer").click()  # listed by its title
     with page.expect_download() as downloading:
         page.get_by_role("button", name="Download its transcript").click()
     saved = downloading.value.path()

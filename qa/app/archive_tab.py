@@ -159,19 +159,33 @@ def rename(live: LiveEngine, doc_id: str, written: str) -> str:
 
 
 def remove_interview(live: LiveEngine, doc_id: str) -> str:
-    if not doc_id:
-        return "Choose an interview to remove."
+    if not doc_id:  # none chosen, or the confirmation answered No
+        return "Nothing removed: choose an interview to remove, then confirm."
+    title = live.get().index.documents.get(doc_id, {}).get("title") or doc_id
+    named = doc_id if title == doc_id else f"{doc_id} ({title})"
     index = remove(live.get().index.target, [doc_id])
     left = f"{len(index.documents)} interviews, {index.manifest['passage_count']} passages left"
-    return f"Removed {doc_id}: {left}."
+    return f"Removed {named}: {left}."
 
 
-def build_tab(gr, live: LiveEngine, follows: tuple, following, writable: bool = True) -> tuple:
+# The browser asks before Remove does anything, naming the interview as its list shows it; No sends
+# no interview (a value outside the list would be refused by the dropdown).
+CONFIRM_REMOVE_JS = """(doc) => {
+  if (!doc) return null;
+  const shown = document.querySelector('#qa-remove input')?.value || doc;
+  return confirm(`Remove "${shown}" from the archive? Its passages and recording are deleted.`)
+    ? doc : null;
+}"""
+
+
+def build_tab(gr, live: LiveEngine, follows: tuple, following, writable: bool = True, choices=None) -> tuple:
     """The Archive tab; `follows` is what the chat shows of the archive (header, question box,
     filters), refreshed after a change with the values `following(gr, engine)` gives (the page's
     qa.app.ui.following). Returns the tab's own lists (interviews table, remove choices), which a page
     load refreshes with `lists`. Not `writable`: the list alone, and a line saying how to allow
-    changes."""
+    changes. `choices(engine)` names the interviews in its lists ((label, doc id) pairs, the chat's
+    own: qa.app.ui.interview_choices); by default their ids."""
+    choices = choices or ids
     engine = live.get()
     table = gr.Dataframe(
         interviews(engine), headers=COLUMNS, label="Interviews in the index", wrap=True, interactive=False
@@ -194,11 +208,11 @@ def build_tab(gr, live: LiveEngine, follows: tuple, following, writable: bool = 
     replacing = gr.Checkbox(label="Replace an interview of the same name (else such a file is refused)")
     add_button = gr.Button("Add to the archive", variant="primary")
     with gr.Row():
-        chosen = gr.Dropdown([d for d in sorted(engine.index.documents)], label="Interview to remove")
+        chosen = gr.Dropdown(choices(engine), label="Interview to remove", elem_id="qa-remove")
         remove_button = gr.Button("Remove", variant="stop")
     with gr.Row():
         picked = gr.Dropdown(
-            [d for d in sorted(engine.index.documents)],
+            choices(engine),
             label="Interview whose speakers to name, or whose transcript to download",
         )
         naming = gr.Textbox(
@@ -211,7 +225,7 @@ def build_tab(gr, live: LiveEngine, follows: tuple, following, writable: bool = 
 
     def refreshed(message: str):
         engine = live.get()
-        return (message, *lists(gr, engine), *following(gr, engine))
+        return (message, *lists(gr, engine, choices), *following(gr, engine))
 
     def on_add(paths, asker, replace_existing):
         """The report as it grows (each file read, the embedding's progress), then the new archive."""
@@ -238,6 +252,8 @@ def build_tab(gr, live: LiveEngine, follows: tuple, following, writable: bool = 
         yield refreshed(finished.get("report", ""))
 
     def on_remove(doc_id):
+        if not doc_id:  # nothing chosen, or No to the confirmation: the choice stays as it was
+            return (remove_interview(live, doc_id), *[gr.skip()] * (len(outputs) - 1))
         try:
             return refreshed(remove_interview(live, doc_id))
         except QAError as error:
@@ -263,18 +279,22 @@ def build_tab(gr, live: LiveEngine, follows: tuple, following, writable: bool = 
 
     outputs = [log, table, chosen, picked, *follows]
     add_button.click(on_add, [upload, interviewer, replacing], outputs, api_visibility="private")
-    remove_button.click(on_remove, [chosen], outputs, api_visibility="private")
+    remove_button.click(on_remove, [chosen], outputs, js=CONFIRM_REMOVE_JS, api_visibility="private")
     rename_button.click(on_rename, [picked, naming], outputs, api_visibility="private")
     picked.change(on_pick, [picked], [download], api_visibility="private")
     return table, chosen, picked
 
 
-def lists(gr, engine: Engine) -> tuple:
+def ids(engine: Engine) -> list[str]:
+    return sorted(engine.index.documents)
+
+
+def lists(gr, engine: Engine, choices=ids) -> tuple:
     """New values for the tab's lists (see build_tab's return): the interviews table and the choices
-    to remove, as the archive is now."""
-    choices = sorted(engine.index.documents)
+    to remove, as the archive is now (named by `choices`, see build_tab)."""
+    named = choices(engine)
     return (
         interviews(engine),
-        gr.Dropdown(choices=choices, value=None),
-        gr.Dropdown(choices=choices, value=None),
+        gr.Dropdown(choices=named, value=None),
+        gr.Dropdown(choices=named, value=None),
     )

@@ -229,7 +229,9 @@ def build_app(live: LiveEngine, writable: bool = True):
             with gr.Tab("Evaluate"):
                 eval_tab.build_tab(gr, live)
             with gr.Tab("Archive"):
-                tab_lists = archive_tab.build_tab(gr, live, follows, following, writable)
+                tab_lists = archive_tab.build_tab(
+                    gr, live, follows, following, writable, choices=interview_choices
+                )
 
         def now(request: gr.Request) -> tuple:
             """Each page load shows the archive as it is, whoever changed it since; opened from a
@@ -237,13 +239,15 @@ def build_app(live: LiveEngine, writable: bool = True):
             engine = live.get()
             link = Link.read(request.query_params, engine) if request else None
             if link is None:
-                return (*following(gr, engine), *archive_tab.lists(gr, engine), *[gr.skip()] * 3)
+                listed = archive_tab.lists(gr, engine, interview_choices)
+                return (*following(gr, engine), *listed, *[gr.skip()] * 3)
             history = [
                 # shown as the text it is: a link's question is anyone's, and the chat renders HTML
                 {"role": "user", "content": html.escape(link.question)},
                 {"role": "assistant", "content": answer(link.question, [], *link.settings, engine=engine)},
             ]
-            return (*following(gr, engine, link), *archive_tab.lists(gr, engine), history, link.mode, link.k)
+            listed = archive_tab.lists(gr, engine, interview_choices)
+            return (*following(gr, engine, link), *listed, history, link.mode, link.k)
 
         # Gradio passes the request to a parameter annotated gr.Request; this module's annotations
         # are strings (from __future__), which it does not resolve
