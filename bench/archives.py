@@ -142,10 +142,9 @@ def main() -> int:
         EVAL_DIR,
         answer_all,
         answer_turns,
-        card_report,
+        judged,
         load_eval_set,
         qrels_for,
-        quote_report,
     )
     from qa.ingest.corpus import BUNDLED_CORPUS
     from qa.store import load
@@ -170,13 +169,10 @@ def main() -> int:
             engine = Engine(load(index_dir), embedder)
             scored = [score_interview(engine, path.stem, style, rows) for path, style, rows in written]
             texts = {q.qid: q.question for q in own}
-            answers = answer_all(engine, texts, "hybrid")
             wanted = answer_turns(qrels_for(own, engine.index.passages), engine.index.passages)
-            judged = {
-                **card_report(texts, wanted, answers)["metrics"],
-                **quote_report(own, answers)["metrics"],
-            }
-            scored.append({"interview": bundled[0].stem, "style": "bundled", "own eval sets": judged})
+            found = judged(texts, wanted, answer_all(engine, texts, "hybrid"), own)
+            shares = {**found["cards"]["metrics"], **found["quotes"]["metrics"]}
+            scored.append({"interview": bundled[0].stem, "style": "bundled", "own eval sets": shares})
             results["archives"].append({"archive": number, "interviews": scored})
             near_topic += [engine.ask(question).abstained for question in NEAR_TOPIC]
     results["near_topic"] = {"questions": len(near_topic), "abstained": sum(near_topic)}

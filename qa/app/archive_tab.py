@@ -178,14 +178,13 @@ CONFIRM_REMOVE_JS = """(doc) => {
 }"""
 
 
-def build_tab(gr, live: LiveEngine, follows: tuple, following, writable: bool = True, choices=None) -> tuple:
+def build_tab(gr, live: LiveEngine, follows: tuple, following, choices, writable: bool = True) -> tuple:
     """The Archive tab; `follows` is what the chat shows of the archive (header, question box,
     filters), refreshed after a change with the values `following(gr, engine)` gives (the page's
     qa.app.ui.following). Returns the tab's own lists (interviews table, remove choices), which a page
     load refreshes with `lists`. Not `writable`: the list alone, and a line saying how to allow
     changes. `choices(engine)` names the interviews in its lists ((label, doc id) pairs, the chat's
-    own: qa.app.ui.interview_choices); by default their ids."""
-    choices = choices or ids
+    own: qa.app.ui.interview_choices)."""
     engine = live.get()
     table = gr.Dataframe(
         interviews(engine), headers=COLUMNS, label="Interviews in the index", wrap=True, interactive=False
@@ -285,11 +284,7 @@ def build_tab(gr, live: LiveEngine, follows: tuple, following, writable: bool = 
     return table, chosen, picked
 
 
-def ids(engine: Engine) -> list[str]:
-    return sorted(engine.index.documents)
-
-
-def lists(gr, engine: Engine, choices=ids) -> tuple:
+def lists(gr, engine: Engine, choices) -> tuple:
     """New values for the tab's lists (see build_tab's return): the interviews table and the choices
     to remove, as the archive is now (named by `choices`, see build_tab)."""
     named = choices(engine)

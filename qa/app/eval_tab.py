@@ -17,11 +17,10 @@ from qa.evaluate.evaluation import (
     QUOTE_METRICS,
     answer_all,
     answer_turns,
-    card_report,
     derived_eval_set,
+    judged,
     load_eval_set,
     qrels_for,
-    quote_report,
     retrieve,
     score,
 )
@@ -48,13 +47,12 @@ def run_eval(engine: Engine, set_name: str, modes: list[str], progress=None) -> 
     qrels = qrels_for(questions, engine.index.passages)
     wanted = answer_turns(qrels, engine.index.passages)
     texts = {q.qid: q.question for q in questions}
-    runs, judged = {}, {}
+    runs, found = {}, {}
     for step, mode in enumerate(modes):
         if progress is not None:
             progress(step / len(modes), desc=f"{mode}: {len(questions)} questions")
         runs[mode] = retrieve(engine.retriever(mode), questions, 10)
-        answers = answer_all(engine, texts, mode)
-        judged[mode] = (card_report(texts, wanted, answers), quote_report(questions, answers))
+        found[mode] = judged(texts, wanted, answer_all(engine, texts, mode), questions)
     comparison = compare_runs(qrels, runs) if len(modes) > 1 else None
     rows, lost = [], []
     for mode in modes:
@@ -62,7 +60,7 @@ def run_eval(engine: Engine, set_name: str, modes: list[str], progress=None) -> 
             means, p_values = comparison["metrics"][mode], comparison["p_values"].get(mode, {})
         else:
             means, p_values = score(qrels, runs[mode])[0], {}
-        cards, quotes = judged[mode]
+        cards, quotes = found[mode]["cards"], found[mode]["quotes"]
         rows.append(
             [mode]
             + [f"{means[m]:.3f}{'*' if p_values.get(m, 1) < MAX_P else ''}" for m in METRICS]
@@ -121,7 +119,7 @@ def _misses(engine: Engine, questions, qrels, run) -> list:
         if ranked and ranked[0] in qrels[q.qid]:
             continue
         gold = " | ".join(q.gold) if q.gold else ", ".join(sorted(qrels[q.qid]))
-        first = " ".join(by_id[ranked[0]].text.split())[:200] if ranked else "(nothing)"
+        first = _short(by_id[ranked[0]].text) if ranked else "(nothing)"
         misses.append([q.qid, q.question, gold, first])
     return misses
 

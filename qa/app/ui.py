@@ -229,9 +229,7 @@ def build_app(live: LiveEngine, writable: bool = True):
             with gr.Tab("Evaluate"):
                 eval_tab.build_tab(gr, live)
             with gr.Tab("Archive"):
-                tab_lists = archive_tab.build_tab(
-                    gr, live, follows, following, writable, choices=interview_choices
-                )
+                tab_lists = archive_tab.build_tab(gr, live, follows, following, interview_choices, writable)
 
         def now(request: gr.Request) -> tuple:
             """Each page load shows the archive as it is, whoever changed it since; opened from a

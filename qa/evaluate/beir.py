@@ -112,9 +112,10 @@ def collection_scope(collection: Collection, scope: str | None):
     or None when every query sees the whole collection."""
     if not scope:
         return None
-    return lambda qid: {
-        d for d, f in collection.fields.items() if f.get(scope) == collection.queries[qid].get(scope)
-    }
+    sharing: dict = {}  # each value of the field -> the documents that have it, found once
+    for doc_id, fields in collection.fields.items():
+        sharing.setdefault(fields.get(scope), set()).add(doc_id)
+    return lambda qid: frozenset(sharing.get(collection.queries[qid].get(scope), ()))
 
 
 def collection_run(

@@ -39,13 +39,8 @@ class EvalTarget:
     quoted: tuple[EvalQuestion, ...] = ()  # the questions with gold quotes
 
     def judge(self, mode: str) -> dict:
-        """A mode's answers judged: {"cards": card_report, "quotes": quote_report (its n is 0 for a
-        set without gold quotes)}."""
-        answers = self.ask(mode)
-        return {
-            "cards": card_report(self.questions, self.wanted, answers),
-            "quotes": quote_report(list(self.quoted), answers),
-        }
+        """A mode's answers judged (see `judged`)."""
+        return judged(self.questions, self.wanted, self.ask(mode), self.quoted)
 
 
 @dataclass(frozen=True)
@@ -279,6 +274,15 @@ def card_report(questions: dict[str, str], wanted: Answers, answers: dict[str, A
         "metrics": {m: sum(item[m] for item in per_question) / n if n else 0.0 for m in CARD_METRICS},
         "lost": [item["id"] for item in per_question if item["hit@1"] and not item["card@1"]],
         "per_question": per_question,
+    }
+
+
+def judged(questions: dict[str, str], wanted: Answers, answers: dict[str, Answer], quoted=()) -> dict:
+    """Finished answers judged: {"cards": card_report, "quotes": quote_report of the `quoted`
+    EvalQuestions that have gold quotes (its n is 0 when none has)}."""
+    return {
+        "cards": card_report(questions, wanted, answers),
+        "quotes": quote_report(list(quoted), answers),
     }
 
 
