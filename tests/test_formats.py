@@ -259,17 +259,25 @@ def word_file(path, document_xml: bytes) -> None:
         (
             "bad.srt",
             lambda p: p.write_text("1\n00:00:01,000 --> 00:00:0x,000\nHi.\n"),
-            "cue 1: malformed timestamps '00:00:01,000 --> 00:00:0x,000'",
+            "caption 1's time line '00:00:01,000 --> 00:00:0x,000' is not two times like "
+            "'00:00:01,000 --> 00:00:04,000'; correct that line (or export the captions anew) and add the "
+            "file again",
+        ),
+        (  # a WebVTT file is shown WebVTT's own time line, not SRT's
+            "bad.vtt",
+            lambda p: p.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:0x.000\nHi.\n"),
+            "is not two times like '00:00:01.000 --> 00:00:04.000'",
         ),
         (
             "backwards.srt",
             lambda p: p.write_text("1\n00:00:05,000 --> 00:00:01,000\nHi.\n"),
-            "cue 1: ends (1.000 s) before it starts (5.000 s)",
+            "caption 1 ends (00:00:01.000) before it starts (00:00:05.000); correct that line",
         ),
         (
             "untimed.srt",
             lambda p: p.write_text("1\nHello there\n\n2\nAgain\n"),
-            "no subtitle cues: expected timing lines such as '00:00:01,000 --> 00:00:04,000'",
+            "no captions in it: each caption starts with a time line like '00:00:01,000 --> 00:00:04,000'; "
+            "export the captions again, or save the words as a .txt transcript",
         ),
         (
             "noise.txt",
@@ -285,7 +293,7 @@ def word_file(path, document_xml: bytes) -> None:
         (
             "impossible.srt",
             lambda p: p.write_text("1\n99:99:99,000 --> 99:99:99,500\nHi.\n"),
-            "cue 1: impossible time '99:99:99,000 --> 99:99:99,500' (minutes or seconds past 59)",
+            "caption 1's time line '99:99:99,000 --> 99:99:99,500' has minutes or seconds past 59",
         ),
         ("bomb.docx", lambda p: word_file(p, b"<w:document>" + b" " * 80 * 2**20), "unpacks to 80 MB of XML"),
         (  # 370,000 paragraphs of one letter: 14 MB of XML in a file of a few dozen KB

@@ -60,6 +60,22 @@ def _clock(value: str) -> float:
     return _seconds(((parts[0] if len(parts) == 4 else None), *parts[-3:]))
 
 
+# what a refused caption file's owner can do, after what is wrong with it
+MEND = "correct that line (or export the captions anew) and add the file again"
+
+
+def _example(path: Path) -> str:
+    """A time line as the file's own format writes it: SRT's comma before the milliseconds, else
+    WebVTT's point."""
+    mark = "," if path.suffix.lower() == ".srt" else "."
+    return f"00:00:01{mark}000 --> 00:00:04{mark}000"
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}.{round(seconds % 1 * 1000):03d}"
+
+
 def _blocks(path: Path, text: str) -> list[tuple[int, float, float, list[str]]]:
     """(cue number, start, end, payload lines) of every cue; blocks without a timing line (the
     header, NOTE, STYLE, REGION) are not cues. A payload ends at an empty line or, in a file with no
@@ -73,16 +89,22 @@ def _blocks(path: Path, text: str) -> list[tuple[int, float, float, list[str]]]:
             continue
         number = len(found) + 1
         match = _TIMING.match(lines[i])
+        line = lines[i].strip()
         if not match:
-            raise QAError(f"{path}: cue {number}: malformed timestamps {lines[i].strip()!r}")
+            raise QAError(
+                f"{path}: caption {number}'s time line {line!r} is not two times like "
+                f"{_example(path)!r}; {MEND}"
+            )
         groups = match.groups()
         if any(int(part) >= 60 for part in groups[1:3] + groups[5:7] if part):
             raise QAError(
-                f"{path}: cue {number}: impossible time {lines[i].strip()!r} (minutes or seconds past 59)"
+                f"{path}: caption {number}'s time line {line!r} has minutes or seconds past 59; {MEND}"
             )
         start, end = _seconds(groups[:4]), _seconds(groups[4:])
         if end < start:
-            raise QAError(f"{path}: cue {number}: ends ({end:.3f} s) before it starts ({start:.3f} s)")
+            raise QAError(
+                f"{path}: caption {number} ends ({_clock(end)}) before it starts ({_clock(start)}); {MEND}"
+            )
         j = i + 1
         while j < len(lines) and lines[j] != "" and "-->" not in lines[j]:
             j += 1
@@ -116,7 +138,8 @@ def cues_of(path: Path, text: str) -> list[Cue]:
     blocks = _blocks(path, text)
     if not blocks:
         raise QAError(
-            f"{path}: no subtitle cues: expected timing lines such as '00:00:01,000 --> 00:00:04,000'"
+            f"{path}: no captions in it: each caption starts with a time line like {_example(path)!r}; "
+            "export the captions again, or save the words as a .txt transcript"
         )
     said = [_said(payload) for *_, payload in blocks]
     rolling = _is_rolling(said)
