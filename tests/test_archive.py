@@ -209,6 +209,11 @@ def test_the_archive_tab_adds_uploads_and_the_page_searches_them_at_once(
     assert remove_interview(live, "panel") == "Removed panel: 1 interviews, 2 passages left."
     assert live.get().ask("bread", 5, "bm25").hits == ()
     assert add_files(live, []) == "Choose one or more transcript files first."
+    # the same upload sent again (its files were read and deleted) is named, and nothing fails
+    assert add_files(live, [paths[0], paths[2]]).splitlines() == [
+        "panel.txt: read already (added or refused above); choose the file again to add it",
+        "panel.json: read already (added or refused above); choose the file again to add it",
+    ]
 
 
 def test_a_live_engine_moves_to_a_new_complete_index_and_keeps_the_old_while_there_is_none(

@@ -26,6 +26,9 @@ READ_ONLY = (
 )
 PROGRESS_EVERY = 0.25  # seconds between updates of the upload's report
 COLUMNS = ["doc id", "title", "format", "passages", "speakers", "not known (for citations)"]
+# shares of the table's width: a long title wraps inside its column instead of pushing the others
+# off the page
+WIDTHS = ["14%", "34%", "8%", "9%", "17%", "18%"]
 
 
 def interviews(engine: Engine) -> list[list]:
@@ -80,6 +83,13 @@ def add_files(
 
     hearing = paced(lambda line: say("\n".join([*lines, *map(_line, read), line])))
 
+    # a file added (or refused) before is deleted once read: still listed in the page's upload box,
+    # it is named and left out rather than failing the whole upload
+    gone = [Path(p).name for p in paths if not Path(p).is_file()]
+    lines += [
+        f"{name}: read already (added or refused above); choose the file again to add it" for name in gone
+    ]
+    paths = [p for p in paths if Path(p).is_file()]
     with tempfile.TemporaryDirectory(prefix="qa-upload-") as folder:
         transcripts, unpaired = _with_sidecars([Path(p) for p in paths], Path(folder))
         texts = [p for p in transcripts if not recordings.is_recording(p)]
@@ -187,7 +197,12 @@ def build_tab(gr, live: LiveEngine, follows: tuple, following, choices, writable
     own: qa.app.ui.interview_choices)."""
     engine = live.get()
     table = gr.Dataframe(
-        interviews(engine), headers=COLUMNS, label="Interviews in the index", wrap=True, interactive=False
+        interviews(engine),
+        headers=COLUMNS,
+        label="Interviews in the index",
+        wrap=True,
+        column_widths=WIDTHS,
+        interactive=False,
     )
     if not writable:
         gr.Markdown(READ_ONLY, elem_id="qa-read-only")
@@ -227,7 +242,8 @@ def build_tab(gr, live: LiveEngine, follows: tuple, following, choices, writable
         return (message, *lists(gr, engine, choices), *following(gr, engine))
 
     def on_add(paths, asker, replace_existing):
-        """The report as it grows (each file read, the embedding's progress), then the new archive."""
+        """The report as it grows (each file read, the embedding's progress), then the new archive
+        and an empty upload box (its files are read: added or refused)."""
         said: queue.Queue = queue.Queue()
         finished: dict[str, str] = {}
 
@@ -245,10 +261,10 @@ def build_tab(gr, live: LiveEngine, follows: tuple, following, choices, writable
                 said.put(None)
 
         threading.Thread(target=work, daemon=True).start()
-        unchanged = [gr.skip()] * (len(outputs) - 1)
+        unchanged = [gr.skip()] * len(outputs)  # all but the report, and the upload box
         for text in shown(said, PROGRESS_EVERY):
             yield (text, *unchanged)
-        yield refreshed(finished.get("report", ""))
+        yield (*refreshed(finished.get("report", "")), None)
 
     def on_remove(doc_id):
         if not doc_id:  # nothing chosen, or No to the confirmation: the choice stays as it was
@@ -277,10 +293,12 @@ def build_tab(gr, live: LiveEngine, follows: tuple, following, choices, writable
         return gr.DownloadButton(value=str(folder / f"{doc_id}{suffix}"))
 
     outputs = [log, table, chosen, picked, *follows]
-    add_button.click(on_add, [upload, interviewer, replacing], outputs, api_visibility="private")
+    add_button.click(on_add, [upload, interviewer, replacing], [*outputs, upload], api_visibility="private")
     remove_button.click(on_remove, [chosen], outputs, js=CONFIRM_REMOVE_JS, api_visibility="private")
     rename_button.click(on_rename, [picked, naming], outputs, api_visibility="private")
     picked.change(on_pick, [picked], [download], api_visibility="private")
+    # the last report goes as soon as other files are chosen: it spoke of the files before them
+    upload.upload(None, None, [log], js="() => ''", api_visibility="private")
     return table, chosen, picked
 
 
