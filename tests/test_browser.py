@@ -13,6 +13,7 @@ from recorded import QUESTION as TIMED_QUESTION
 from recorded import write_interview, write_tone
 from test_app import DOC, running_app, server  # noqa: F401  (the running-app fixture)
 
+from qa.cli import main
 from qa.store import load
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -116,7 +117,9 @@ def test_a_question_in_the_browser_shows_the_right_quote_card(server, browser, t
         "Rashid Alimov · in answer to: We are on the eve of 2018."
     )
     # the thumbs are drawn (inline SVG), not emoji, which Debian's chromium shows as boxes
-    assert card.locator(".qa-vote svg").count() == 2 and card.locator(".qa-vote").first.inner_text() == ""
+    # (their names are for screen readers, unseen: the thumbs show no text)
+    assert card.locator(".qa-vote svg").count() == 2
+    assert card.locator(".qa-vote .qa-unseen").first.bounding_box()["width"] <= 1
     # the chat scrolls to its end once the reply is drawn; then bring the question and first card
     # back into view for the screenshot
     page.wait_for_timeout(1500)
@@ -556,3 +559,193 @@ def test_a_recording_uploaded_alone_is_transcribed_and_its_card_plays_inside_the
     text = Path(saved).read_text(encoding="utf-8")
     assert downloading.value.suggested_filename == "harbour-engineer.vtt"
     assert text.startswith("WEBVTT") and "<v Lena Holm>" in text and "<v Ann Reporter>" in text
+
+
+DESKTOP, PHONE = {"width": 1300, "height": 1000}, {"width": 390, "height": 844}
+VIEWPORTS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+
+
+def answered(page, question: str) -> None:
+    """Ask by the question box, and wait for the whole reply (its link comes last)."""
+    replies = page.locator(".qa-share a").count()
+    page.locator("#qa-question textarea").fill(question)
+    page.keyboard.press("Enter")
+    page.locator(".qa-share a").nth(replies).wait_for(timeout=60_000)
+
+
+# Where the last reply's first card is: its top inside the chat's visible part and the window, and
+# the card itself the element seen a little below its top edge (not the chat's toolbar or a button
+# lying over it).
+FIRST_CARD_SEEN = """() => {
+  const reply = [...document.querySelectorAll('#qa-answers .bot-row')].at(-1);
+  const card = reply.querySelector('.qa-card');
+  const chat = document.querySelector('#qa-answers .bubble-wrap').getBoundingClientRect();
+  const top = card.getBoundingClientRect().top;
+  const seen = document.elementFromPoint(card.getBoundingClientRect().left + 24, top + 8);
+  return top >= Math.max(chat.top, 0) && top + 40 <= Math.min(chat.bottom, window.innerHeight)
+    && seen !== null && seen.closest('.qa-card') === card;
+}"""
+
+
+@VIEWPORTS
+def test_a_reply_and_a_shared_link_open_at_their_first_card(archive, browser, viewport, tmp_path):
+    """Not scrolled to the last, weakest card: after a second question (the chat already full) and
+    when a colleague opens the reply's link, the first card's top is what the reader sees."""
+    url, _ = archive
+    page = browser.new_page(viewport=viewport)
+    page.goto(url)
+    answered(page, "Who opens the season?")
+    answered(page, TIMED_QUESTION)
+    assert page.locator("#qa-answers .bot-row").last.locator(".qa-card").count() == 5
+    assert page.evaluate(FIRST_CARD_SEEN)
+    href = page.locator(".qa-share a").last.get_attribute("href")
+    fresh = browser.new_page(viewport=viewport)
+    fresh.goto(url + href)
+    fresh.locator(".qa-share a").wait_for(timeout=60_000)
+    assert fresh.evaluate(FIRST_CARD_SEEN)
+    shot = tmp_path / ("chat-phone.png" if viewport is PHONE else "chat-desktop.png")
+    fresh.screenshot(path=str(shot))  # the README's pictures, with QA_SCREENSHOT_DIR set
+    if os.environ.get("QA_SCREENSHOT_DIR"):
+        shutil.copy(shot, Path(os.environ["QA_SCREENSHOT_DIR"]) / shot.name)
+
+
+SERIOUS = ("serious", "critical")
+
+
+@VIEWPORTS
+def test_axe_finds_nothing_serious_on_the_chat_evaluate_and_archive_tabs(archive, browser, viewport):
+    """axe-core (axe-playwright-python carries it: nothing is fetched) on each tab, with a reply
+    and a chosen speaker on the chat; and the names a screen reader says for the controls it uses."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    url, _ = archive
+    page = browser.new_page(viewport=viewport)
+    page.goto(url)
+    ask_of_speaker(page, "Maria Petrova", "Who opens the season?")
+    page.locator(".qa-share a").wait_for(timeout=60_000)
+    found = {}
+    for tab, shown in (("Chat", ".qa-card"), ("Evaluate", "#qa-eval-run"), ("Archive", "[role=grid]")):
+        page.get_by_role("tab", name=tab).click()
+        page.locator(shown).first.wait_for()
+        violations = Axe().run(page).response["violations"]
+        found[tab] = [
+            (v["id"], [n["target"] for n in v["nodes"]]) for v in violations if v["impact"] in SERIOUS
+        ]
+    assert found == {"Chat": [], "Evaluate": [], "Archive": []}
+    page.get_by_role("tab", name="Chat").click()
+    assert page.get_by_role("textbox", name="Your question").count() == 1
+    assert page.get_by_role("button", name="Ask", exact=True).count() == 1
+    assert page.get_by_role("button", name="Remove Maria Petrova").count() == 1  # the chosen speaker
+    card = page.locator(".qa-card").first
+    assert card.get_by_role("button", name="This answers the question").count() == 1
+    assert card.get_by_role("button", name="This does not answer it").count() == 1
+    # a reply is named by its text, not its markup
+    reply = page.locator("#qa-answers .bot-row [aria-label]").first
+    said = " ".join(reply.inner_text().split())
+    assert reply.get_attribute("aria-label") == f"Reply: {said}" and "Young pianists" in said
+    asked = page.locator("#qa-answers .user-row [aria-label]").first
+    assert asked.get_attribute("aria-label") == "Question: Who opens the season?"
+
+
+def tab_to(page, selector: str, back: bool = False, limit: int = 120) -> None:
+    """Press Tab (Shift+Tab, `back`) until the first element matching `selector` has the focus."""
+    for _ in range(limit):
+        if page.evaluate("s => document.activeElement === document.querySelector(s)", selector):
+            return
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+    pytest.fail(f"{selector} not reached in {limit} presses of {'Shift+Tab' if back else 'Tab'}")
+
+
+def test_by_keyboard_alone_a_reader_asks_reads_plays_votes_keeps_and_copies_a_citation(archive, browser):
+    url, index_dir = archive
+    context = browser.new_context(viewport=DESKTOP, permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(url)
+    page.locator("#qa-question textarea").wait_for()
+    tab_to(page, "#qa-question textarea")
+    page.keyboard.type(TIMED_QUESTION)
+    page.keyboard.press("Enter")
+    page.locator(".qa-share a").wait_for(timeout=60_000)
+    card = page.locator(".qa-card").first
+    # back from the question box into the reply, to its first card's controls, last to first
+    tab_to(page, ".qa-card .qa-up", back=True)
+    page.keyboard.press("Enter")
+    card.locator(".qa-up.qa-voted").wait_for()
+    vote = json.loads((index_dir / "feedback.jsonl").read_text().splitlines()[-1])
+    assert (vote["question"], vote["passage_id"], vote["vote"]) == (TIMED_QUESTION, "bridge:3:0", "up")
+    tab_to(page, ".qa-card .qa-keep", back=True)
+    page.keyboard.press("Enter")
+    assert text_of(page.locator("#qa-collection li .qa-kept-credit")) == (
+        "— Mayor Jane Holt, “bridge” [00:00:11-00:00:17]"
+    )
+    tab_to(page, ".qa-card .qa-copy", back=True)
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('.qa-card .qa-copy').textContent === 'Copied'")
+    assert page.evaluate("navigator.clipboard.readText()") == text_of(card.locator(".qa-citation"))
+    tab_to(page, ".qa-card .qa-context summary", back=True)
+    page.keyboard.press("Enter")  # the whole answer, to read
+    assert card.locator(".qa-context").get_attribute("open") is not None
+    tab_to(page, ".qa-card .qa-play", back=True)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => { const m = document.querySelector('.qa-card audio.qa-player');"
+        " return m && !m.paused && m.currentTime > 11.3; }",
+        timeout=30_000,
+    )
+
+
+def test_a_refused_upload_says_what_is_wrong_and_what_to_do_and_goes_when_other_files_are_chosen(
+    archive, browser, tmp_path
+):
+    """A WebVTT file with a broken time line is refused in plain words, with WebVTT's own example;
+    choosing the next files clears that report; an interview with a long title, added, wraps in the
+    Archive table's column instead of pushing the table past the page (1300 px), and is removed."""
+    url, index_dir = archive
+    before = sorted(load(index_dir).documents)
+    broken = tmp_path / "talk.vtt"
+    broken.write_text(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Anna Berg>Hello.\n\n"
+        "00:00:05.000 --> 00:00:0x.000\n<v Ben Cole>Hi.\n",
+        encoding="utf-8",
+    )
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(url)
+    page.get_by_role("tab", name="Archive").click()
+    files = page.locator("input[type=file][multiple]")
+    files.set_input_files([str(broken)])
+    page.get_by_label("talk.vtt").wait_for()
+    page.get_by_role("button", name="Add to the archive").click()
+    refused = (
+        "talk.vtt: caption 2's time line '00:00:05.000 --> 00:00:0x.000' is not two times like "
+        "'00:00:01.000 --> 00:00:04.000'; correct that line (or export the captions anew) and add the "
+        "file again"
+    )
+    # the whole report once the file is read (before it, the report says how far reading got)
+    page.wait_for_function(
+        "said => document.querySelector('#qa-archive-report textarea').value === said", arg=refused
+    )
+    assert page.get_by_label("talk.vtt").count() == 0  # read: the upload box is empty again
+    long = tmp_path / "season.txt"
+    long.write_text(
+        "Question: Who opens the autumn season?\n\nIvan Sokolov: The youth orchestra opens it.\n",
+        encoding="utf-8",
+    )
+    title = "The autumn season of the regional philharmonic, its forty concerts in twelve cities " * 3
+    (tmp_path / "season.json").write_text(json.dumps({"title": title.strip()}), encoding="utf-8")
+    files.set_input_files([str(long), str(tmp_path / "season.json")])
+    page.wait_for_function("document.querySelector('#qa-archive-report textarea').value === ''")
+    page.get_by_label("season.json").wait_for()
+    page.get_by_role("button", name="Add to the archive").click()
+    page.wait_for_function(
+        "document.querySelector('#qa-archive-report textarea').value.includes('Searchable now')",
+        timeout=120_000,
+    )
+    page.get_by_role("grid").get_by_text("The autumn season").last.wait_for()
+    widths = page.evaluate(
+        "() => { const v = document.querySelector('[role=grid] .virtual-table-viewport');"
+        " return [v.scrollWidth, v.clientWidth, document.documentElement.scrollWidth]; }"
+    )
+    assert widths[0] <= widths[1] and widths[2] <= DESKTOP["width"]
+    assert sorted(load(index_dir).documents) == sorted([*before, "season"])  # the refused file is not
+    assert main(["remove", "season", "--index", str(index_dir)]) == 0
+    assert sorted(load(index_dir).documents) == before

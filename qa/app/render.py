@@ -60,6 +60,13 @@ _THUMB = (
     ' fill="currentColor"/></svg>'
 )
 THUMB_UP, THUMB_DOWN = _THUMB.format(turn=""), _THUMB.format(turn=' style="transform: rotate(180deg)"')
+VOTE_UP, VOTE_DOWN = "This answers the question", "This does not answer it"
+
+
+def _unseen(text: str) -> str:
+    """Text for screen readers only: a button's name where its face is an icon (the chat's sanitizer
+    drops aria-label, so the name is the button's own text, hidden from sight by the stylesheet)."""
+    return f'<span class="qa-unseen">{html.escape(text)}</span>'
 
 
 def _excerpt_html(card: Card) -> str:
@@ -126,10 +133,9 @@ def card_html(card: Card, question: str = "", recording: Path | None = None) -> 
         '<button type="button" class="qa-copy">Copy citation</button>'
         '<button type="button" class="qa-keep" title="Keep this quote in the collection">Keep</button>'
         f'<span class="qa-kept-record">{html.escape(json.dumps(held))}</span>'
-        f'<button type="button" class="qa-vote qa-up" title="This answers the question"'
-        f' aria-label="This answers the question">{THUMB_UP}</button>'
-        f'<button type="button" class="qa-vote qa-down" title="This does not answer it"'
-        f' aria-label="This does not answer it">{THUMB_DOWN}</button>'
+        f'<button type="button" class="qa-vote qa-up" title="{VOTE_UP}">{THUMB_UP}{_unseen(VOTE_UP)}</button>'
+        f'<button type="button" class="qa-vote qa-down" title="{VOTE_DOWN}">{THUMB_DOWN}{_unseen(VOTE_DOWN)}'
+        "</button>"
         f'<span class="qa-vote-question">{html.escape(question)}</span>'
         f'<span class="qa-vote-id">{html.escape(card.passage_ids[0])}</span></div>'
     )

@@ -193,8 +193,21 @@ def build_app(live: LiveEngine, writable: bool = True):
     import gradio as gr
 
     # System fonts only: the default theme would fetch fonts from Google, and users may be offline.
+    # Darker shades than the theme's own where text sits on them (tabs, buttons, hints, the footer):
+    # its orange-500 under white and its grey-400 on white fail WCAG AA contrast (2.8:1 and 1.9:1).
     theme = gr.themes.Default(
         font=["system-ui", "Segoe UI", "Roboto", "sans-serif"], font_mono=["ui-monospace", "monospace"]
+    ).set(
+        color_accent="*primary_700",
+        body_text_color_subdued="*neutral_600",
+        input_placeholder_color="*neutral_600",
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_border_color="*primary_700",
+        button_primary_border_color_hover="*primary_800",
+        button_cancel_background_fill="#b91c1c",
+        button_cancel_background_fill_hover="#991b1b",
+        button_cancel_border_color="#b91c1c",
     )
 
     def search(question: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE) -> dict:
@@ -295,15 +308,24 @@ def _chat(gr, live: LiveEngine) -> tuple:
         label="Speakers (none chosen: all)",
         render=False,
     )
+    # named for screen readers (the label, hidden; a placeholder is no name) and a send button that
+    # says what it does
     question = gr.Textbox(
-        placeholder=placeholder(engine), submit_btn=True, elem_id="qa-question", render=False
+        placeholder=placeholder(engine),
+        label="Your question",
+        show_label=False,
+        submit_btn="Ask",
+        elem_id="qa-question",
+        render=False,
     )
     # no "share" button (it posts to Hugging Face; users may be offline); the first question is
-    # pushed below the toolbar (CSS #qa-answers), which it otherwise ran under
+    # pushed below the toolbar (CSS #qa-answers), which it otherwise ran under; no autoscroll, which
+    # left a reply scrolled to its last, weakest card: the page's script shows the first (PAGE_JS)
     chatbot = gr.Chatbot(
         label="Answers",
         render_markdown=False,
         sanitize_html=True,
+        autoscroll=False,
         height=560,
         elem_id="qa-answers",
         buttons=["copy", "copy_all"],

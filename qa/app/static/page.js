@@ -62,8 +62,56 @@
     link.click();
     link.remove();
   }
-  new MutationObserver(() => { if (document.querySelector("#qa-collection .qa-kept-list:empty")) render(); })
-    .observe(document.body, {childList: true, subtree: true});
+  // A reply opens at its top, its first card in view, not scrolled to its last card (the chat's own
+  // autoscroll is off, qa/app/ui.py): while it is searching the chat shows its end, the "Searching"
+  // line; once the reply has a card (or is a message without one) the chat scrolls to the reply, and
+  // the page too where the chat's top is off the screen (a phone), once per reply, so a reader who
+  // scrolls on is left alone. A shared link's reply is treated the same.
+  let placed = 0;  // replies already scrolled to
+  function placeReply() {
+    const box = document.querySelector("#qa-answers .bubble-wrap");
+    if (!box) return;
+    const replies = box.querySelectorAll(".bot-row");
+    if (replies.length < placed) placed = 0;  // the chat was cleared
+    if (replies.length === placed) return;
+    const reply = replies[replies.length - 1];
+    const card = reply.querySelector(".qa-card");
+    if (!card && reply.querySelector(".qa-searching")) {
+      box.scrollTop = box.scrollHeight;
+      return;
+    }
+    if (!card && !reply.textContent.trim()) return;
+    placed = replies.length;
+    const top = (element) => element.getBoundingClientRect().top;
+    const lead = card && top(card) - top(reply) > box.clientHeight / 3 ? card : reply;
+    box.scrollTop += top(lead) - top(box) - parseFloat(getComputedStyle(box).scrollPaddingTop || 0);
+    const shown = top(card || reply);
+    if (shown < 0 || shown > window.innerHeight - 120) window.scrollBy(0, top(lead) - 8);
+  }
+  // Names a screen reader says: Gradio names each chat message by its raw content, which for a reply
+  // is its HTML (tens of thousands of characters of markup), and a chosen filter's remove button by
+  // its number; each is named by the text a reader sees instead.
+  // A message's content may be drawn after its label is set, so each is named again as it changes.
+  const NAMED = [["bot's message: ", "Reply: "], ["user's message: ", "Question: "]];
+  function nameControls() {
+    for (const message of document.querySelectorAll("#qa-answers .message-row [aria-label]")) {
+      const label = message.getAttribute("aria-label");
+      const kind = NAMED.find(([gradio, ours]) => label.startsWith(gradio) || label.startsWith(ours));
+      if (!kind) continue;
+      const name = kind[1] + message.innerText.split(/\s+/).join(" ").trim();
+      if (label !== name) message.setAttribute("aria-label", name);
+    }
+    for (const remove of document.querySelectorAll(".token > .token-remove")) {
+      const name = "Remove " + remove.parentElement.querySelector("span").textContent.trim();
+      if (remove.getAttribute("aria-label") !== name) remove.setAttribute("aria-label", name);
+    }
+  }
+  new MutationObserver(() => {
+    if (document.querySelector("#qa-collection .qa-kept-list:empty")) render();
+    placeReply();
+    nameControls();
+  }).observe(document.body, {childList: true, subtree: true, characterData: true, attributes: true,
+                             attributeFilter: ["aria-label"]});
   // Play: the card's own player, from the quote's start (a media fragment) to its end, where it
   // pauses; played again, it starts from the quote again.
   function play(button) {
