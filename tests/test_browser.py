@@ -603,6 +603,10 @@ def test_a_reply_and_a_shared_link_open_at_their_first_card(archive, browser, vi
     fresh.goto(url + href)
     fresh.locator(".qa-share a").wait_for(timeout=60_000)
     assert fresh.evaluate(FIRST_CARD_SEEN)
+    # the arrow that scrolls to the chat's end lies beside the cards, over none of their buttons
+    arrow = fresh.locator("#qa-answers .scroll-down-button-container").bounding_box()
+    card = fresh.locator(".qa-card").first.bounding_box()
+    assert arrow["x"] >= card["x"] + card["width"]
     shot = tmp_path / ("chat-phone.png" if viewport is PHONE else "chat-desktop.png")
     fresh.screenshot(path=str(shot))  # the README's pictures, with QA_SCREENSHOT_DIR set
     if os.environ.get("QA_SCREENSHOT_DIR"):
