@@ -71,9 +71,11 @@ def _example(path: Path) -> str:
     return f"00:00:01{mark}000 --> 00:00:04{mark}000"
 
 
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}.{round(seconds % 1 * 1000):03d}"
+def _time_said(seconds: float) -> str:
+    """Seconds as a caption writes them, for a message: "00:01:05.250"."""
+    millis = round(seconds * 1000)
+    whole, part = divmod(millis, 1000)
+    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}.{part:03d}"
 
 
 def _blocks(path: Path, text: str) -> list[tuple[int, float, float, list[str]]]:
@@ -102,9 +104,8 @@ def _blocks(path: Path, text: str) -> list[tuple[int, float, float, list[str]]]:
             )
         start, end = _seconds(groups[:4]), _seconds(groups[4:])
         if end < start:
-            raise QAError(
-                f"{path}: caption {number} ends ({_clock(end)}) before it starts ({_clock(start)}); {MEND}"
-            )
+            ends, starts = _time_said(end), _time_said(start)
+            raise QAError(f"{path}: caption {number} ends ({ends}) before it starts ({starts}); {MEND}")
         j = i + 1
         while j < len(lines) and lines[j] != "" and "-->" not in lines[j]:
             j += 1
