@@ -93,11 +93,13 @@
   // its number; each is named by the text a reader sees instead.
   // A message's content may be drawn after its label is set, so each is named again as it changes.
   const NAMED = [["bot's message: ", "Reply: "], ["user's message: ", "Question: "]];
+  const namedFrom = new WeakMap();  // message -> the content it was last named from
   function nameControls() {
     for (const message of document.querySelectorAll("#qa-answers .message-row [aria-label]")) {
       const label = message.getAttribute("aria-label");
       const kind = NAMED.find(([gradio, ours]) => label.startsWith(gradio) || label.startsWith(ours));
-      if (!kind) continue;
+      if (!kind || (label.startsWith(kind[1]) && namedFrom.get(message) === message.textContent)) continue;
+      namedFrom.set(message, message.textContent);  // innerText (what is shown) costs a layout: once
       const name = kind[1] + message.innerText.split(/\s+/).join(" ").trim();
       if (label !== name) message.setAttribute("aria-label", name);
     }
