@@ -138,14 +138,7 @@ def main() -> int:
     from qa.answer.engine import Engine
     from qa.archive import add
     from qa.embed.embedders import MiniLM
-    from qa.evaluate.evaluation import (
-        EVAL_DIR,
-        answer_all,
-        answer_turns,
-        judged,
-        load_eval_set,
-        qrels_for,
-    )
+    from qa.evaluate.evaluation import EVAL_DIR, EvalTarget, load_eval_set, qrels_for
     from qa.ingest.corpus import BUNDLED_CORPUS
     from qa.store import load
 
@@ -168,9 +161,8 @@ def main() -> int:
             add(index_dir, [p for p, _, _ in written] + bundled, embedder=embedder, multilingual=False)
             engine = Engine(load(index_dir), embedder)
             scored = [score_interview(engine, path.stem, style, rows) for path, style, rows in written]
-            texts = {q.qid: q.question for q in own}
-            wanted = answer_turns(qrels_for(own, engine.index.passages), engine.index.passages)
-            found = judged(texts, wanted, answer_all(engine, texts, "hybrid"), own)
+            qrels = qrels_for(own, engine.index.passages)
+            found = EvalTarget.of_index("own eval sets", engine, own, qrels).judge("hybrid")
             shares = {**found["cards"]["metrics"], **found["quotes"]["metrics"]}
             scored.append({"interview": bundled[0].stem, "style": "bundled", "own eval sets": shares})
             results["archives"].append({"archive": number, "interviews": scored})

@@ -15,13 +15,10 @@ from qa.evaluate.evaluation import (
     EVAL_DIR,
     METRICS,
     QUOTE_METRICS,
-    answer_all,
-    answer_turns,
+    EvalTarget,
     derived_eval_set,
-    judged,
     load_eval_set,
     qrels_for,
-    retrieve,
     score,
 )
 
@@ -39,20 +36,19 @@ def run_eval(engine: Engine, set_name: str, modes: list[str], progress=None) -> 
     order lost the retriever's first answer) for the tab's four outputs. Every question is also
     answered as a person would ask it: hit@1 and card@1 judge which answer comes first, and a set
     with gold quotes has its quotes judged (quote@1, ...)."""
-    modes = [m for m in MODES if m in (modes or [])] or [DEFAULT_MODE]
+    modes = _chosen(modes)
     if set_name == DERIVED:
         questions = derived_eval_set(engine.index.passages)
     else:
         questions = load_eval_set(EVAL_DIR / Path(set_name).name)
     qrels = qrels_for(questions, engine.index.passages)
-    wanted = answer_turns(qrels, engine.index.passages)
-    texts = {q.qid: q.question for q in questions}
+    target = EvalTarget.of_index(set_name, engine, questions, qrels)
     runs, found = {}, {}
     for step, mode in enumerate(modes):
         if progress is not None:
             progress(step / len(modes), desc=f"{mode}: {len(questions)} questions")
-        runs[mode] = retrieve(engine.retriever(mode), questions, 10)
-        found[mode] = judged(texts, wanted, answer_all(engine, texts, mode), questions)
+        runs[mode] = target.run(mode)
+        found[mode] = target.judge(mode)
     comparison = compare_runs(qrels, runs) if len(modes) > 1 else None
     rows, lost = [], []
     for mode in modes:
@@ -73,6 +69,11 @@ def run_eval(engine: Engine, set_name: str, modes: list[str], progress=None) -> 
             if item["id"] in cards["lost"]
         ]
     return rows, _chart(rows), _misses(engine, questions, qrels, runs[modes[0]]), lost
+
+
+def _chosen(modes: list[str] | None) -> list[str]:
+    """The modes ticked, in the page's order (the first is the baseline); none ticked: the default."""
+    return [m for m in MODES if m in (modes or [])] or [DEFAULT_MODE]
 
 
 def _short(text: str) -> str:
@@ -139,7 +140,7 @@ EXPLAINED = f"""\
 def scope_line(engine: Engine, set_name: str, modes: list[str]) -> str:
     """What a run scored: the set's questions, searched in the whole archive, the misses' mode."""
     interviews = len(engine.index.interviews)
-    first = ([m for m in MODES if m in (modes or [])] or [DEFAULT_MODE])[0]
+    first = _chosen(modes)[0]
     about = "the interviewers' own questions" if set_name == DERIVED else f"the questions of {set_name}"
     return (
         f"Scored {about}, each searched in the whole archive ({interviews} interview"

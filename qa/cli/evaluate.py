@@ -8,7 +8,7 @@ from pathlib import Path
 
 from qa.answer.retrievers import MODES
 from qa.cli.options import archive_target, index_arg, known, mode_arg, reranker_arg
-from qa.documents import Filter, QAError
+from qa.documents import QAError
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -92,12 +92,9 @@ def _eval_target(args: argparse.Namespace):
     from qa.evaluate.evaluation import (
         DEFAULT_EVAL_SET,
         EvalTarget,
-        answer_all,
-        answer_turns,
         derived_eval_set,
         load_eval_set,
         qrels_for,
-        retrieve,
     )
 
     if args.beir:
@@ -125,18 +122,7 @@ def _eval_target(args: argparse.Namespace):
         if not questions:
             raise QAError(f"no question in {name} is answered in the interview {args.interview!r}")
         name += f", within {args.interview}"
-    allowed = Filter.of(doc_ids)
-    depth = max(args.k, 10)
-    texts = {q.qid: q.question for q in questions}
-    return EvalTarget(
-        name=name,
-        questions=texts,
-        qrels=qrels,
-        run=lambda mode: retrieve(engine.retriever(mode), questions, depth, allowed),
-        wanted=answer_turns(qrels, passages),
-        ask=lambda mode: answer_all(engine, texts, mode, doc_ids),
-        quoted=tuple(q for q in questions if q.gold),
-    )
+    return EvalTarget.of_index(name, engine, questions, qrels, doc_ids, max(args.k, 10))
 
 
 def _beir_target(args: argparse.Namespace):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from qa.answer.answers import Answer
 from qa.answer.retrievers import Retriever
-from qa.documents import Passage, QAError
+from qa.documents import Filter, Passage, QAError
 
 METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
@@ -41,6 +41,24 @@ class EvalTarget:
     def judge(self, mode: str) -> dict:
         """A mode's answers judged (see `judged`)."""
         return judged(self.questions, self.wanted, self.ask(mode), self.quoted)
+
+    @classmethod
+    def of_index(
+        cls, name: str, engine, questions: list[EvalQuestion], qrels: Qrels, doc_ids=None, depth: int = 10
+    ) -> EvalTarget:
+        """An eval set of the index's own on `engine` (its qrels from qrels_for): retrieved to
+        `depth` and answered within the interviews `doc_ids` (None: the whole archive)."""
+        texts = {q.qid: q.question for q in questions}
+        allowed = Filter.of(doc_ids)
+        return cls(
+            name=name,
+            questions=texts,
+            qrels=qrels,
+            run=lambda mode: retrieve(engine.retriever(mode), questions, depth, allowed),
+            wanted=answer_turns(qrels, engine.index.passages),
+            ask=lambda mode: answer_all(engine, texts, mode, doc_ids),
+            quoted=tuple(q for q in questions if q.gold),
+        )
 
 
 @dataclass(frozen=True)
