@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import pytest
+from playwright.sync_api import expect
 from recorded import QUESTION as TIMED_QUESTION
 from recorded import write_interview, write_tone
 from test_app import DOC, running_app, server  # noqa: F401  (the running-app fixture)
@@ -549,12 +550,17 @@ def test_a_recording_uploaded_alone_is_transcribed_and_its_card_plays_inside_the
         timeout=120_000,
     )
     assert {p.speaker for p in load(index_dir).passages if p.doc_id == "harbour-engineer"} == {"Lena Holm"}
+    # the lists are reset after the change, so Download waits for a choice; chosen, it is usable once
+    # the server has made that transcript (under load that takes a while)
+    download = page.get_by_role("button", name="Download its transcript")
+    expect(download).to_be_disabled(timeout=60_000)
     page.get_by_role(
         "combobox", name="Interview whose speakers to name, or whose transcript to download"
     ).click()
     page.get_by_role("option", name="harbour engineer").click()  # listed by its title
+    expect(download).to_be_enabled(timeout=60_000)
     with page.expect_download() as downloading:
-        page.get_by_role("button", name="Download its transcript").click()
+        download.click()
     saved = downloading.value.path()
     text = Path(saved).read_text(encoding="utf-8")
     assert downloading.value.suggested_filename == "harbour-engineer.vtt"

@@ -234,7 +234,9 @@ def build_tab(gr, live: LiveEngine, follows: tuple, following, choices, writable
         )
     with gr.Row():
         rename_button = gr.Button("Name the speakers")
-        download = gr.DownloadButton("Download its transcript", value=None)
+        # usable once the chosen interview's transcript is ready (on_pick): clicked before, it gave
+        # nothing, or the interview chosen before
+        download = gr.DownloadButton("Download its transcript", value=None, interactive=False)
     log = gr.Textbox(label="Report", lines=4, interactive=False, elem_id="qa-archive-report")
 
     def refreshed(message: str):
@@ -283,14 +285,14 @@ def build_tab(gr, live: LiveEngine, follows: tuple, following, choices, writable
     def on_pick(doc_id):
         """The chosen interview's transcript, ready to download (qa.archive.transcript_of)."""
         if not doc_id:
-            return gr.DownloadButton(value=None)
+            return gr.DownloadButton(value=None, interactive=False)
         try:
             text, suffix = transcript_of(live.get().index, doc_id)
         except QAError:
-            return gr.DownloadButton(value=None)
+            return gr.DownloadButton(value=None, interactive=False)
         folder = Path(tempfile.mkdtemp(prefix="qa-transcript-"))
         (folder / f"{doc_id}{suffix}").write_text(text, encoding="utf-8")
-        return gr.DownloadButton(value=str(folder / f"{doc_id}{suffix}"))
+        return gr.DownloadButton(value=str(folder / f"{doc_id}{suffix}"), interactive=True)
 
     outputs = [log, table, chosen, picked, *follows]
     add_button.click(on_add, [upload, interviewer, replacing], [*outputs, upload], api_visibility="private")
